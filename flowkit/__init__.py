@@ -1,0 +1,66 @@
+"""flowkit: a plugin-based framework for Flow Matching generative models in PyTorch.
+
+Flow Matching (Lipman et al., ICLR 2023) trains a continuous normalizing flow by regressing a
+vector field ``v_theta(t, x)`` onto conditional fields ``u_t(x | x1)`` of a probability path from
+a prior ``p0`` (t = 0) to the data (t = 1). Components (paths, couplings, objectives, solvers,
+models, data sets, metrics) are looked up by kind and name in :mod:`flowkit.registry`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+from flowkit import registry  # noqa: E402
+from flowkit.core import (  # noqa: E402
+    Coupling,
+    Dataset,
+    DataSplit,
+    EvaluationContext,
+    Metric,
+    ODESolver,
+    Objective,
+    PathSample,
+    Prior,
+    ProbabilityPath,
+    Solution,
+    VectorField,
+    VectorFieldModel,
+)
+from flowkit.hookspecs import hookimpl  # noqa: E402
+from flowkit.shapes import set_shape_checks, shape_checks  # noqa: E402
+
+# Names exported lazily: importing them pulls in a family module only when it is used.
+_LAZY_EXPORTS: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowkit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "Coupling",
+    "DataSplit",
+    "Dataset",
+    "EvaluationContext",
+    "Metric",
+    "ODESolver",
+    "Objective",
+    "PathSample",
+    "Prior",
+    "ProbabilityPath",
+    "Solution",
+    "VectorField",
+    "VectorFieldModel",
+    "__version__",
+    "hookimpl",
+    "registry",
+    "set_shape_checks",
+    "shape_checks",
+    *_LAZY_EXPORTS,
+]

@@ -1,0 +1,23 @@
+"""The coupling interface: how source and data points are paired within a batch.
+
+The paper draws ``x0`` and ``x1`` independently; minibatch optimal-transport couplings
+(Tong et al., 2023) re-pair them to shorten the conditional paths.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from torch import Tensor
+
+
+class Coupling(ABC):
+    """Pairs a batch of prior draws ``x0`` with a batch of data ``x1``."""
+
+    @abstractmethod
+    def pair(self, x0: Tensor, x1: Tensor) -> tuple[Tensor, Tensor]:
+        """Return paired ``(x0, x1)``, both ``[batch, *dims]``.
+
+        The row order of ``x1`` is kept, so labels attached to ``x1`` stay aligned; ``x0`` may be
+        permuted or resampled (rows may repeat).
+        """

@@ -1,0 +1,35 @@
+"""The metric interface: a measurement of a trained flow, from an evaluation context."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable, Mapping
+
+import attrs
+from torch import Tensor
+
+
+@attrs.frozen
+class EvaluationContext:
+    """What a metric may look at.
+
+    ``samples``: generated points; ``reference``: held-out data of the same shape;
+    ``log_prob``: the model's log-density function (nats, ``[batch]``) or ``None``;
+    ``num_bins``: discrete levels per dimension for dequantised bits/dim;
+    ``nfe`` and ``sampling_seconds``: the cost of drawing ``samples``.
+    """
+
+    samples: Tensor
+    reference: Tensor
+    log_prob: Callable[[Tensor], Tensor] | None = None
+    num_bins: int | None = None
+    nfe: int | None = None
+    sampling_seconds: float | None = None
+
+
+class Metric(ABC):
+    """Computes named float values from an :class:`EvaluationContext`."""
+
+    @abstractmethod
+    def __call__(self, context: EvaluationContext) -> Mapping[str, float]:
+        """Return ``{metric_name: value}``; lower-is-better unless the name says otherwise."""

@@ -1,0 +1,64 @@
+"""The probability-path interface: conditional paths ``p_t(x | z)`` and their target fields.
+
+A path connects its prior ``p0`` (t = 0) to the data (t = 1). Conditioned on a pair of
+endpoints ``z = (x0, x1)`` (most paths use only ``x1``; bridges use both) it gives a point
+``x_t`` and the conditional vector field ``u_t(x_t | z)`` that generates the conditional path,
+which is the regression target of Conditional Flow Matching.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import attrs
+import torch
+from torch import Tensor
+
+from flowkit.core.prior import Prior
+
+
+@attrs.frozen
+class PathSample:
+    """A draw from a conditional path: ``x_t ~ p_t(x | x0, x1)`` and its target ``u_t``.
+
+    Shapes: ``t`` is ``[batch]``; ``x0``, ``x1``, ``x_t``, ``u_t`` are ``[batch, *dims]``.
+    """
+
+    t: Tensor
+    x0: Tensor
+    x1: Tensor
+    x_t: Tensor
+    u_t: Tensor
+
+
+class ProbabilityPath(ABC):
+    """A family of conditional probability paths with a common prior ``p0``.
+
+    Subclasses implement :attr:`prior` and :meth:`sample`. Gaussian paths
+    (``x_t = a(t) x1 + s(t) x0``) also provide the conditional and marginal fields; see
+    :class:`flowkit.paths.GaussianPath`.
+    """
+
+    @property
+    @abstractmethod
+    def prior(self) -> Prior:
+        """The source distribution ``p0`` at t = 0."""
+
+    @abstractmethod
+    def sample(
+        self,
+        *,
+        x0: Tensor,
+        x1: Tensor,
+        t: Tensor,
+        generator: torch.Generator | None = None,
+    ) -> PathSample:
+        """Draw ``x_t ~ p_t(x | x0, x1)`` at times ``t`` and return it with ``u_t(x_t | x0, x1)``.
+
+        ``x0`` is a draw from :attr:`prior`, ``x1`` a data batch, ``t`` has shape ``[batch]``.
+        ``generator`` seeds any extra noise the path injects (deterministic paths ignore it).
+        """
+
+    def log_prob(self, x0: Tensor) -> Tensor:
+        """``log p0(x0)`` of the path's prior, so a path can be passed wherever a prior is."""
+        return self.prior.log_prob(x0)

@@ -1,0 +1,1 @@
+"""Built-in couplings (placeholder until implemented)."""

@@ -1,0 +1,59 @@
+"""Exception types raised by flowkit.
+
+Every error flowkit raises on bad input derives from :class:`FlowkitError`, and also from the
+built-in exception a Python user would expect (``LookupError`` for unknown names, ``ValueError``
+for invalid values, ``TypeError`` for wrong shapes), so ``except ValueError`` keeps working.
+Messages name what was wrong and what is accepted.
+"""
+
+from __future__ import annotations
+
+
+class FlowkitError(Exception):
+    """Base class of every error flowkit raises on purpose."""
+
+
+class UnknownKindError(FlowkitError, LookupError):
+    """A component kind that the registry does not know (accepted kinds are listed)."""
+
+    def __str__(self) -> str:  # LookupError's str() would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownComponentError(FlowkitError, LookupError):
+    """A component name that is not registered for its kind (registered names are listed)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateComponentError(FlowkitError, ValueError):
+    """Two plugins registered the same (kind, name); both providers are named."""
+
+
+class PluginLoadError(FlowkitError, RuntimeError):
+    """A plugin failed to import or to register its components."""
+
+
+class InvalidParameterError(FlowkitError, ValueError):
+    """A component factory was called with an unknown or invalid parameter."""
+
+
+class ShapeError(FlowkitError, TypeError):
+    """A tensor argument has the wrong shape or dtype for a public interface."""
+
+
+class NonFiniteError(FlowkitError, FloatingPointError):
+    """A tensor that must be finite (input, loss, ODE state) contains NaN or infinity."""
+
+
+class SolverError(FlowkitError, RuntimeError):
+    """An ODE solve could not complete (step limit reached, step size underflow, ...)."""
+
+
+class ConfigError(FlowkitError, ValueError):
+    """A pipeline or benchmark configuration is malformed (unknown key, wrong type, ...)."""
+
+
+class CheckpointError(FlowkitError, OSError):
+    """A checkpoint directory is missing, incomplete or corrupt."""

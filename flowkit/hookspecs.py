@@ -1,0 +1,105 @@
+"""pluggy hook specifications: one hook per component kind.
+
+Every hook receives a ``register`` callable with the signature
+``register(name: str, factory: Callable[..., Any], **metadata) -> None``.
+``name`` is the short lowercase registry name (``"ot"``, ``"rk4"``); ``factory`` builds the
+component from keyword parameters (a class or a function); ``metadata`` carries at least
+``description=`` (one line shown by ``flowkit plugins``).
+
+A plugin is a module (or object) with functions marked by :data:`hookimpl`; it is found through
+the ``flowkit`` entry-point group. Built-in components register through these same hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pluggy
+
+PROJECT_NAME = "flowkit"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+Register = Callable[..., None]
+"""``register(name, factory, **metadata)``: adds one component of the hook's kind."""
+
+
+@hookspec
+def flowkit_register_paths(register: Register) -> None:
+    """Register probability paths (kind ``"path"``).
+
+    A factory returns a :class:`flowkit.ProbabilityPath`: an object that owns its prior ``p0``
+    and draws ``x_t`` with its conditional target field ``u_t`` from ``sample(x0=, x1=, t=)``.
+    """
+
+
+@hookspec
+def flowkit_register_couplings(register: Register) -> None:
+    """Register couplings (kind ``"coupling"``).
+
+    A factory returns a :class:`flowkit.Coupling`: ``pair(x0, x1)`` returns the batch's
+    ``(x0, x1)`` pairs, keeping the row order of ``x1``.
+    """
+
+
+@hookspec
+def flowkit_register_objectives(register: Register) -> None:
+    """Register training objectives (kind ``"objective"``).
+
+    A factory returns a :class:`flowkit.Objective`: ``loss(model=, x1=, y=)`` returns a scalar
+    tensor to minimise.
+    """
+
+
+@hookspec
+def flowkit_register_solvers(register: Register) -> None:
+    """Register ODE solvers (kind ``"solver"``).
+
+    A factory returns a :class:`flowkit.ODESolver`: ``solve(field, x0, t0=, t1=)`` returns a
+    :class:`flowkit.Solution` with the final state and the number of field evaluations.
+    """
+
+
+@hookspec
+def flowkit_register_models(register: Register) -> None:
+    """Register vector-field networks (kind ``"model"``).
+
+    A factory returns a :class:`flowkit.VectorFieldModel`: a ``torch.nn.Module`` called as
+    ``model(t, x, y=None)`` that returns a tensor shaped like ``x``.
+    """
+
+
+@hookspec
+def flowkit_register_datasets(register: Register) -> None:
+    """Register data sets (kind ``"dataset"``).
+
+    A factory returns a :class:`flowkit.Dataset`: ``tensors(split)`` gives the data (and labels)
+    of a split; a data set may also know its exact density.
+    """
+
+
+@hookspec
+def flowkit_register_metrics(register: Register) -> None:
+    """Register evaluation metrics (kind ``"metric"``).
+
+    A factory returns a :class:`flowkit.Metric`: called with an
+    :class:`flowkit.EvaluationContext`, it returns a mapping of metric names to floats.
+    """
+
+
+HOOK_BY_KIND: dict[str, str] = {
+    "path": "flowkit_register_paths",
+    "coupling": "flowkit_register_couplings",
+    "objective": "flowkit_register_objectives",
+    "solver": "flowkit_register_solvers",
+    "model": "flowkit_register_models",
+    "dataset": "flowkit_register_datasets",
+    "metric": "flowkit_register_metrics",
+}
+"""The component kinds and the hook through which each kind is registered."""
+
+KINDS: tuple[str, ...] = tuple(HOOK_BY_KIND)
+"""Every component kind, in display order."""
+
+

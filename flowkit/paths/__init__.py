@@ -1,0 +1,1 @@
+"""Built-in paths (placeholder until implemented)."""

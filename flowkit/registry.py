@@ -1,0 +1,338 @@
+"""The component registry: built-ins and entry-point plugins, looked up by kind and name.
+
+Plugins are modules with :data:`flowkit.hookimpl` functions for the hooks in
+:mod:`flowkit.hookspecs`. The registry loads the built-in plugin modules listed in
+:data:`flowkit._builtin_plugins.BUILTIN_PLUGINS`, then every entry point of the group
+``flowkit`` (unless ``FLOWKIT_DISABLE_PLUGIN_AUTOLOAD=1``), and calls each plugin's hooks
+separately, so a plugin that fails to import or to register is recorded in
+:attr:`Registry.failures` while the rest keeps working.
+
+Module-level functions (:func:`names`, :func:`create`, :func:`get`, ...) use a process-wide
+default registry built on first use; :func:`reload` rebuilds it (e.g. after installing a plugin).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import inspect
+import os
+from typing import Any, Callable, Mapping
+
+import attrs
+import pluggy
+
+from flowkit import hookspecs
+from flowkit._builtin_plugins import BUILTIN_PLUGINS
+from flowkit.exceptions import (
+    DuplicateComponentError,
+    InvalidParameterError,
+    PluginLoadError,
+    UnknownComponentError,
+    UnknownKindError,
+)
+
+ENTRY_POINT_GROUP = "flowkit"
+AUTOLOAD_ENV = "FLOWKIT_DISABLE_PLUGIN_AUTOLOAD"
+KINDS = hookspecs.KINDS
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KINDS",
+    "ComponentSpec",
+    "PluginFailure",
+    "Registry",
+    "components",
+    "create",
+    "default_registry",
+    "failures",
+    "get",
+    "names",
+    "raise_for_failures",
+    "reload",
+]
+
+
+@attrs.frozen
+class Provider:
+    """Who registered a component: plugin name, distribution and version."""
+
+    plugin: str
+    distribution: str
+    version: str
+
+
+@attrs.frozen
+class ComponentSpec:
+    """A registered component: its kind, name, factory, provider and metadata."""
+
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    provider: Provider
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def description(self) -> str:
+        """The one-line description given at registration (``""`` if none)."""
+        return str(self.metadata.get("description", ""))
+
+    def parameters(self) -> list[str]:
+        """The keyword parameters the factory accepts (``["**kwargs"]`` if it takes any)."""
+        signature = _signature(self.factory)
+        if signature is None:
+            return ["**kwargs"]
+        return [
+            ("**" + p.name) if p.kind is p.VAR_KEYWORD else p.name
+            for p in signature.parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.POSITIONAL_ONLY)
+        ]
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that failed to load or register: which one, where from, and why."""
+
+    plugin: str
+    distribution: str
+    entry_point: str
+    error: str
+
+
+def _signature(factory: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+
+
+def _autoload_disabled() -> bool:
+    return os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Registry:
+    """Components of every kind, from the built-in plugins and the ``flowkit`` entry points."""
+
+    def __init__(self, *, autoload: bool | None = None, builtin_plugins: tuple[str, ...] = BUILTIN_PLUGINS):
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._providers: dict[str, Provider] = {}
+        self._components: dict[str, dict[str, ComponentSpec]] = {kind: {} for kind in KINDS}
+        self.failures: list[PluginFailure] = []
+        from flowkit import __version__
+
+        for module_name in builtin_plugins:
+            self._load(module_name, Provider(module_name, "flowkit", __version__), entry_point=module_name)
+        if autoload is None:
+            autoload = not _autoload_disabled()
+        if autoload:
+            self._load_entry_points()
+        self._collect()
+
+    # -- loading -------------------------------------------------------------------------
+    def _load(self, target: str, provider: Provider, *, entry_point: str) -> None:
+        try:
+            plugin = importlib.import_module(target)
+        except Exception as exc:  # a broken plugin must not break flowkit
+            self._fail(provider, entry_point, f"import failed: {_describe(exc)}")
+            return
+        self._register_plugin(plugin, provider, entry_point)
+
+    def _load_entry_points(self) -> None:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = getattr(ep, "dist", None)
+            provider = Provider(
+                ep.name,
+                dist.metadata["Name"] if dist is not None else "<unknown>",
+                dist.version if dist is not None else "<unknown>",
+            )
+            where = f"{ep.name} = {ep.value}"
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                self._fail(provider, where, f"import failed: {_describe(exc)}")
+                continue
+            self._register_plugin(plugin, provider, where)
+
+    def _register_plugin(self, plugin: object, provider: Provider, entry_point: str) -> None:
+        if provider.plugin in self._providers:
+            self._fail(provider, entry_point, f"a plugin named {provider.plugin!r} is already loaded")
+            return
+        try:
+            self._pm.register(plugin, name=provider.plugin)
+        except Exception as exc:  # pluggy validation errors: wrong hook names or signatures
+            self._fail(provider, entry_point, f"invalid plugin: {_describe(exc)}")
+            return
+        self._providers[provider.plugin] = provider
+
+    def _fail(self, provider: Provider, entry_point: str, error: str) -> None:
+        self.failures.append(PluginFailure(provider.plugin, provider.distribution, entry_point, error))
+
+    def _collect(self) -> None:
+        """Call every plugin's hooks one at a time, so one failing plugin spoils nothing else."""
+        for kind in KINDS:
+            hook = getattr(self._pm.hook, hookspecs.HOOK_BY_KIND[kind])
+            for impl in reversed(hook.get_hookimpls()):  # registration order
+                provider = self._providers[impl.plugin_name]
+                staged: dict[str, ComponentSpec] = {}
+                try:
+                    impl.function(register=_registrar(kind, provider, staged))
+                    for name, spec in staged.items():
+                        existing = self._components[kind].get(name)
+                        if existing is not None:
+                            raise DuplicateComponentError(
+                                f"{kind} {name!r} is provided by both {_provider_label(existing.provider)} "
+                                f"and {_provider_label(provider)}; uninstall one of them or rename the component"
+                            )
+                except Exception as exc:
+                    self._fail(provider, impl.plugin_name, f"{hookspecs.HOOK_BY_KIND[kind]} failed: {_describe(exc)}")
+                    continue
+                self._components[kind].update(staged)
+
+    # -- lookup --------------------------------------------------------------------------
+    def _kind(self, kind: str) -> dict[str, ComponentSpec]:
+        try:
+            return self._components[kind]
+        except (KeyError, TypeError):
+            raise UnknownKindError(
+                f"unknown component kind {kind!r}; accepted kinds: {', '.join(KINDS)}"
+            ) from None
+
+    def names(self, kind: str) -> list[str]:
+        """The registered names of ``kind``, sorted."""
+        return sorted(self._kind(kind))
+
+    def get(self, kind: str, name: str) -> ComponentSpec:
+        """The :class:`ComponentSpec` of ``kind``/``name``; unknown names list the alternatives."""
+        components = self._kind(kind)
+        try:
+            return components[name]
+        except (KeyError, TypeError):
+            pass
+        lines = [f"unknown {kind} {name!r}."]
+        close = difflib.get_close_matches(str(name), list(components), n=1)
+        if close:
+            lines[0] += f" Did you mean {close[0]!r}?"
+        if components:
+            lines.append(f"Registered {kind} names:")
+            for spec in sorted(components.values(), key=lambda s: s.name):
+                lines.append(f"  {spec.name:<16} from {_provider_label(spec.provider)}")
+        else:
+            lines.append(f"No {kind} is registered.")
+        if self.failures:
+            failed = ", ".join(f.plugin for f in self.failures)
+            lines.append(f"Plugins that failed to load (see `flowkit plugins`): {failed}")
+        raise UnknownComponentError("\n".join(lines))
+
+    def create(self, kind: str, name: str, **params: Any) -> Any:
+        """Build the component ``kind``/``name`` with keyword ``params``.
+
+        An unknown parameter, a missing required one, or a value the factory rejects raises
+        :class:`InvalidParameterError` naming the parameter and the accepted ones.
+        """
+        spec = self.get(kind, name)
+        accepted = spec.parameters()
+        signature = _signature(spec.factory)
+        if signature is not None:
+            try:
+                signature.bind(**params)
+            except TypeError as exc:
+                raise InvalidParameterError(
+                    f"{kind} {name!r}: {exc}. Accepted parameters: {', '.join(accepted) or '(none)'}"
+                ) from None
+        try:
+            return spec.factory(**params)
+        except InvalidParameterError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                f"{kind} {name!r}: invalid parameters {params!r}: {exc}. "
+                f"Accepted parameters: {', '.join(accepted) or '(none)'}"
+            ) from exc
+
+    def components(self, kind: str | None = None) -> list[ComponentSpec]:
+        """Every registered component (of ``kind`` if given), ordered by kind then name."""
+        kinds = KINDS if kind is None else (kind,)
+        return [spec for k in kinds for _, spec in sorted(self._kind(k).items())]
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The underlying pluggy plugin manager."""
+        return self._pm
+
+
+def _registrar(kind: str, provider: Provider, staged: dict[str, ComponentSpec]) -> Callable[..., None]:
+    """The ``register(name, factory, **metadata)`` callable handed to one plugin's hook."""
+
+    def register(name: str, factory: Callable[..., Any], **metadata: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"component name must be a non-empty string, got {name!r}")
+        if not callable(factory):
+            raise TypeError(f"factory for {kind} {name!r} is not callable: {factory!r}")
+        if name in staged:
+            raise DuplicateComponentError(f"{kind} {name!r} registered twice by plugin {provider.plugin!r}")
+        staged[name] = ComponentSpec(kind, name, factory, provider, dict(metadata))
+
+    return register
+
+
+def _provider_label(provider: Provider) -> str:
+    return f"{provider.distribution} {provider.version} (plugin {provider.plugin!r})"
+
+
+_default: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The process-wide registry, built on first use."""
+    global _default
+    if _default is None:
+        _default = Registry()
+    return _default
+
+
+def reload() -> Registry:
+    """Rebuild the default registry (re-reads entry points and the autoload setting)."""
+    global _default
+    _default = Registry()
+    return _default
+
+
+def names(kind: str) -> list[str]:
+    """The registered names of ``kind`` in the default registry."""
+    return default_registry().names(kind)
+
+
+def get(kind: str, name: str) -> ComponentSpec:
+    """The :class:`ComponentSpec` of ``kind``/``name`` in the default registry."""
+    return default_registry().get(kind, name)
+
+
+def create(kind: str, name: str, **params: Any) -> Any:
+    """Build a component from the default registry: ``create("path", "ot", sigma_min=1e-4)``."""
+    return default_registry().create(kind, name, **params)
+
+
+def components(kind: str | None = None) -> list[ComponentSpec]:
+    """Every component in the default registry (of ``kind`` if given)."""
+    return default_registry().components(kind)
+
+
+def failures() -> list[PluginFailure]:
+    """Plugins that failed to load or register in the default registry."""
+    return list(default_registry().failures)
+
+
+def raise_for_failures(registry: Registry | None = None) -> None:
+    """Raise :class:`PluginLoadError` describing every failed plugin, if any (for strict setups)."""
+    found = (registry or default_registry()).failures
+    if found:
+        raise PluginLoadError(
+            "plugins failed to load:\n"
+            + "\n".join(f"  {f.plugin} ({f.distribution}, entry point {f.entry_point}): {f.error}" for f in found)
+        )

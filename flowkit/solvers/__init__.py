@@ -1,0 +1,1 @@
+"""Built-in solvers (placeholder until implemented)."""
