@@ -168,6 +168,16 @@ class Registry:
         except Exception as exc:  # pluggy validation errors: wrong hook names or signatures
             self._fail(provider, entry_point, f"invalid plugin: {_describe(exc)}")
             return
+        unknown = sorted(c.name for c in self._pm.get_hookcallers(plugin) or [] if not c.has_spec())
+        if unknown:
+            self._pm.unregister(plugin)
+            self._fail(
+                provider,
+                entry_point,
+                f"implements unknown hook(s) {', '.join(unknown)}; "
+                f"flowkit's hooks are {', '.join(hookspecs.HOOK_BY_KIND.values())}",
+            )
+            return
         self._providers[provider.plugin] = provider
 
     def _fail(self, provider: Provider, entry_point: str, error: str) -> None:
