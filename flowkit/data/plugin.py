@@ -1,8 +1,20 @@
-"""Registers the built-in data (placeholder: registers nothing yet)."""
+"""Registers the built-in data sets (kind ``"dataset"``)."""
 
+from flowkit.data.checkerboard import Checkerboard
+from flowkit.data.curves import Circles, Moons, Spirals, SwissRoll
+from flowkit.data.digits import Digits
+from flowkit.data.mixtures import EightGaussians, GaussianMixture
 from flowkit.hookspecs import Register, hookimpl
 
 
 @hookimpl
 def flowkit_register_datasets(register: Register) -> None:
-    """Register the built-in data."""
+    """Register the built-in data sets."""
+    register("checkerboard", Checkerboard, description="2D checkerboard on [-4, 4]^2, uniform on 8 squares (exact density)")
+    register("8gaussians", EightGaussians, description="2D mixture of 8 Gaussians on a circle (exact density, 8 labels)")
+    register("2d-mixture", GaussianMixture, description="2D Gaussian mixture, configurable components (exact density)")
+    register("moons", Moons, description="2D two interleaving half circles with Gaussian noise (2 labels)")
+    register("circles", Circles, description="2D two concentric circles with Gaussian noise (2 labels)")
+    register("spirals", Spirals, description="2D two interleaved spiral arms with Gaussian noise (2 labels)")
+    register("swissroll", SwissRoll, description="2D swiss roll with Gaussian noise")
+    register("digits", Digits, description="scikit-learn 8x8 digit images, 17 levels, 10 labels (shipped)")
