@@ -1,8 +1,15 @@
-"""Registers the built-in couplings (placeholder: registers nothing yet)."""
+"""Registers the built-in couplings (kind ``"coupling"``)."""
+
+from __future__ import annotations
 
 from flowkit.hookspecs import Register, hookimpl
 
 
 @hookimpl
 def flowkit_register_couplings(register: Register) -> None:
-    """Register the built-in couplings."""
+    """Register ``independent``, ``ot`` and ``sinkhorn``."""
+    from flowkit.couplings import ExactOTCoupling, IndependentCoupling, SinkhornCoupling
+
+    register("independent", IndependentCoupling, description="independent pairs (x0, x1) ~ p0 x q (the paper)")
+    register("ot", ExactOTCoupling, description="exact minibatch OT: least-squared-distance permutation of x0")
+    register("sinkhorn", SinkhornCoupling, description="entropic minibatch OT (log-domain Sinkhorn in torch)")

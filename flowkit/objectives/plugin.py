@@ -1,8 +1,14 @@
-"""Registers the built-in objectives (placeholder: registers nothing yet)."""
+"""Registers the built-in objectives (kind ``"objective"``)."""
+
+from __future__ import annotations
 
 from flowkit.hookspecs import Register, hookimpl
 
 
 @hookimpl
 def flowkit_register_objectives(register: Register) -> None:
-    """Register the built-in objectives."""
+    """Register ``cfm`` and ``fm``."""
+    from flowkit.objectives import ConditionalFlowMatching, FlowMatching
+
+    register("cfm", ConditionalFlowMatching, description="conditional flow matching: regress onto u_t(x_t | x1)")
+    register("fm", FlowMatching, description="flow matching onto the exact marginal field of a reference set")

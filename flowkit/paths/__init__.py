@@ -1,1 +1,29 @@
-"""Built-in paths (placeholder until implemented)."""
+"""Built-in probability paths: Gaussian conditional paths ``x_t = a(t) x1 + s(t) eps`` and their priors.
+
+* :class:`GaussianPath`: the base class (sampling, conditional and marginal fields, marginal
+  log-density, conversions between velocity, x1-, epsilon- and score-parametrisations);
+* :class:`ConditionalOTPath` (``ot``), :class:`VariancePreservingPath` (``vp``),
+  :class:`VarianceExplodingPath` (``ve``), :class:`CosinePath` (``cosine``) and
+  :class:`SchedulePath` (``schedule``: user callables);
+* priors :class:`StandardNormal` and :class:`IsotropicGaussian`.
+"""
+
+from flowkit.paths.cosine import CosinePath
+from flowkit.paths.gaussian import GaussianPath, time_derivative
+from flowkit.paths.ot import ConditionalOTPath
+from flowkit.paths.priors import IsotropicGaussian, StandardNormal
+from flowkit.paths.schedule import SchedulePath
+from flowkit.paths.ve import VarianceExplodingPath
+from flowkit.paths.vp import VariancePreservingPath
+
+__all__ = [
+    "ConditionalOTPath",
+    "CosinePath",
+    "GaussianPath",
+    "IsotropicGaussian",
+    "SchedulePath",
+    "StandardNormal",
+    "VarianceExplodingPath",
+    "VariancePreservingPath",
+    "time_derivative",
+]

@@ -1,0 +1,21 @@
+"""The independent coupling of the paper, registered as ``independent``: ``(x0, x1) ~ p0 x q``."""
+
+from __future__ import annotations
+
+import attrs
+import torch
+
+from flowkit.core.coupling import Coupling
+from flowkit.shapes import Batch, checked
+
+__all__ = ["IndependentCoupling"]
+
+
+@attrs.frozen
+class IndependentCoupling(Coupling):
+    """Keeps the pairs as drawn: ``pair(x0, x1) = (x0, x1)``."""
+
+    @checked
+    def pair(self, x0: Batch, x1: Batch, *, generator: torch.Generator | None = None) -> tuple[Batch, Batch]:
+        """Return ``(x0, x1)`` unchanged (``generator`` is unused)."""
+        return x0, x1

@@ -1,0 +1,145 @@
+"""The shared machinery of the flow-matching regression objectives (``cfm``, ``fm``).
+
+One loss evaluation draws, in this order and all from ``generator`` on ``x1``'s device and
+dtype: prior noise ``x0 ~ p0``, the coupling's pairs ``(x0, x1)``, and times ``t`` from the time
+distribution on the path's ``time_range``; then ``x_t`` and the conditional target from
+``path.sample``. The loss is
+
+    L = mean_b  w(t_b) * mean_d (v(t_b, x_t,b [, y_b])_d - target_b,d)^2,
+
+the squared error averaged over the ``D`` event entries (``E ||v - target||^2 / D``) and over
+the batch, with ``w = 1`` unless a ``weighting`` callable is given.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import abstractmethod
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from flowkit.core.coupling import Coupling
+from flowkit.core.objective import Objective
+from flowkit.core.path import PathSample, ProbabilityPath
+from flowkit.exceptions import ShapeError
+from flowkit.objectives.time import make_time_distribution
+from flowkit.paths._checks import checks_enabled, require_finite
+from flowkit.shapes import Batch, Labels, Scalar, checked
+
+__all__ = ["RegressionObjective"]
+
+Weighting = Callable[[Tensor], Tensor]
+
+
+def _default_path() -> ProbabilityPath:
+    from flowkit import registry
+
+    return registry.create("path", "ot")
+
+
+def _takes_generator(coupling: Coupling) -> bool:
+    try:
+        parameters = inspect.signature(coupling.pair).parameters
+    except (TypeError, ValueError):
+        return False
+    return "generator" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+class RegressionObjective(Objective):
+    """Regresses ``v(t, x_t)`` onto a per-sample target; subclasses choose the target.
+
+    Parameters:
+        path: a :class:`flowkit.ProbabilityPath` (default: the registered ``ot`` path).
+        coupling: a :class:`flowkit.Coupling` (default: the independent coupling).
+        time_distribution: ``"uniform"`` (default) or ``"logit-normal"``.
+        logit_normal_mean, logit_normal_std: the logit-normal parameters.
+        weighting: ``None`` or a callable ``w(t)`` mapping ``[batch]`` times to ``[batch]`` weights.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: ProbabilityPath | None = None,
+        coupling: Coupling | None = None,
+        time_distribution: str = "uniform",
+        logit_normal_mean: float = 0.0,
+        logit_normal_std: float = 1.0,
+        weighting: Weighting | None = None,
+    ) -> None:
+        if path is None:
+            path = _default_path()
+        if not isinstance(path, ProbabilityPath):
+            raise TypeError(f"path must be a flowkit.ProbabilityPath (e.g. registry.create('path', 'ot')), got {path!r}")
+        if coupling is None:
+            from flowkit.couplings import IndependentCoupling
+
+            coupling = IndependentCoupling()
+        if not isinstance(coupling, Coupling):
+            raise TypeError(
+                f"coupling must be a flowkit.Coupling (e.g. registry.create('coupling', 'ot')), got {coupling!r}"
+            )
+        if weighting is not None and not callable(weighting):
+            raise TypeError(f"weighting must be None or a callable w(t) returning [batch] weights, got {weighting!r}")
+        self.path = path
+        self.coupling = coupling
+        self.time_distribution = make_time_distribution(
+            time_distribution, mean=logit_normal_mean, std=logit_normal_std
+        )
+        self.weighting = weighting
+        self._prior = path.prior
+        self._time_range = tuple(getattr(path, "time_range", (0.0, 1.0)))
+        self._coupling_takes_generator = _takes_generator(coupling)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(path={self.path!r}, coupling={self.coupling!r}, "
+            f"time_distribution={self.time_distribution!r}, weighting={self.weighting!r})"
+        )
+
+    def draw(self, x1: Tensor, generator: torch.Generator | None = None) -> PathSample:
+        """Draw ``x0``, pair it with ``x1``, draw ``t`` and return ``path.sample(x0=, x1=, t=)``."""
+        x0 = self._prior.sample(x1.shape, device=x1.device, dtype=x1.dtype, generator=generator)
+        if self._coupling_takes_generator:
+            x0, x1 = self.coupling.pair(x0, x1, generator=generator)
+        else:
+            x0, x1 = self.coupling.pair(x0, x1)
+        t = self.time_distribution.sample(
+            x1.shape[0], time_range=self._time_range, device=x1.device, dtype=x1.dtype, generator=generator
+        )
+        return self.path.sample(x0=x0, x1=x1, t=t, generator=generator)
+
+    @abstractmethod
+    def target(self, sample: PathSample) -> Tensor:
+        """The regression target at ``sample.x_t`` (no gradient flows into it)."""
+
+    @checked
+    def loss(
+        self,
+        *,
+        model: Callable[..., Tensor],
+        x1: Batch,
+        y: Labels | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Scalar:
+        """``mean_b w(t_b) mean_d (v(t, x_t [, y]) - target)^2`` on the data batch ``x1`` (labels ``y``)."""
+        if checks_enabled():
+            require_finite(f"{type(self).__name__}.loss", x1=x1)
+        sample = self.draw(x1, generator)
+        target = self.target(sample)
+        v = model(sample.t, sample.x_t) if y is None else model(sample.t, sample.x_t, y)
+        if v.shape != target.shape:
+            raise ShapeError(
+                f"{type(self).__name__}.loss: the model returned shape {tuple(v.shape)}, "
+                f"expected the shape of x_t {tuple(target.shape)}"
+            )
+        if self.weighting is None:
+            return torch.nn.functional.mse_loss(v, target)
+        per_sample = (v - target).square().reshape(v.shape[0], -1).mean(dim=1)
+        weights = self.weighting(sample.t)
+        if checks_enabled() and tuple(weights.shape) != (v.shape[0],):
+            raise ShapeError(
+                f"{type(self).__name__}.loss: weighting(t) returned shape {tuple(weights.shape)}, expected [{v.shape[0]}]"
+            )
+        return (weights * per_sample).mean()

@@ -1,0 +1,84 @@
+"""Distributions of the training time ``t``, mapped onto a path's valid time range ``[t0, t1]``.
+
+* ``uniform``: ``t = t0 + (t1 - t0) u`` with ``u ~ U[0, 1)`` (the paper);
+* ``logit-normal``: ``t = t0 + (t1 - t0) sigmoid(mean + std z)`` with ``z ~ N(0, 1)``
+  (Esser et al., 2024), which concentrates training in the middle of the path for ``mean = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import attrs
+import torch
+from torch import Tensor
+
+__all__ = ["LogitNormalTime", "TIME_DISTRIBUTIONS", "TimeDistribution", "UniformTime", "make_time_distribution"]
+
+
+class TimeDistribution(ABC):
+    """Draws ``n`` times in ``[t0, t1]`` as a ``[n]`` tensor."""
+
+    @abstractmethod
+    def sample_unit(self, n: int, *, device, dtype, generator: torch.Generator | None) -> Tensor:
+        """Draw ``n`` values in ``[0, 1]``."""
+
+    def sample(
+        self,
+        n: int,
+        *,
+        time_range: tuple[float, float] = (0.0, 1.0),
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``t = t0 + (t1 - t0) v`` for unit draws ``v`` from :meth:`sample_unit`."""
+        unit = self.sample_unit(n, device=device, dtype=dtype, generator=generator)
+        t0, t1 = time_range
+        return unit if (t0, t1) == (0.0, 1.0) else unit.mul_(t1 - t0).add_(t0)
+
+
+@attrs.frozen
+class UniformTime(TimeDistribution):
+    """``v ~ U[0, 1)``."""
+
+    def sample_unit(self, n, *, device, dtype, generator):
+        """``torch.rand``."""
+        return torch.rand(n, device=device, dtype=dtype, generator=generator)
+
+
+def _check_std(instance, attribute, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"logit_normal_std must be a finite number > 0, got {value!r}")
+
+
+def _check_mean(instance, attribute, value: float) -> None:
+    if not math.isfinite(value):
+        raise ValueError(f"logit_normal_mean must be finite, got {value!r}")
+
+
+@attrs.frozen
+class LogitNormalTime(TimeDistribution):
+    """``v = sigmoid(mean + std z)``, ``z ~ N(0, 1)``."""
+
+    mean: float = attrs.field(default=0.0, converter=float, validator=_check_mean)
+    std: float = attrs.field(default=1.0, converter=float, validator=_check_std)
+
+    def sample_unit(self, n, *, device, dtype, generator):
+        """``sigmoid(mean + std * randn)``."""
+        z = torch.randn(n, device=device, dtype=dtype, generator=generator)
+        return torch.sigmoid(z.mul_(self.std).add_(self.mean))
+
+
+TIME_DISTRIBUTIONS = ("uniform", "logit-normal")
+"""The accepted ``time_distribution`` names."""
+
+
+def make_time_distribution(name: str, *, mean: float = 0.0, std: float = 1.0) -> TimeDistribution:
+    """The time distribution called ``name``; ``mean`` and ``std`` parametrise ``logit-normal``."""
+    if name == "uniform":
+        return UniformTime()
+    if name == "logit-normal":
+        return LogitNormalTime(mean=mean, std=std)
+    raise ValueError(f"time_distribution must be one of {', '.join(map(repr, TIME_DISTRIBUTIONS))}; got {name!r}")
