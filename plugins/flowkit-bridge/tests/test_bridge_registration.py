@@ -32,3 +32,18 @@ def test_bad_sigma_is_rejected_with_a_message_naming_it(sigma):
 def test_unknown_parameter_is_rejected():
     with pytest.raises(InvalidParameterError, match="sigma_min"):
         registry.create("path", "bridge", sigma_min=0.1)
+
+
+def test_trains_with_the_builtin_cfm_objective_and_ot_coupling():
+    import torch
+
+    bridge = registry.create("path", "bridge", sigma=0.5)
+    objective = registry.create("objective", "cfm", path=bridge, coupling=registry.create("coupling", "ot"))
+    model = torch.nn.Linear(3, 2)
+    loss = objective.loss(
+        model=lambda t, x: model(torch.cat([t[:, None], x], dim=1)),
+        x1=torch.randn(16, 2),
+        generator=torch.Generator().manual_seed(0),
+    )
+    loss.backward()
+    assert loss.ndim == 0 and torch.isfinite(loss) and torch.isfinite(model.weight.grad).all()

@@ -9,6 +9,5 @@ conditioned on both endpoints ``(x0, x1)``. See :class:`BrownianBridgePath`.
 """
 
 from flowkit_bridge.path import BrownianBridgePath
-from flowkit_bridge.prior import StandardNormalPrior
 
-__all__ = ["BrownianBridgePath", "StandardNormalPrior"]
+__all__ = ["BrownianBridgePath"]

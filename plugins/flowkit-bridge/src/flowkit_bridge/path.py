@@ -34,15 +34,15 @@ import math
 import torch
 from flowkit import PathSample, ProbabilityPath
 from flowkit.exceptions import InvalidParameterError
-from flowkit.shapes import Batch, Time, checked
-
-from flowkit_bridge.prior import StandardNormalPrior
+from flowkit.paths import StandardNormal
+from flowkit.shapes import Batch, Time, checked, shape_checks_enabled
 
 
 def _validate_sigma(sigma: object) -> float:
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
         raise InvalidParameterError(
-            f"sigma must be a finite number > 0 (the bridge's noise scale), got {sigma!r} of type {type(sigma).__name__}"
+            f"sigma must be a finite number > 0 (the bridge's noise scale), "
+            f"got {sigma!r} of type {type(sigma).__name__}"
         )
     if not (math.isfinite(sigma) and sigma > 0):
         raise InvalidParameterError(
@@ -78,13 +78,13 @@ class BrownianBridgePath(ProbabilityPath):
 
     def __init__(self, sigma: float = 1.0) -> None:
         self.sigma = _validate_sigma(sigma)
-        self._prior = StandardNormalPrior()
+        self._prior = StandardNormal()
 
     def __repr__(self) -> str:
         return f"BrownianBridgePath(sigma={self.sigma!r})"
 
     @property
-    def prior(self) -> StandardNormalPrior:
+    def prior(self) -> StandardNormal:
         """The source distribution ``p0 = N(0, I)``."""
         return self._prior
 
@@ -127,10 +127,12 @@ class BrownianBridgePath(ProbabilityPath):
     ) -> PathSample:
         """Draw ``x_t ~ N(t x1 + (1 - t) x0, sigma^2 t (1 - t) I)`` and its target ``u_t(x_t | x0, x1)``.
 
-        ``t`` must lie in ``[0, 1]`` (:class:`~flowkit.exceptions.InvalidParameterError` otherwise);
-        ``generator`` seeds the bridge noise ``eps``, drawn in ``x1``'s dtype on ``x1``'s device.
+        ``t`` must lie in ``[0, 1]``: while shape checks are on (:func:`flowkit.shapes.shape_checks`)
+        other values raise :class:`~flowkit.exceptions.InvalidParameterError`. ``generator`` seeds
+        the bridge noise ``eps``, drawn in ``x1``'s dtype on ``x1``'s device.
         """
-        _validate_times(t)
+        if shape_checks_enabled():
+            _validate_times(t)
         noise = torch.randn(x1.shape, generator=generator, device=x1.device, dtype=x1.dtype)
         return PathSample(
             t=t,

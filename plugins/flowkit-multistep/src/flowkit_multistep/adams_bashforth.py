@@ -1,0 +1,213 @@
+"""Adams-Bashforth multistep ODE solvers of orders 2, 3 and 4 with a Runge-Kutta start.
+
+With the fixed step ``h = (t1 - t0) / steps`` (negative when integrating backwards), grid
+``t_n = t0 + n h`` and slopes ``f_n = field(t_n, x_n)``, the k-step Adams-Bashforth method is::
+
+    x_{n+1} = x_n + h sum_{j=0}^{k-1} b_j f_{n-j},    b_j = int_0^1 l_j(u) du,
+
+where ``l_j`` is the Lagrange polynomial through the nodes ``u = 0, -1, ..., -(k-1)`` that is 1 at
+``u = -j`` (the step integrates the polynomial interpolating the last k slopes)::
+
+    AB2: b = (3, -1) / 2      AB3: b = (23, -16, 5) / 12      AB4: b = (55, -59, 37, -9) / 24
+
+It has global order k and costs one field evaluation per step. The first ``k - 1`` steps lack
+that history and are taken with the k-stage Runge-Kutta method of order k (Heun, Kutta's
+third-order method, classic RK4) whose first stage is ``f_n``, so a solve costs
+``steps + (k - 1)^2`` evaluations for ``steps >= k - 1``, plus one at ``t1`` when a requested
+trajectory time lies inside the last step (see :mod:`flowkit_multistep.dense_output`).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import operator
+from collections.abc import Callable, Sequence
+
+import torch
+from flowkit import ODESolver, Solution, shape_checks
+from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
+from flowkit.shapes import Batch, checked
+from torch import Tensor
+
+from flowkit_multistep.dense_output import Trajectory
+from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS, runge_kutta_step
+
+ADAMS_BASHFORTH_COEFFICIENTS: dict[int, tuple[float, ...]] = {
+    2: (3 / 2, -1 / 2),
+    3: (23 / 12, -16 / 12, 5 / 12),
+    4: (55 / 24, -59 / 24, 37 / 24, -9 / 24),
+}
+"""``b_j`` of the k-step method, newest slope first: ``x_{n+1} = x_n + h sum_j b_j f_{n-j}``."""
+
+
+def _validate_order(order: object) -> int:
+    if isinstance(order, bool) or not isinstance(order, int) or order not in ADAMS_BASHFORTH_COEFFICIENTS:
+        raise InvalidParameterError(
+            f"order must be one of {sorted(ADAMS_BASHFORTH_COEFFICIENTS)}, got {order!r}"
+        )
+    return order
+
+
+def _validate_steps(steps: object) -> int:
+    try:
+        value = operator.index(steps) if not isinstance(steps, bool) else None
+    except TypeError:
+        value = None
+    if value is None or value < 1:
+        raise InvalidParameterError(f"steps must be an integer >= 1 (the number of fixed steps), got {steps!r}")
+    return value
+
+
+def _validate_time(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameterError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+Field = Callable[[Tensor, Tensor], Tensor]
+"""``field(t, x)`` with ``t`` of shape ``[batch]``: :data:`flowkit.VectorField` spelled with
+``collections.abc.Callable``, which beartype checks without a PEP 585 deprecation warning."""
+
+
+class _CountedField:
+    """``field`` called with a float time broadcast to a ``[batch]`` tensor; counts calls, checks output shape."""
+
+    def __init__(self, field: Field) -> None:
+        self._field = field
+        self.calls = 0
+
+    def __call__(self, t: float, x: Tensor) -> Tensor:
+        self.calls += 1
+        out = self._field(torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device), x)
+        if not isinstance(out, Tensor) or out.shape != x.shape:
+            got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+            raise ShapeError(
+                f"field(t, x) must return dx/dt shaped like x {tuple(x.shape)}, got {got} at t = {t}"
+            )
+        return out
+
+
+class AdamsBashforth(ODESolver):
+    """The fixed-step Adams-Bashforth method of order ``order`` (2, 3 or 4), started by Runge-Kutta.
+
+    ``x_{n+1} = x_n + h sum_j b_j f_{n-j}`` with the coefficients of
+    :data:`ADAMS_BASHFORTH_COEFFICIENTS`; the first ``order - 1`` steps use the Runge-Kutta method
+    of the same order. Cost: ``steps + (order - 1)^2`` field evaluations.
+
+    Parameters:
+        order: 2, 3 or 4.
+        steps: the number of equal steps from ``t0`` to ``t1``, an integer >= 1.
+    """
+
+    def __init__(self, order: int, steps: int = 20) -> None:
+        self.order = _validate_order(order)
+        self.steps = _validate_steps(steps)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(order={self.order}, steps={self.steps})"
+
+    @property
+    def coefficients(self) -> tuple[float, ...]:
+        """The weights ``b_j``, newest slope first."""
+        return ADAMS_BASHFORTH_COEFFICIENTS[self.order]
+
+    @checked
+    def solve(
+        self,
+        field: Field,
+        x0: Batch,
+        *,
+        t0: float | int = 0.0,
+        t1: float | int = 1.0,
+        trajectory_times: Sequence[float | int] | Tensor | None = None,
+        enable_grad: bool = False,
+    ) -> Solution:
+        """Integrate ``dx/dt = field(t, x)`` from ``x(t0) = x0`` to ``t1`` in ``steps`` equal steps.
+
+        ``field`` receives ``t`` as a ``[batch]`` tensor in ``x0``'s dtype and device.
+        ``t1 < t0`` integrates backwards. ``trajectory_times`` (ordered from ``t0`` towards ``t1``)
+        requests the states at those times: grid states exactly, other times by cubic Hermite
+        interpolation. ``nfe`` is the number of calls actually made to ``field``.
+
+        Raises :class:`~flowkit.exceptions.InvalidParameterError` for non-finite times or badly
+        placed trajectory times, :class:`~flowkit.exceptions.ShapeError` when ``field`` returns a
+        tensor not shaped like ``x``, and :class:`~flowkit.exceptions.NonFiniteError` when the
+        final state contains NaN or infinity.
+        """
+        start, end = _validate_time(t0, "t0"), _validate_time(t1, "t1")
+        trajectory = None
+        if trajectory_times is not None:
+            trajectory = Trajectory(trajectory_times, t0=start, t1=end, steps=self.steps)
+        counted = _CountedField(field)
+        with torch.set_grad_enabled(enable_grad):
+            x = x0 if start == end else self._integrate(counted, x0, start, end, trajectory)
+            if start == end and trajectory is not None:
+                trajectory.at_grid(0, x0)
+        if not bool(torch.isfinite(x).all()):
+            raise NonFiniteError(
+                f"{self!r}: the ODE state at t1 = {end} contains NaN or infinity; "
+                "the field may be unstable at this step size (try more steps)"
+            )
+        if trajectory is None:
+            return Solution(x=x, nfe=counted.calls)
+        times, states = trajectory.result(x0)
+        return Solution(x=x, nfe=counted.calls, times=times, trajectory=states)
+
+    def _integrate(
+        self,
+        field: Callable[[float, Tensor], Tensor],
+        x: Tensor,
+        t0: float,
+        t1: float,
+        trajectory: Trajectory | None,
+    ) -> Tensor:
+        steps, order = self.steps, self.order
+        h = (t1 - t0) / steps
+        grid = [t0 + (t1 - t0) * n / steps for n in range(steps)] + [t1]
+        starter = RUNGE_KUTTA_STARTERS[order]
+        slope = field(grid[0], x)  # shape checks stay on for the first call only
+        history: collections.deque[Tensor] = collections.deque([slope], maxlen=order)  # newest first
+        if trajectory is not None:
+            trajectory.at_grid(0, x)
+        with shape_checks(False):
+            for n in range(steps):
+                if n < order - 1:
+                    x_next = runge_kutta_step(field, starter, grid[n], x, h, slope)
+                else:
+                    x_next = x
+                    for weight, past in zip(self.coefficients, history, strict=True):
+                        x_next = x_next + (h * weight) * past
+                last = n + 1 == steps
+                needs_slope = not last or (trajectory is not None and trajectory.needs_end_slope(n))
+                slope_next = field(grid[n + 1], x_next) if needs_slope else None
+                if trajectory is not None:
+                    trajectory.in_step(n, x, slope, x_next, slope_next, h)
+                    trajectory.at_grid(n + 1, x_next)
+                if slope_next is not None:
+                    history.appendleft(slope_next)
+                x, slope = x_next, slope_next
+        return x
+
+
+class AdamsBashforth2(AdamsBashforth):
+    """Two-step Adams-Bashforth ``x_{n+1} = x_n + h (3 f_n - f_{n-1}) / 2``, started by Heun's method."""
+
+    def __init__(self, steps: int = 20) -> None:
+        super().__init__(2, steps)
+
+
+class AdamsBashforth3(AdamsBashforth):
+    """Three-step Adams-Bashforth, started by Kutta's third-order method:
+    ``x_{n+1} = x_n + h (23 f_n - 16 f_{n-1} + 5 f_{n-2}) / 12``."""
+
+    def __init__(self, steps: int = 20) -> None:
+        super().__init__(3, steps)
+
+
+class AdamsBashforth4(AdamsBashforth):
+    """Four-step Adams-Bashforth, started by RK4:
+    ``x_{n+1} = x_n + h (55 f_n - 59 f_{n-1} + 37 f_{n-2} - 9 f_{n-3}) / 24``."""
+
+    def __init__(self, steps: int = 20) -> None:
+        super().__init__(4, steps)

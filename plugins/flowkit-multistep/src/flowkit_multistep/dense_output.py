@@ -1,0 +1,108 @@
+"""States at requested times from a fixed-step solve: grid points exactly, other times by Hermite cubics.
+
+A requested time ``tau`` at position ``u = steps (tau - t0) / (t1 - t0)`` on the step grid is the
+grid state ``x_n`` when ``u`` is the integer ``n`` (up to ``1e-6`` of a step); otherwise, with
+``n = floor(u)`` and ``theta = u - n``, it is the cubic Hermite interpolant through the states and
+slopes at both ends of the step::
+
+    x(t_n + theta h) = (1 + 2 theta)(1 - theta)^2 x_n + theta (1 - theta)^2 h f_n
+                     + theta^2 (3 - 2 theta) x_{n+1} + theta^2 (theta - 1) h f_{n+1},
+
+whose error is ``O(h^4)`` per step, so the trajectory keeps the order of a solver of order <= 4.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from flowkit.exceptions import InvalidParameterError
+from torch import Tensor
+
+_SNAP = 1e-6
+"""Requested times within this fraction of a step of a grid point take that grid state."""
+
+
+def hermite(x_n: Tensor, slope_n: Tensor, x_next: Tensor, slope_next: Tensor, h: float, theta: float) -> Tensor:
+    """The cubic Hermite interpolant at ``t_n + theta h`` (formula in the module docstring)."""
+    h00 = (1 + 2 * theta) * (1 - theta) ** 2
+    h10 = theta * (1 - theta) ** 2 * h
+    h01 = theta**2 * (3 - 2 * theta)
+    h11 = theta**2 * (theta - 1) * h
+    return h00 * x_n + h10 * slope_n + h01 * x_next + h11 * slope_next
+
+
+def _as_float_list(times: Sequence[float] | Tensor) -> list[float]:
+    values = times.detach() if isinstance(times, Tensor) else torch.as_tensor(times, dtype=torch.float64)
+    if values.dim() != 1:
+        raise InvalidParameterError(
+            f"trajectory_times must be a 1-D sequence or tensor of times, got shape {tuple(values.shape)}"
+        )
+    return [float(v) for v in values.tolist()]
+
+
+class Trajectory:
+    """Collects the states at requested times while a fixed-step solver runs over ``steps`` steps.
+
+    The solver calls :meth:`at_grid` with each grid state ``x_n`` (``n = 0 .. steps``) and, for each
+    step, :meth:`in_step` with both ends' states and slopes (before ``at_grid(n + 1)``);
+    :meth:`needs_end_slope` tells it whether the last step needs the slope at ``t1``.
+    """
+
+    def __init__(self, times: Sequence[float] | Tensor, *, t0: float, t1: float, steps: int) -> None:
+        self.times = _as_float_list(times)
+        self._slots: list[tuple[int, float]] = []  # (grid index, 0.0) or (step index, theta in (0, 1))
+        span = t1 - t0
+        for tau in self.times:
+            if not math.isfinite(tau):
+                raise InvalidParameterError(f"trajectory_times must be finite, got {tau}")
+            if span == 0.0:
+                if tau != t0:
+                    raise InvalidParameterError(f"trajectory_times must equal t0 = t1 = {t0}, got {tau}")
+                self._slots.append((0, 0.0))
+                continue
+            position = steps * (tau - t0) / span
+            if position < -_SNAP or position > steps + _SNAP:
+                raise InvalidParameterError(
+                    f"trajectory_times must lie between t0 = {t0} and t1 = {t1}, got {tau}"
+                )
+            nearest = min(max(round(position), 0), steps)
+            if abs(position - nearest) <= _SNAP:
+                slot = (nearest, 0.0)
+            else:
+                slot = (math.floor(position), position - math.floor(position))
+            if self._slots and slot < self._slots[-1]:
+                raise InvalidParameterError(
+                    f"trajectory_times must be ordered from t0 = {t0} towards t1 = {t1}; got {self.times}"
+                )
+            self._slots.append(slot)
+        self._states: list[Tensor] = []
+
+    def needs_end_slope(self, step: int) -> bool:
+        """Whether a requested time lies strictly inside step ``step`` (so Hermite needs ``f_{step+1}``)."""
+        return any(index == step and theta > 0.0 for index, theta in self._slots)
+
+    def at_grid(self, n: int, x_n: Tensor) -> None:
+        """Record ``x_n`` for every pending request at grid point ``n``."""
+        while self._pending() == (n, 0.0):
+            self._states.append(x_n)
+
+    def in_step(
+        self, n: int, x_n: Tensor, slope_n: Tensor, x_next: Tensor, slope_next: Tensor | None, h: float
+    ) -> None:
+        """Record the Hermite interpolant for every pending request strictly inside step ``n``."""
+        while (slot := self._pending()) is not None and slot[0] == n and slot[1] > 0.0:
+            assert slope_next is not None, "needs_end_slope() was not honoured"
+            self._states.append(hermite(x_n, slope_n, x_next, slope_next, h, slot[1]))
+
+    def _pending(self) -> tuple[int, float] | None:
+        done = len(self._states)
+        return self._slots[done] if done < len(self._slots) else None
+
+    def result(self, like: Tensor) -> tuple[Tensor, Tensor]:
+        """``(times, trajectory)``: times in ``like``'s dtype and device, states ``[len(times), *like.shape]``."""
+        times = torch.tensor(self.times, dtype=like.dtype, device=like.device)
+        if not self._states:
+            return times, like.new_empty((0, *like.shape))
+        return times, torch.stack(self._states)

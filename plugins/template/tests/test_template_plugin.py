@@ -1,0 +1,27 @@
+"""The template plugin is registered through its entry point and its solver works (order 1)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from flowkit import registry
+from flowkit_template_plugin import ExampleEuler
+
+
+def test_example_euler_is_registered_by_the_template_distribution():
+    assert "example-euler" in registry.names("solver"), (
+        "install the plugin first: pip install -e plugins/template (or your copy's folder)"
+    )
+    assert registry.get("solver", "example-euler").provider.distribution == "flowkit-template-plugin"
+    assert isinstance(registry.create("solver", "example-euler", steps=10), ExampleEuler)
+
+
+def test_example_euler_solves_exponential_decay_to_first_order():
+    x0 = torch.ones(4, 2, dtype=torch.float64)
+    solver = registry.create("solver", "example-euler", steps=200)
+    solution = solver.solve(lambda t, x: -x, x0, trajectory_times=[0.0, 0.5, 1.0])
+    assert solution.nfe == 200
+    # Euler's global error for dx/dt = -x on [0, 1] is about h e^{-1} / 2
+    assert torch.allclose(solution.x, x0 * math.exp(-1.0), atol=0.5 / 200, rtol=0)
+    assert torch.equal(solution.trajectory[-1], solution.x) and torch.equal(solution.trajectory[0], x0)
