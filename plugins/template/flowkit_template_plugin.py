@@ -9,6 +9,8 @@ function that registers it.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -46,6 +48,8 @@ class ExampleEuler(ODESolver):
         ``t0`` and ``t1``, ordered from ``t0``; their states are returned in ``Solution.trajectory``.
         """
         t0, t1 = float(t0), float(t1)
+        if not (math.isfinite(t0) and math.isfinite(t1)):
+            raise InvalidParameterError(f"t0 and t1 must be finite numbers, got t0={t0}, t1={t1}")
         requested = [] if trajectory_times is None else [float(t) for t in trajectory_times]
         progress = [(t - t0) / (t1 - t0) if t1 != t0 else 0.0 for t in requested]
         if any(not 0.0 <= p <= 1.0 for p in progress) or progress != sorted(progress):
@@ -58,7 +62,7 @@ class ExampleEuler(ODESolver):
         states = {t0: x0}
         x, nfe = x0, 0
         with torch.set_grad_enabled(enable_grad):
-            for t_now, t_next in zip(grid[:-1], grid[1:]):
+            for t_now, t_next in itertools.pairwise(grid):
                 t_batch = torch.full((x.shape[0],), t_now, dtype=x.dtype, device=x.device)
                 x = x + (t_next - t_now) * field(t_batch, x)
                 nfe += 1

@@ -130,20 +130,23 @@ class AdamsBashforth(ODESolver):
         requests the states at those times: grid states exactly, other times by cubic Hermite
         interpolation. ``nfe`` is the number of calls actually made to ``field``.
 
-        Raises :class:`~flowkit.exceptions.InvalidParameterError` for non-finite times or badly
-        placed trajectory times, :class:`~flowkit.exceptions.ShapeError` when ``field`` returns a
-        tensor not shaped like ``x``, and :class:`~flowkit.exceptions.NonFiniteError` when the
-        final state contains NaN or infinity.
+        Raises :class:`~flowkit.exceptions.InvalidParameterError` for non-finite or equal ``t0`` and
+        ``t1`` or badly placed trajectory times, :class:`~flowkit.exceptions.ShapeError` when
+        ``field`` returns a tensor not shaped like ``x``, and
+        :class:`~flowkit.exceptions.NonFiniteError` when the initial or the final state contains NaN
+        or infinity.
         """
         start, end = _validate_time(t0, "t0"), _validate_time(t1, "t1")
+        if start == end:
+            raise InvalidParameterError(f"t0 and t1 must differ, got t0 = t1 = {start}")
         trajectory = None
         if trajectory_times is not None:
             trajectory = Trajectory(trajectory_times, t0=start, t1=end, steps=self.steps)
+        if not bool(torch.isfinite(x0).all()):
+            raise NonFiniteError(f"{self!r}: the initial state x0 contains NaN or infinity")
         counted = _CountedField(field)
         with torch.set_grad_enabled(enable_grad):
-            x = x0 if start == end else self._integrate(counted, x0, start, end, trajectory)
-            if start == end and trajectory is not None:
-                trajectory.at_grid(0, x0)
+            x = self._integrate(counted, x0, start, end, trajectory)
         if not bool(torch.isfinite(x).all()):
             raise NonFiniteError(
                 f"{self!r}: the ODE state at t1 = {end} contains NaN or infinity; "

@@ -51,17 +51,13 @@ class Trajectory:
     """
 
     def __init__(self, times: Sequence[float] | Tensor, *, t0: float, t1: float, steps: int) -> None:
+        """Map ``times`` onto the grid of ``steps`` equal steps from ``t0`` to ``t1`` (``t0 != t1``)."""
         self.times = _as_float_list(times)
         self._slots: list[tuple[int, float]] = []  # (grid index, 0.0) or (step index, theta in (0, 1))
         span = t1 - t0
         for tau in self.times:
             if not math.isfinite(tau):
                 raise InvalidParameterError(f"trajectory_times must be finite, got {tau}")
-            if span == 0.0:
-                if tau != t0:
-                    raise InvalidParameterError(f"trajectory_times must equal t0 = t1 = {t0}, got {tau}")
-                self._slots.append((0, 0.0))
-                continue
             position = steps * (tau - t0) / span
             if position < -_SNAP or position > steps + _SNAP:
                 raise InvalidParameterError(
