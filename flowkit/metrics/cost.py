@@ -1,0 +1,43 @@
+"""The cost of sampling: number of function evaluations (``nfe``) and wall time (``sampling-time``).
+
+Both read what the caller measured while drawing ``EvaluationContext.samples``: ``nfe`` is the
+number of vector-field evaluations of the ODE solve, ``sampling_seconds`` its wall-clock time.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Mapping
+
+import attrs
+
+from flowkit.core import Metric
+from flowkit.exceptions import InvalidParameterError
+from flowkit.metrics._inputs import require_context, require_field
+
+
+@attrs.frozen
+class FunctionEvaluations(Metric):
+    """``{"nfe": n}``: vector-field evaluations used to draw the samples (lower is better)."""
+
+    def __call__(self, context: object) -> Mapping[str, float]:
+        """Report ``context.nfe`` (a non-negative integer)."""
+        nfe = require_field(require_context(context, "nfe"), "nfe", "nfe")
+        if isinstance(nfe, bool) or not isinstance(nfe, numbers.Integral) or nfe < 0:
+            raise InvalidParameterError(f"metric 'nfe': EvaluationContext.nfe must be an integer >= 0, got {nfe!r}")
+        return {"nfe": float(nfe)}
+
+
+@attrs.frozen
+class SamplingTime(Metric):
+    """``{"sampling_seconds": s}``: wall-clock time spent drawing the samples (lower is better)."""
+
+    def __call__(self, context: object) -> Mapping[str, float]:
+        """Report ``context.sampling_seconds`` (a finite number >= 0)."""
+        seconds = require_field(require_context(context, "sampling-time"), "sampling_seconds", "sampling-time")
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not math.isfinite(seconds) or seconds < 0:
+            raise InvalidParameterError(
+                f"metric 'sampling-time': EvaluationContext.sampling_seconds must be a finite number >= 0, got {seconds!r}"
+            )
+        return {"sampling_seconds": float(seconds)}
