@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv (if missing), install the CPU torch wheel when no torch is present,
-# then install flowkit (editable) with its dev extra and the bundled plugin distributions.
+# then install flowkit (editable) with its dev extra and every plugin distribution in plugins/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -15,7 +15,7 @@ if ! $PY -c "import torch" >/dev/null 2>&1; then
 fi
 $PY -m pip install --quiet -e ".[dev]"
 for plugin in plugins/*/; do
-    if [ -f "$plugin/pyproject.toml" ] && [ "$(basename "$plugin")" != "template" ]; then
+    if [ -f "$plugin/pyproject.toml" ]; then
         $PY -m pip install --quiet -e "$plugin"
     fi
 done

@@ -37,7 +37,12 @@ class ProbabilityPath(ABC):
     Subclasses implement :attr:`prior` and :meth:`sample`. Gaussian paths
     (``x_t = a(t) x1 + s(t) x0``) also provide the conditional and marginal fields; see
     :class:`flowkit.paths.GaussianPath`.
+
+    :attr:`time_range` is the closed interval of times at which the path's target field is
+    finite; objectives draw training times inside it (e.g. VP's field is singular at t = 1).
     """
+
+    time_range: tuple[float, float] = (0.0, 1.0)
 
     @property
     @abstractmethod
