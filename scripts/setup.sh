@@ -14,8 +14,10 @@ if ! $PY -c "import torch" >/dev/null 2>&1; then
     $PY -m pip install --quiet "torch==2.13.0"
 fi
 $PY -m pip install --quiet -e ".[dev]"
+plugin_args=()
 for plugin in plugins/*/; do
-    if [ -f "$plugin/pyproject.toml" ]; then
-        $PY -m pip install --quiet -e "$plugin"
-    fi
+    [ -f "$plugin/pyproject.toml" ] && plugin_args+=(-e "$plugin")
 done
+if [ ${#plugin_args[@]} -gt 0 ]; then
+    $PY -m pip install --quiet "${plugin_args[@]}"
+fi
