@@ -1,1 +1,30 @@
-"""Built-in models (placeholder until implemented)."""
+"""Built-in vector-field networks, conditioning and classifier-free guidance.
+
+- :class:`MLPVectorField` (registry name ``mlp``) for vector data, :class:`UNetVectorField`
+  (``unet``) for images; ``num_classes=K`` makes either class-conditional (also registered as
+  ``conditional-mlp`` and ``conditional-unet``, where ``num_classes`` is required).
+- :func:`guided` wraps a conditional model for classifier-free guidance:
+  ``v = v_null + scale * (v_y - v_null)``.
+- :data:`NULL_LABEL` is the label value that asks a conditional model for the unconditional field.
+- :func:`count_parameters` counts a module's parameters.
+"""
+
+from flowkit.models.conditioning import NULL_LABEL, ConditionEmbedding
+from flowkit.models.embeddings import FourierTimeEmbedding, SinusoidalTimeEmbedding, time_embedding
+from flowkit.models.guidance import ClassifierFreeGuidance, guided
+from flowkit.models.mlp import MLPVectorField
+from flowkit.models.parameters import count_parameters
+from flowkit.models.unet import UNetVectorField
+
+__all__ = [
+    "NULL_LABEL",
+    "ClassifierFreeGuidance",
+    "ConditionEmbedding",
+    "FourierTimeEmbedding",
+    "MLPVectorField",
+    "SinusoidalTimeEmbedding",
+    "UNetVectorField",
+    "count_parameters",
+    "guided",
+    "time_embedding",
+]

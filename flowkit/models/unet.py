@@ -1,0 +1,218 @@
+"""``unet``: a U-Net vector field ``v(t, x [, y])`` for square images ``x: [batch, C, S, S]``.
+
+The architecture follows DDPM / ADM (Ho et al. 2020; Dhariwal & Nichol 2021) at small scale.
+With ``L = len(channel_mult)`` levels, level ``i`` works at resolution ``S / 2^i`` with
+``base_channels * channel_mult[i]`` channels::
+
+    c  = c(t, y)                                  time (+ label) conditioning vector
+    h  = conv_in(x)
+    down:   per level, num_res_blocks x [ResidualBlock(h, c) (+ SelfAttention)], then Downsample
+            (except at the last level); every intermediate h is kept as a skip connection
+    middle: ResidualBlock (+ SelfAttention), ResidualBlock
+    up:     per level in reverse, (num_res_blocks + 1) x [ResidualBlock(concat(h, skip), c)
+            (+ SelfAttention)], then Upsample (except at the first level)
+    v  = conv_out(silu(GN(h)))
+
+Self-attention is applied at the resolutions listed in ``attention_resolutions`` (in pixels).
+The input side must be divisible by the downsampling factor ``2^(L-1)``; sizes that are not
+are refused at construction with a message naming the factor.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float
+from torch import Tensor, nn
+
+from flowkit.core import VectorFieldModel
+from flowkit.exceptions import InvalidParameterError
+from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
+from flowkit.models.conditioning import ConditionEmbedding, check_labels
+from flowkit.models.params import positive_int, positive_ints, probability
+from flowkit.models.unet_layers import Downsample, ResidualBlock, SelfAttention, Upsample
+from flowkit.shapes import Labels, Time, checked
+
+__all__ = ["UNetVectorField"]
+
+
+class _Stage(nn.Module):
+    """A residual block followed, optionally, by self-attention."""
+
+    def __init__(self, in_channels: int, out_channels: int, condition_dim: int, *, attention: bool,
+                 heads: int, dropout: float, groups: int):
+        super().__init__()
+        self.block = ResidualBlock(in_channels, out_channels, condition_dim, dropout=dropout, groups=groups)
+        self.attention = SelfAttention(out_channels, heads=heads, groups=groups) if attention else None
+
+    def forward(self, h: Tensor, c: Tensor) -> Tensor:
+        h = self.block(h, c)
+        return h if self.attention is None else self.attention(h)
+
+
+class _Level(nn.Module):
+    """The stages of one resolution level and the resampling (or ``None``) that follows them."""
+
+    def __init__(self, stages: list[_Stage], resample: nn.Module | None):
+        super().__init__()
+        self.stages = nn.ModuleList(stages)
+        self.resample = resample
+
+
+class UNetVectorField(VectorFieldModel):
+    """A U-Net vector field on ``[channels, image_size, image_size]`` images.
+
+    Args:
+        channels: image channels (1 for digits, 3 for RGB).
+        image_size: side ``S`` of the square images; must be divisible by ``2^(len(channel_mult)-1)``.
+        base_channels: channels of the first level; the conditioning vector has ``4 * base_channels``.
+        channel_mult: channel multiplier of each resolution level (its length sets the depth).
+        num_res_blocks: residual blocks per level on the way down (one more on the way up).
+        attention_resolutions: resolutions (sides in pixels, each one of ``S / 2^i``) with
+            self-attention after the residual blocks; ``None`` means the lowest resolution only,
+            ``()`` no attention.
+        attention_heads: heads of each self-attention layer (must divide its channels).
+        dropout: dropout probability inside the residual blocks, in ``[0, 1)``.
+        norm_groups: GroupNorm groups (must divide every level's channels).
+        time_embedding: ``"sinusoidal"`` or ``"fourier"`` (with ``base_channels`` features).
+        num_classes: ``None`` for an unconditional field, or the number of classes for a
+            class-conditional one (labels ``y`` in ``[0, num_classes)``, ``-1`` = no label).
+        condition_dropout: probability that a label is replaced by the null token in training
+            mode (used only when ``num_classes`` is set); enables classifier-free guidance.
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: int,
+        image_size: int,
+        base_channels: int = 32,
+        channel_mult: Sequence[int] = (1, 2),
+        num_res_blocks: int = 2,
+        attention_resolutions: Sequence[int] | None = None,
+        attention_heads: int = 4,
+        dropout: float = 0.0,
+        norm_groups: int = 8,
+        time_embedding: str = "sinusoidal",
+        num_classes: int | None = None,
+        condition_dropout: float = 0.1,
+    ):
+        super().__init__()
+        self.channels = positive_int("channels", channels)
+        self.image_size = positive_int("image_size", image_size)
+        base_channels = positive_int("base_channels", base_channels)
+        multipliers = positive_ints("channel_mult", channel_mult, allow_empty=False)
+        num_res_blocks = positive_int("num_res_blocks", num_res_blocks)
+        heads = positive_int("attention_heads", attention_heads)
+        groups = positive_int("norm_groups", norm_groups)
+        dropout = probability("dropout", dropout)
+
+        factor = 2 ** (len(multipliers) - 1)
+        if image_size % factor:
+            raise InvalidParameterError(
+                f"image_size={image_size} is not divisible by the downsampling factor {factor} "
+                f"(2^(len(channel_mult) - 1) with channel_mult={multipliers}); use an image size that is "
+                f"a multiple of {factor} or fewer channel_mult levels"
+            )
+        resolutions = [image_size // 2**i for i in range(len(multipliers))]
+        if attention_resolutions is None:
+            attention_at = {resolutions[-1]}
+        else:
+            attention_at = set(positive_ints("attention_resolutions", attention_resolutions, allow_empty=True))
+            unknown = sorted(attention_at - set(resolutions))
+            if unknown:
+                raise InvalidParameterError(
+                    f"attention_resolutions {unknown} are not resolutions of this U-Net; "
+                    f"accepted: {resolutions} (image_size / 2^level)"
+                )
+        level_channels = [base_channels * m for m in multipliers]
+        for width in (base_channels, *level_channels):
+            if width % groups:
+                raise InvalidParameterError(
+                    f"norm_groups={groups} must divide every level's channels; {width} channels "
+                    f"(base_channels={base_channels}, channel_mult={multipliers}) is not divisible"
+                )
+        for resolution, width in zip(resolutions, level_channels):
+            if resolution in attention_at and width % heads:
+                raise InvalidParameterError(
+                    f"attention_heads={heads} must divide the {width} channels at resolution {resolution}"
+                )
+
+        condition_dim = 4 * base_channels
+        self.condition = ConditionEmbedding(
+            base_channels,
+            condition_dim,
+            time_embedding=time_embedding,
+            num_classes=num_classes,
+            condition_dropout=condition_dropout,
+        )
+        self.num_classes = self.condition.num_classes
+
+        def stage(c_in: int, c_out: int, resolution: int) -> _Stage:
+            return _Stage(c_in, c_out, condition_dim, attention=resolution in attention_at,
+                          heads=heads, dropout=dropout, groups=groups)
+
+        self.input_conv = nn.Conv2d(channels, base_channels, 3, padding=1)
+        skip_channels = [base_channels]
+        width = base_channels
+        down: list[_Level] = []
+        for i, (resolution, out) in enumerate(zip(resolutions, level_channels)):
+            stages = []
+            for _ in range(num_res_blocks):
+                stages.append(stage(width, out, resolution))
+                width = out
+                skip_channels.append(width)
+            last = i == len(resolutions) - 1
+            down.append(_Level(stages, None if last else Downsample(width)))
+            if not last:
+                skip_channels.append(width)
+        self.down_levels = nn.ModuleList(down)
+        self.middle = nn.ModuleList([stage(width, width, resolutions[-1]), stage(width, width, -1)])
+        up: list[_Level] = []
+        for i in reversed(range(len(resolutions))):
+            stages = []
+            for _ in range(num_res_blocks + 1):
+                stages.append(stage(width + skip_channels.pop(), level_channels[i], resolutions[i]))
+                width = level_channels[i]
+            up.append(_Level(stages, Upsample(width) if i > 0 else None))
+        self.up_levels = nn.ModuleList(up)
+        self.output_norm = nn.GroupNorm(groups, width)
+        self.output_conv = nn.Conv2d(width, channels, 3, padding=1)
+
+    def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """``v(t, x | y)`` with ``t: [batch]``, ``x: [batch, channels, S, S]``, ``y: [batch]`` or ``None``.
+
+        Returns a tensor with the shape and dtype of ``x``.
+        """
+        if checks_active():
+            self._check_inputs(x, t, y)
+        c = self.condition(t, y)
+        h = self.input_conv(x)
+        skips = [h]
+        for level in self.down_levels:
+            for stage in level.stages:
+                h = stage(h, c)
+                skips.append(h)
+            if level.resample is not None:
+                h = level.resample(h)
+                skips.append(h)
+        for stage in self.middle:
+            h = stage(h, c)
+        for level in self.up_levels:
+            for stage in level.stages:
+                h = stage(torch.cat([h, skips.pop()], dim=1), c)
+            if level.resample is not None:
+                h = level.resample(h)
+        return self.output_conv(F.silu(self.output_norm(h))).to(x.dtype)
+
+    @checked
+    def _check_inputs(
+        self, x: Float[Tensor, "batch channels height width"], t: Time, y: Labels | None
+    ) -> None:
+        """``x`` is checked first, so a ``t`` or ``y`` whose batch disagrees with ``x`` is the one named."""
+        name = type(self).__name__
+        check_event_shape(name, x, (self.channels, self.image_size, self.image_size))
+        check_dtype(name, x, self.output_conv.weight)
+        check_labels(y, self.num_classes)

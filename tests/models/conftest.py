@@ -1,0 +1,39 @@
+"""Small model builders shared by the model tests (sized to keep the suite fast on CPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from flowkit import registry
+
+
+@pytest.fixture(autouse=True)
+def _one_intra_op_thread():
+    """Run the (tiny) models on one thread: on a shared 2-core machine, OpenMP threads that
+    spin-wait for each other make small ops many times slower, and tiny layers gain nothing
+    from parallelism."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def small_mlp(**overrides):
+    """An MLP on R^3, width 16, depth 2."""
+    return registry.create("model", "mlp", **{"dim": 3, "width": 16, "depth": 2, **overrides})
+
+
+def small_unet(**overrides):
+    """A U-Net on 1x8x8 images: 8 base channels, one residual block per level, attention at 4x4."""
+    params = {"channels": 1, "image_size": 8, "base_channels": 8, "num_res_blocks": 1,
+              "attention_heads": 2, "norm_groups": 4}
+    return registry.create("model", "unet", **{**params, **overrides})
+
+
+@pytest.fixture(params=["mlp", "unet"])
+def builder(request):
+    """``(build(**overrides), event_shape)`` for each built-in network."""
+    if request.param == "mlp":
+        return small_mlp, (3,)
+    return small_unet, (1, 8, 8)
