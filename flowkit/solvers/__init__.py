@@ -1,1 +1,26 @@
-"""Built-in solvers (placeholder until implemented)."""
+"""Built-in ODE solvers (kind ``"solver"``).
+
+Fixed-step explicit Runge-Kutta methods (:mod:`flowkit.solvers.fixed`: ``euler``, ``midpoint``,
+``heun``, ``rk4``) and adaptive embedded pairs through torchdiffeq
+(:mod:`flowkit.solvers.adaptive`: ``dopri5``, ``dopri8``, ``bosh3``, ``adaptive_heun``,
+``fehlberg2``). All implement :class:`flowkit.ODESolver` and count field evaluations by wrapping
+the field (:mod:`flowkit.solvers.field`).
+"""
+
+from flowkit.solvers.adaptive import AdaptiveHeun, AdaptiveSolver, Bosh3, Dopri5, Dopri8, Fehlberg2
+from flowkit.solvers.fixed import RK4, ButcherTableau, Euler, FixedStepSolver, Heun, Midpoint
+
+__all__ = [
+    "RK4",
+    "AdaptiveHeun",
+    "AdaptiveSolver",
+    "Bosh3",
+    "ButcherTableau",
+    "Dopri5",
+    "Dopri8",
+    "Euler",
+    "FixedStepSolver",
+    "Fehlberg2",
+    "Heun",
+    "Midpoint",
+]

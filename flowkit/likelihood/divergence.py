@@ -1,0 +1,85 @@
+"""The divergence of a vector field from vector-Jacobian products with probe vectors.
+
+With ``J(x) = dv/dx`` the per-sample Jacobian of ``v(t, .)`` and probes ``p_1 .. p_K`` (each
+shaped like ``x``)::
+
+    div v(t, x) ~= sum_k p_k^T J(x) p_k
+
+- exact: the ``D`` standard basis vectors ``p_k = e_k`` give ``sum_k J_kk = tr J``;
+- Hutchinson (1989): ``p_k = eps_k / sqrt(K)`` with ``E[eps eps^T] = I`` (Rademacher ``+-1`` or
+  standard Gaussian entries) gives an unbiased estimate, the mean of ``eps_k^T J eps_k``.
+  With ``S = (J + J^T) / 2`` its variance is ``2 sum_{i != j} S_ij^2 / K`` for Rademacher and
+  ``2 ||S||_F^2 / K`` for Gaussian probes.
+
+All ``K`` products ``p_k^T J`` come from one forward pass of the field and one vectorised
+backward pass (``torch.func.vjp`` under ``torch.func.vmap``), optionally in chunks of
+``chunk_size`` probes; there is no Python loop over dimensions. Because ``torch.func`` transforms
+ignore an outer ``torch.no_grad()``, the divergence is available in evaluation code, and the
+result stays differentiable (to any order) with respect to parameters and inputs when gradients
+are enabled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from flowkit.exceptions import ShapeError
+
+__all__ = ["basis_probes", "hutchinson_probes", "velocity_and_divergence"]
+
+PROBE_DISTRIBUTIONS = ("rademacher", "gaussian")
+
+
+def basis_probes(like: Tensor) -> Tensor:
+    """The ``D`` standard basis vectors for a batch shaped like ``like`` (``[B, *dims]``).
+
+    Returns ``[D, B, *dims]`` as an expanded view of a ``D x D`` identity (no ``D^2 B`` memory).
+    """
+    batch, dims = like.shape[0], like.shape[1:]
+    num = int(torch.Size(dims).numel())
+    eye = torch.eye(num, dtype=like.dtype, device=like.device)
+    return eye.reshape(num, 1, *dims).expand(num, batch, *dims)
+
+
+def hutchinson_probes(
+    like: Tensor, num: int, distribution: str, generator: torch.Generator | None = None
+) -> Tensor:
+    """``num`` random probes per sample, ``[num, B, *dims]``, scaled by ``1 / sqrt(num)``.
+
+    Rademacher entries are ``+-1`` with equal probability; Gaussian entries are ``N(0, 1)``.
+    They are drawn on ``generator``'s device (``like``'s device without one) and moved to
+    ``like``'s device and dtype.
+    """
+    shape = (num, *like.shape)
+    device = generator.device if generator is not None else like.device
+    if distribution == "rademacher":
+        draws = torch.randint(0, 2, shape, generator=generator, device=device).mul_(2).sub_(1)
+    elif distribution == "gaussian":
+        draws = torch.randn(shape, generator=generator, device=device, dtype=like.dtype)
+    else:
+        raise ValueError(f"probe_distribution must be one of {PROBE_DISTRIBUTIONS}, got {distribution!r}")
+    return draws.to(device=like.device, dtype=like.dtype).div_(num**0.5)
+
+
+def velocity_and_divergence(
+    field: Callable[[Tensor, Tensor], Tensor],
+    t: Tensor,
+    x: Tensor,
+    probes: Tensor,
+    *,
+    chunk_size: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``(v(t, x), sum_k p_k^T J(x) p_k)`` for ``x`` ``[B, *dims]`` and ``probes`` ``[K, B, *dims]``.
+
+    Returns the velocity (shaped like ``x``) and the divergence estimate ``[B]``.
+    """
+    velocity, pullback = torch.func.vjp(lambda y: field(t, y), x)
+    if not isinstance(velocity, Tensor) or velocity.shape != x.shape:
+        got = tuple(velocity.shape) if isinstance(velocity, Tensor) else type(velocity).__name__
+        raise ShapeError(f"the vector field returned {got} for x of shape {tuple(x.shape)}; it must return dx/dt shaped like x")
+    (rows,) = torch.func.vmap(pullback, chunk_size=chunk_size)(probes)
+    divergence = (rows * probes).flatten(2).sum(2).sum(0)
+    return velocity, divergence

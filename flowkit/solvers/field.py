@@ -1,0 +1,68 @@
+"""The counted field: how every built-in solver calls a user's vector field.
+
+:class:`CountedField` broadcasts the solver's scalar time to the ``[batch]`` tensor the
+:data:`flowkit.VectorField` contract promises, counts every call (the ``nfe`` a
+:class:`flowkit.Solution` reports is this count, never a formula), checks the shape and dtype of
+the first output, and runs later calls with the runtime shape checks off (the first call keeps
+the setting that was active when the solve started).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from flowkit.exceptions import ShapeError
+from flowkit.shapes import shape_checks, shape_checks_enabled
+
+__all__ = ["CountedField", "Field"]
+
+Field = Callable[[Tensor, Tensor], Tensor]
+"""``field(t, x) -> dx/dt`` (:data:`flowkit.VectorField` spelled with ``collections.abc`` for beartype)."""
+
+
+class CountedField:
+    """Wraps ``field(t, x)``; ``nfe`` counts the calls made so far.
+
+    Called with a Python float or a 0-dimensional tensor ``t`` and a state ``x`` of shape
+    ``[batch, *dims]``, it calls ``field`` with ``t`` as a ``[batch]`` tensor of ``x``'s dtype and
+    device. ``last_output`` keeps the most recent value of the field (for error messages).
+    """
+
+    def __init__(self, field: Field) -> None:
+        if not callable(field):
+            raise TypeError(f"field must be callable as field(t, x), got {type(field).__name__}")
+        self.field = field
+        self.nfe = 0
+        self.last_output: Tensor | None = None
+        self._first_call_checks = shape_checks_enabled()
+
+    def __call__(self, t: float | Tensor, x: Tensor) -> Tensor:
+        batch = x.shape[0]
+        if isinstance(t, Tensor):
+            t_batch = t.to(dtype=x.dtype).reshape(()).expand(batch).contiguous()
+        else:
+            t_batch = torch.full((batch,), t, dtype=x.dtype, device=x.device)
+        self.nfe += 1
+        if self.nfe == 1:
+            with shape_checks(self._first_call_checks):
+                out = self.field(t_batch, x)
+            self._check_output(out, x)
+        else:
+            out = self.field(t_batch, x)
+        self.last_output = out
+        return out
+
+    @staticmethod
+    def _check_output(out: object, x: Tensor) -> None:
+        if not isinstance(out, Tensor):
+            raise ShapeError(f"the vector field must return a tensor shaped like x {tuple(x.shape)}, got {type(out).__name__}")
+        if out.shape != x.shape:
+            raise ShapeError(
+                f"the vector field returned shape {tuple(out.shape)} for a state of shape {tuple(x.shape)}; "
+                "field(t, x) must return dx/dt with the shape of x"
+            )
+        if out.dtype != x.dtype:
+            raise ShapeError(f"the vector field returned dtype {out.dtype} for a state of dtype {x.dtype}")
