@@ -39,7 +39,7 @@ class StoredSplits(Dataset):
 
     def __init__(self, splits: dict[str, DataSplit]):
         if set(splits) != set(SPLITS):
-            raise ValueError(f"a data set needs exactly the splits {SPLITS}, got {tuple(splits)}")
+            raise InvalidParameterError(f"a data set needs exactly the splits {SPLITS}, got {tuple(splits)}")
         self._splits = dict(splits)
 
     def split(self, name: str) -> DataSplit:
