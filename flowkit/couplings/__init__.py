@@ -7,6 +7,6 @@ Every ``pair(x0, x1)`` keeps the row order of ``x1``.
 
 from flowkit.couplings.exact_ot import ExactOTCoupling
 from flowkit.couplings.independent import IndependentCoupling
-from flowkit.couplings.sinkhorn import SinkhornCoupling, sinkhorn_log_plan
+from flowkit.couplings.sinkhorn import SinkhornCoupling, sample_sources, sinkhorn_log_plan
 
-__all__ = ["ExactOTCoupling", "IndependentCoupling", "SinkhornCoupling", "sinkhorn_log_plan"]
+__all__ = ["ExactOTCoupling", "IndependentCoupling", "SinkhornCoupling", "sample_sources", "sinkhorn_log_plan"]

@@ -2,7 +2,8 @@
 
 For ``C_ij = ||x0_i - x1_j||^2`` and uniform marginals ``1/n`` (rows) and ``1/m`` (columns) the
 entropic plan ``P = argmin <P, C> - eps H(P)`` is ``P_ij = exp((f_i + g_j - C_ij) / eps)``, with
-potentials from the Sinkhorn updates, carried out in log space::
+potentials from the Sinkhorn updates, carried out in log space (with epsilon scaling: the
+temperature starts at ``max C`` and halves per update down to ``eps``, then stays there)::
 
     f_i = -eps log n - eps logsumexp_j((g_j - C_ij) / eps)
     g_j = -eps log m - eps logsumexp_i((f_i - C_ij) / eps)
@@ -27,26 +28,38 @@ from flowkit.core.coupling import Coupling
 from flowkit.couplings.cost import squared_distances
 from flowkit.shapes import Batch, checked
 
-__all__ = ["SinkhornCoupling", "sinkhorn_log_plan"]
+__all__ = ["SinkhornCoupling", "sample_sources", "sinkhorn_log_plan"]
 
 _CHECK_EVERY = 10
+_ANNEALING = 0.5
 
 
-def sinkhorn_log_plan(cost: Tensor, eps: float | Tensor, *, max_iter: int, tol: float) -> Tensor:
-    """``log P`` (``[n, m]``) of the entropic OT plan with uniform marginals for ``cost``, in log space."""
+def sinkhorn_log_plan(cost: Tensor, eps: float, *, max_iter: int, tol: float) -> Tensor:
+    """``log P`` (``[n, m]``) of the entropic OT plan with uniform marginals for ``cost``.
+
+    Log-domain Sinkhorn updates of the potentials ``f, g`` (in cost units) with epsilon scaling:
+    the temperature starts at ``max(C)`` and halves every update until it reaches ``eps``, where
+    the updates continue until the row marginals are within ``tol`` (L1) or ``max_iter`` is spent.
+    """
     n, m = cost.shape
-    kernel = -cost / eps
     log_a, log_b = -math.log(n), -math.log(m)
-    g = cost.new_zeros(m)
     f = cost.new_zeros(n)
+    g = cost.new_zeros(m)
+    temperature = max(float(cost.max()), eps)
     for iteration in range(1, max_iter + 1):
-        f = log_a - torch.logsumexp(kernel + g[None, :], dim=1)
-        g = log_b - torch.logsumexp(kernel + f[:, None], dim=0)
-        if iteration % _CHECK_EVERY == 0 or iteration == max_iter:
-            rows = torch.logsumexp(kernel + f[:, None] + g[None, :], dim=1).exp()
+        temperature = max(eps, temperature * _ANNEALING)
+        f = temperature * (log_a - torch.logsumexp((g[None, :] - cost) / temperature, dim=1))
+        g = temperature * (log_b - torch.logsumexp((f[:, None] - cost) / temperature, dim=0))
+        if temperature == eps and (iteration % _CHECK_EVERY == 0 or iteration == max_iter):
+            rows = torch.logsumexp((f[:, None] + g[None, :] - cost) / eps, dim=1).exp()
             if float((rows - 1.0 / n).abs().sum()) < tol:
                 break
-    return kernel + f[:, None] + g[None, :]
+    return (f[:, None] + g[None, :] - cost) / eps
+
+
+def sample_sources(log_plan: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """For each column ``j`` draw a row ``i ~ P[:, j] / sum_i P[:, j]``: indices ``[m]`` into ``x0``."""
+    return torch.multinomial(torch.softmax(log_plan.T, dim=1), 1, generator=generator).squeeze(1)
 
 
 def _check_reg(instance, attribute, value: float) -> None:
@@ -80,7 +93,7 @@ class SinkhornCoupling(Coupling):
 
     def _log_plan(self, x0: Tensor, x1: Tensor) -> Tensor:
         cost = squared_distances(x0, x1)
-        eps = self.reg * cost.mean().clamp_min(torch.finfo(cost.dtype).tiny)
+        eps = self.reg * max(float(cost.mean()), torch.finfo(cost.dtype).tiny)
         return sinkhorn_log_plan(cost, eps, max_iter=self.max_iter, tol=self.tol)
 
     @checked
@@ -93,6 +106,5 @@ class SinkhornCoupling(Coupling):
     def pair(self, x0: Batch, x1: Batch, *, generator: torch.Generator | None = None) -> tuple[Batch, Batch]:
         """Return ``(x0[i], x1)`` with ``i_j ~ P[:, j]`` drawn independently per column (from ``generator``)."""
         with torch.no_grad():
-            conditional = torch.softmax(self._log_plan(x0, x1).T, dim=1)
-            index = torch.multinomial(conditional, 1, generator=generator).squeeze(1)
+            index = sample_sources(self._log_plan(x0, x1), generator)
         return x0[index], x1

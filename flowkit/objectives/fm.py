@@ -11,7 +11,7 @@ Each loss costs ``O(batch * n * D)`` for ``n`` reference points.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

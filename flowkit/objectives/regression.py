@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from abc import abstractmethod
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

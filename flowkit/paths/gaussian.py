@@ -24,8 +24,8 @@ from the schedule (primes are d/dt):
   ====================  ==================================
 
 A new Gaussian path subclasses :class:`GaussianPath` and implements ``a`` and ``s``; the
-derivatives default to forward-mode autograd (``torch.func.jvp``) and may be overridden with
-closed forms.
+derivatives default to autograd (:func:`time_derivative`) and may be overridden with closed
+forms.
 
 Valid inputs: ``t`` inside :attr:`GaussianPath.time_range` (``[0, 1]`` unless a path is singular
 at an endpoint), finite tensors, matching batch sizes and event shapes. Methods that divide by
@@ -61,11 +61,19 @@ Coefficient = Union[Tensor, float]
 
 
 def time_derivative(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
-    """``d fn(t) / dt`` of an elementwise function of ``t``, by forward-mode autograd.
+    """``d fn(t) / dt`` of an elementwise function of ``t`` (any shape), by autograd.
 
-    Works under ``torch.no_grad`` and stays differentiable when ``t`` requires grad.
+    Computed as the vector-Jacobian product with a vector of ones, which for an elementwise
+    ``fn`` is the elementwise derivative. Works under ``torch.no_grad`` and
+    ``torch.inference_mode``, and stays differentiable when ``t`` requires grad.
     """
-    return torch.func.jvp(fn, (t,), (torch.ones_like(t),))[1]
+    with torch.inference_mode(False), torch.enable_grad():
+        leaf = t if t.requires_grad else t.clone().requires_grad_(True)
+        out = fn(leaf)
+        if not out.requires_grad:
+            return torch.zeros_like(t)
+        (grad,) = torch.autograd.grad(out, leaf, grad_outputs=torch.ones_like(out), create_graph=t.requires_grad)
+    return grad
 
 
 def _broadcast(t: Tensor, like: Tensor) -> Tensor:

@@ -3,7 +3,7 @@
 ``SchedulePath(a=..., s=...)`` is the path ``x_t = a(t) x1 + s(t) eps`` for elementwise callables
 ``a``, ``s`` mapping a tensor of times to a tensor of the same shape (or a Python number for a
 constant). ``da`` and ``ds`` are optional closed-form derivatives; without them ``a'`` and ``s'``
-come from forward-mode autograd through ``a`` and ``s``. The callables are probed at
+come from autograd through ``a`` and ``s``. The callables are probed at
 construction on a grid over ``time_range``, so a wrong shape or a non-finite value fails early.
 """
 
@@ -70,9 +70,9 @@ class SchedulePath(GaussianPath):
         t = torch.linspace(*self._range, _PROBE_POINTS)
         for name in ("a", "s", "da", "ds"):
             value = getattr(self, name)(t)
-            if value.shape != t.shape or not bool(torch.isfinite(value).all()):
+            if not bool(torch.isfinite(value).all()):
                 raise ValueError(
-                    f"schedule {name}(t) must return finite values shaped like t on time_range={self._range}; "
+                    f"schedule {name}(t) must return finite values on time_range={self._range}; "
                     f"for t = {t.tolist()} it returned {value.tolist()}"
                 )
         if bool((self.s(t) < 0).any()):
@@ -88,7 +88,15 @@ class SchedulePath(GaussianPath):
         value = fn(t)
         if not isinstance(value, Tensor):
             return torch.full_like(t, float(value))
-        return value.to(dtype=t.dtype, device=t.device).expand(t.shape) if value.shape != t.shape else value
+        if value.shape == t.shape:
+            return value
+        try:
+            return value.to(dtype=t.dtype, device=t.device).expand(t.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"schedule functions must return a tensor shaped like t {list(t.shape)} (or broadcastable to it), "
+                f"got shape {list(value.shape)}"
+            ) from None
 
     def a(self, t: Tensor) -> Tensor:
         """The user's ``a(t)``."""
