@@ -74,7 +74,7 @@ def flowkit_register_models(register: Register) -> None:
 def flowkit_register_datasets(register: Register) -> None:
     """Register data sets (kind ``"dataset"``).
 
-    A factory returns a :class:`flowkit.Dataset`: ``tensors(split)`` gives the data (and labels)
+    A factory returns a :class:`flowkit.Dataset`: ``split(name)`` gives the data (and labels)
     of a split; a data set may also know its exact density.
     """
 
