@@ -124,6 +124,11 @@ class RegressionObjective(Objective):
         generator: torch.Generator | None = None,
     ) -> Scalar:
         """``mean_b w(t_b) mean_d (v(t, x_t [, y]) - target)^2`` on the data batch ``x1`` (labels ``y``)."""
+        if x1.dim() < 2:
+            raise ShapeError(
+                f"{type(self).__name__}.loss: x1 must be [batch, *dims] with at least one event dimension, "
+                f"got shape {tuple(x1.shape)}"
+            )
         if checks_enabled():
             require_finite(f"{type(self).__name__}.loss", x1=x1)
         sample = self.draw(x1, generator)

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from flowkit.core.prior import Prior
+from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import Batch, PerSample, checked
 
 __all__ = ["IsotropicGaussian", "StandardNormal"]
@@ -28,7 +29,7 @@ class IsotropicGaussian(Prior):
     def __init__(self, std: float = 1.0):
         std = float(std)
         if not (math.isfinite(std) and std > 0):
-            raise ValueError(f"std must be a finite positive number, got {std!r}")
+            raise InvalidParameterError(f"std must be a finite positive number, got {std!r}")
         self.std = std
 
     def __repr__(self) -> str:
@@ -48,7 +49,7 @@ class IsotropicGaussian(Prior):
         """
         shape = tuple(int(n) for n in shape)
         if len(shape) < 2 or any(n < 0 for n in shape):
-            raise ValueError(f"shape must be [batch, *dims] with at least one event dimension, got {list(shape)}")
+            raise InvalidParameterError(f"shape must be [batch, *dims] with at least one event dimension, got {list(shape)}")
         if device is None and generator is not None:
             device = generator.device
         x = torch.randn(shape, generator=generator, device=device, dtype=dtype)
