@@ -238,11 +238,12 @@ class GaussianPath(ProbabilityPath):
             if not bool(torch.isfinite(value).all()):
                 raise NonFiniteError(f"{where}: the schedule {name} of {self!r} is not finite at some t in the batch")
         needs = {"s": (s, "s(t) > 0"), "a": (a, "a(t) != 0"), "k": (s * da - a * ds, "k = s a' - a s' != 0")}
+        t_column = _broadcast(t, like)
         for key in requires:
             value, requirement = needs[key]
-            zero = (value == 0) if key != "s" else (value <= 0)
+            zero = ((value == 0) if key != "s" else (value <= 0)).expand(t_column.shape)
             if bool(zero.any()):
-                t_bad = _broadcast(t, like).expand_as(value)[zero][:3].tolist()
+                t_bad = t_column[zero][:3].tolist()
                 raise InvalidParameterError(
                     f"{where} needs {requirement}, which fails for {self!r} at t = "
                     f"{', '.join(f'{v:.6g}' for v in t_bad)}"

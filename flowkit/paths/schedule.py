@@ -46,7 +46,11 @@ def _check_range(instance, attribute, value: tuple[float, float]) -> None:
         raise ValueError(f"time_range must be (t_min, t_max) with 0 <= t_min < t_max <= 1, got {value!r}")
 
 
-@attrs.frozen
+def _name(fn: ScheduleFn | None) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+@attrs.frozen(repr=False)
 class SchedulePath(GaussianPath):
     """The Gaussian path of the schedule ``a(t), s(t)`` given as callables.
 
@@ -77,6 +81,15 @@ class SchedulePath(GaussianPath):
                 )
         if bool((self.s(t) < 0).any()):
             raise ValueError(f"schedule s(t) must be >= 0 on time_range={self._range}")
+
+    def __repr__(self) -> str:
+        derivatives = "".join(
+            f", {name}={_name(fn)}" for name, fn in (("da", self.da_fn), ("ds", self.ds_fn)) if fn is not None
+        )
+        return (
+            f"SchedulePath(a={_name(self.a_fn)}, s={_name(self.s_fn)}{derivatives}, "
+            f"prior_std={self.prior_std!r}, time_range={self._range!r})"
+        )
 
     @property
     def time_range(self) -> tuple[float, float]:

@@ -6,8 +6,10 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
-from flowkit import Objective, registry
+from flowkit import Objective, registry, shape_checks
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
 from flowkit.objectives import ConditionalFlowMatching
 
@@ -138,3 +140,46 @@ def test_bad_input(tiny_field):
 def test_invalid_parameters(params, match):
     with pytest.raises(InvalidParameterError, match=match):
         registry.create("objective", "cfm", **params)
+
+
+def test_checks_off_give_the_same_loss(tiny_field):
+    objective = registry.create("objective", "cfm", path=registry.create("path", "vp"))
+    model = tiny_field()
+    x1 = torch.randn(16, 2, dtype=F64)
+    checked_loss = objective.loss(model=model, x1=x1, generator=torch.Generator().manual_seed(9))
+    with shape_checks(False):
+        fast_loss = objective.loss(model=model, x1=x1, generator=torch.Generator().manual_seed(9))
+    assert checked_loss.item() == fast_loss.item()
+
+
+PATH_NAMES = ["ot", "vp", "ve", "cosine"]
+COUPLING_NAMES = ["independent", "ot", "sinkhorn"]
+
+
+@given(
+    path_name=st.sampled_from(PATH_NAMES),
+    coupling_name=st.sampled_from(COUPLING_NAMES),
+    objective_name=st.sampled_from(["cfm", "fm"]),
+    batch=st.integers(1, 6),
+    dims=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    seed=st.integers(0, 1000),
+)
+def test_any_shape_batch_path_and_coupling(path_name, coupling_name, objective_name, batch, dims, seed):
+    generator = torch.Generator().manual_seed(seed)
+    x1 = torch.randn(batch, *dims, dtype=F64, generator=generator)
+    path = registry.create("path", path_name)
+    params = {"reference": x1} if objective_name == "fm" else {}
+    objective = registry.create(
+        "objective", objective_name, path=path, coupling=registry.create("coupling", coupling_name), **params
+    )
+    seen = {}
+
+    def model(t, x):
+        seen.update(t=t, x=x)
+        return torch.zeros_like(x)
+
+    loss = objective.loss(model=model, x1=x1, generator=generator)
+    assert loss.shape == () and bool(torch.isfinite(loss))
+    assert seen["x"].shape == x1.shape and seen["t"].shape == (batch,)
+    lo, hi = path.time_range
+    assert bool(((seen["t"] >= lo) & (seen["t"] <= hi)).all())
