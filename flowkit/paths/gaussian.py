@@ -81,6 +81,15 @@ def _broadcast(t: Tensor, like: Tensor) -> Tensor:
     return t.reshape(t.shape[0], *([1] * (like.dim() - 1)))
 
 
+def _combine(c1: Coefficient, x1: Tensor, c2: Coefficient, x2: Tensor) -> Tensor:
+    """``c1 * x1 + c2 * x2`` in as few tensor operations as the coefficient types allow."""
+    if isinstance(c2, float):
+        return torch.add(x1 if c1 == 1.0 else c1 * x1, x2, alpha=c2)
+    if isinstance(c1, float):
+        return torch.add(c2 * x2, x1, alpha=c1)
+    return torch.addcmul(c1 * x1, c2, x2)
+
+
 class GaussianPath(ProbabilityPath):
     """A conditional path ``p_t(x | x1) = N(a(t) x1, s(t)^2 I)`` with prior ``N(0, prior_std^2 I)``.
 
@@ -146,7 +155,7 @@ class GaussianPath(ProbabilityPath):
         """
         a, s, da, ds = self._prepare("sample", t, x1, x0=x0, x1=x1)
         eps = x0 if self.prior_std == 1.0 else x0 / self.prior_std
-        return PathSample(t=t, x0=x0, x1=x1, x_t=a * x1 + s * eps, u_t=da * x1 + ds * eps)
+        return PathSample(t=t, x0=x0, x1=x1, x_t=_combine(a, x1, s, eps), u_t=_combine(da, x1, ds, eps))
 
     @checked
     def conditional_vector_field(self, *, x: Batch, x1: Batch, t: Time) -> Batch:
