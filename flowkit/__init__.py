@@ -33,7 +33,24 @@ from flowkit.hookspecs import hookimpl  # noqa: E402
 from flowkit.shapes import set_shape_checks, shape_checks  # noqa: E402
 
 # Names exported lazily: importing them pulls in a family module only when it is used.
-_LAZY_EXPORTS: dict[str, str] = {}
+_LAZY_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "GaussianPath",
+            "ConditionalOTPath",
+            "VariancePreservingPath",
+            "VarianceExplodingPath",
+            "CosinePath",
+            "SchedulePath",
+            "StandardNormal",
+            "IsotropicGaussian",
+        ],
+        "flowkit.paths",
+    ),
+    **dict.fromkeys(["IndependentCoupling", "ExactOTCoupling", "SinkhornCoupling"], "flowkit.couplings"),
+    **dict.fromkeys(["ConditionalFlowMatching", "FlowMatching"], "flowkit.objectives"),
+    **dict.fromkeys(["TensorData", "dequantize"], "flowkit.data"),
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -36,7 +36,7 @@ class PluginLoadError(FlowkitError, RuntimeError):
 
 
 class InvalidParameterError(FlowkitError, ValueError):
-    """A component factory was called with an unknown or invalid parameter."""
+    """An unknown or invalid parameter or argument value (factory parameters, times out of range)."""
 
 
 class ShapeError(FlowkitError, TypeError):

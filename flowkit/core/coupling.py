@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+import torch
 from torch import Tensor
 
 
@@ -15,9 +16,11 @@ class Coupling(ABC):
     """Pairs a batch of prior draws ``x0`` with a batch of data ``x1``."""
 
     @abstractmethod
-    def pair(self, x0: Tensor, x1: Tensor) -> tuple[Tensor, Tensor]:
+    def pair(
+        self, x0: Tensor, x1: Tensor, *, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Return paired ``(x0, x1)``, both ``[batch, *dims]``.
 
         The row order of ``x1`` is kept, so labels attached to ``x1`` stay aligned; ``x0`` may be
-        permuted or resampled (rows may repeat).
+        permuted or resampled (rows may repeat). Random couplings draw from ``generator``.
         """

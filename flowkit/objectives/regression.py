@@ -13,7 +13,6 @@ the batch, with ``w = 1`` unless a ``weighting`` callable is given.
 
 from __future__ import annotations
 
-import inspect
 from abc import abstractmethod
 from collections.abc import Callable
 
@@ -25,7 +24,8 @@ from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.exceptions import ShapeError
 from flowkit.objectives.time import make_time_distribution
-from flowkit.paths._checks import checks_enabled, require_finite
+from flowkit.shapes import shape_checks_enabled
+from flowkit.validation import require_finite
 from flowkit.shapes import Batch, Labels, Scalar, checked
 
 __all__ = ["RegressionObjective"]
@@ -37,14 +37,6 @@ def _default_path() -> ProbabilityPath:
     from flowkit import registry
 
     return registry.create("path", "ot")
-
-
-def _takes_generator(coupling: Coupling) -> bool:
-    try:
-        parameters = inspect.signature(coupling.pair).parameters
-    except (TypeError, ValueError):
-        return False
-    return "generator" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 class RegressionObjective(Objective):
@@ -90,7 +82,6 @@ class RegressionObjective(Objective):
         self.weighting = weighting
         self._prior = path.prior
         self._time_range = tuple(getattr(path, "time_range", (0.0, 1.0)))
-        self._coupling_takes_generator = _takes_generator(coupling)
 
     def __repr__(self) -> str:
         return (
@@ -101,10 +92,7 @@ class RegressionObjective(Objective):
     def draw(self, x1: Tensor, generator: torch.Generator | None = None) -> PathSample:
         """Draw ``x0``, pair it with ``x1``, draw ``t`` and return ``path.sample(x0=, x1=, t=)``."""
         x0 = self._prior.sample(x1.shape, device=x1.device, dtype=x1.dtype, generator=generator)
-        if self._coupling_takes_generator:
-            x0, x1 = self.coupling.pair(x0, x1, generator=generator)
-        else:
-            x0, x1 = self.coupling.pair(x0, x1)
+        x0, x1 = self.coupling.pair(x0, x1, generator=generator)
         t = self.time_distribution.sample(
             x1.shape[0], time_range=self._time_range, device=x1.device, dtype=x1.dtype, generator=generator
         )
@@ -129,7 +117,7 @@ class RegressionObjective(Objective):
                 f"{type(self).__name__}.loss: x1 must be [batch, *dims] with at least one event dimension, "
                 f"got shape {tuple(x1.shape)}"
             )
-        if checks_enabled():
+        if shape_checks_enabled():
             require_finite(f"{type(self).__name__}.loss", x1=x1)
         sample = self.draw(x1, generator)
         target = self.target(sample)
@@ -143,7 +131,7 @@ class RegressionObjective(Objective):
             return torch.nn.functional.mse_loss(v, target)
         per_sample = (v - target).square().reshape(v.shape[0], -1).mean(dim=1)
         weights = self.weighting(sample.t)
-        if checks_enabled() and tuple(weights.shape) != (v.shape[0],):
+        if shape_checks_enabled() and tuple(weights.shape) != (v.shape[0],):
             raise ShapeError(
                 f"{type(self).__name__}.loss: weighting(t) returned shape {tuple(weights.shape)}, expected [{v.shape[0]}]"
             )

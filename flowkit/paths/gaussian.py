@@ -46,7 +46,8 @@ from torch import Tensor
 
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
-from flowkit.paths._checks import checks_enabled, require_finite, require_times
+from flowkit.shapes import shape_checks_enabled
+from flowkit.validation import require_finite, require_times
 from flowkit.paths.marginal import gaussian_mixture_posterior, log_normalizer
 from flowkit.paths.priors import IsotropicGaussian, StandardNormal
 from flowkit.shapes import Batch, PerSample, Time, checked
@@ -235,7 +236,7 @@ class GaussianPath(ProbabilityPath):
     ) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
         """Validate the inputs (while checks are on) and return the coefficients broadcast to ``like``."""
         coefficients = self.coefficients(_broadcast(t, like))
-        if checks_enabled():
+        if shape_checks_enabled():
             self._check(f"{type(self).__name__}.{where}", t, like, coefficients, requires, tensors)
         return coefficients
 

@@ -1,8 +1,8 @@
-"""Value checks shared by the paths, couplings and objectives (finite inputs, times in range).
+"""Value checks shared by the components (finite inputs, times in range).
 
-Like the shape checks of :func:`flowkit.shapes.checked`, these run only while
-:func:`flowkit.shapes.shape_checks_enabled` is true: each one reads a tensor back to the host (a
-device synchronisation), so hot loops turn them off with ``flowkit.shape_checks(False)``.
+Each check reads a tensor back to the host (a device synchronisation), so callers run them only
+while :func:`flowkit.shapes.shape_checks_enabled` is true, like the shape checks of
+:func:`flowkit.shapes.checked`; hot loops turn both off with ``flowkit.shape_checks(False)``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
-from flowkit.shapes import shape_checks_enabled
 
-__all__ = ["checks_enabled", "require_finite", "require_times"]
-
-checks_enabled = shape_checks_enabled
+__all__ = ["require_finite", "require_times"]
 
 
 def require_finite(where: str, **tensors: Tensor) -> None:
