@@ -1,0 +1,91 @@
+"""``flowkit train CONFIG --out DIR [--resume]``: train a pipeline described by a TOML/JSON file.
+
+The run directory ``DIR`` receives ``checkpoint/`` (every ``train.checkpoint_every`` steps and at
+the end, written atomically), ``metrics.jsonl`` (the training log) and ``tensorboard/`` when
+TensorBoard is installed. ``--resume`` continues the run in ``DIR`` from its checkpoint, exactly
+as if it had not stopped; the CONFIG may change the ``[train]`` and ``[eval]`` settings (e.g. more
+steps) and the device, nothing else. Under ``torchrun`` every process runs this same command and
+trains with DistributedDataParallel; rank 0 writes the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from flowkit.exceptions import CheckpointError, ConfigError
+
+FIXED_KEYS = ("path", "coupling", "objective", "model", "solver", "data", "seed")
+"""Top-level config keys a resumed run may not change."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a pipeline from a TOML/JSON config",
+        description="Train the pipeline described by CONFIG (a .toml or .json file) and write the checkpoint "
+        "and training log to --out. With --resume, continue the run found in --out.",
+    )
+    parser.add_argument("config", type=Path, metavar="CONFIG", help="pipeline configuration (.toml or .json)")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="run directory")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in DIR from its checkpoint (start it if there is none)"
+    )
+    parser.add_argument("--steps", type=int, help="total training steps (overrides train.steps)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run)
+
+
+def _say(pipeline, message: str) -> None:
+    if pipeline is None or pipeline.distributed.is_main:
+        print(f"flowkit train: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+
+    from flowkit.pipeline import Pipeline, PipelineConfig
+    from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, locate_checkpoint
+    from flowkit.pipeline.config import config_differences
+
+    config = PipelineConfig.load(args.config)
+    if args.steps is not None:
+        config = config.with_train(steps=args.steps)
+    checkpoint_dir = args.out / CHECKPOINT_DIR
+    try:
+        existing = locate_checkpoint(args.out)
+    except CheckpointError:
+        existing = None
+    if existing is None and checkpoint_dir.exists():
+        existing = checkpoint_dir  # present but incomplete: let loading explain what is wrong
+    try:
+        if existing is not None and not args.resume:
+            raise ConfigError(
+                f"{args.out} already holds a checkpoint ({existing}); pass --resume to continue it "
+                "or choose another --out"
+            )
+        if existing is not None:
+            pipeline = Pipeline.load(existing, device=config.device)
+            changed = config_differences(pipeline.config, config)
+            fixed = [key for key in changed if key.split(".")[0] in FIXED_KEYS]
+            if fixed:
+                raise ConfigError(
+                    f"{args.config} differs from the checkpoint in {existing} in {', '.join(fixed)}; a resumed "
+                    f"run cannot change {', '.join(FIXED_KEYS)}. Use another --out for a new run"
+                )
+            if changed:
+                _say(pipeline, f"applying changed settings: {', '.join(changed)}")
+                pipeline.config = config
+            _say(pipeline, f"resuming {existing} at step {pipeline.step} of {pipeline.config.train.steps}")
+        else:
+            if args.resume:
+                _say(None, f"no checkpoint in {args.out}; starting a new run")
+            pipeline = Pipeline(config)
+            _say(pipeline, f"{pipeline}")
+        pipeline.fit(out=args.out, progress=False if args.no_progress else None)
+        _say(pipeline, f"trained to step {pipeline.step}; checkpoint in {checkpoint_dir}")
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    return 0

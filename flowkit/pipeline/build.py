@@ -1,0 +1,155 @@
+"""Composition: registered components built from a :class:`PipelineConfig`.
+
+The objective is built on the configured path and coupling (``objective(path=, coupling=,
+**params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
+the training data unless the configuration gives one. The model's shape parameters are filled
+in from the data's event shape when the configuration leaves them out: ``dim`` for vector data
+``[D]``, ``channels`` and ``image_size`` for square images ``[C, S, S]``; a model whose
+``num_classes`` is required (e.g. ``conditional-mlp``) gets the data set's number of classes.
+The model's weights are initialised from the pipeline seed alone.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import attrs
+import numpy as np
+import torch
+from torch import Tensor
+
+from flowkit import registry
+from flowkit.core import Coupling, Dataset, ODESolver, Objective, ProbabilityPath, VectorFieldModel
+from flowkit.exceptions import ConfigError
+from flowkit.pipeline.config import ComponentConfig, PipelineConfig
+from flowkit.pipeline.seeding import derive_seed
+
+__all__ = ["Components", "as_dataset", "build_components", "build_dataset", "build_solver", "model_params"]
+
+
+@attrs.frozen
+class Components:
+    """The built components of a pipeline."""
+
+    path: ProbabilityPath
+    coupling: Coupling
+    objective: Objective
+    model: VectorFieldModel
+    solver: ODESolver
+
+
+def _create(kind: str, component: ComponentConfig, **extra: Any) -> Any:
+    return registry.create(kind, component.name, **dict(component.params), **extra)
+
+
+def build_dataset(component: ComponentConfig) -> Dataset:
+    """The registered data set ``component``."""
+    return _create("dataset", component)
+
+
+def as_dataset(data: Any) -> Dataset:
+    """A :class:`flowkit.Dataset` from a data set, a tensor / array ``x`` or a pair ``(x, y)``.
+
+    Tensors are wrapped in :class:`flowkit.data.TensorData` (10% held out for evaluation).
+    """
+    from flowkit.data import TensorData
+
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, (Tensor, np.ndarray)):
+        return TensorData(data)
+    if isinstance(data, tuple) and len(data) == 2:
+        return TensorData(*data)
+    raise ConfigError(
+        f"data must be a flowkit.Dataset, a tensor x [n, *event_shape] or a pair (x, y), got {type(data).__name__}"
+    )
+
+
+def build_solver(solver: Any) -> ODESolver:
+    """An ODE solver from a name, a ``{name, **params}`` table, a ComponentConfig or a solver."""
+    if isinstance(solver, ODESolver):
+        return solver
+    return _create("solver", ComponentConfig.parse(solver, key="solver"))
+
+
+def _signature(factory: Any) -> inspect.Signature | None:
+    try:
+        return inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+
+
+def model_params(
+    component: ComponentConfig, event_shape: tuple[int, ...], num_classes: int | None
+) -> dict[str, Any]:
+    """The model's parameters with the shape (and required ``num_classes``) filled in from the data."""
+    params = dict(component.params)
+    signature = _signature(registry.get("model", component.name).factory)
+    if signature is None:
+        return params
+    accepted = signature.parameters
+    if "dim" in accepted and "dim" not in params:
+        if len(event_shape) != 1:
+            raise ConfigError(
+                f"model {component.name!r} takes vector data (dim=...), but the data have event shape "
+                f"{list(event_shape)}; use an image model such as 'unet' or give dim explicitly"
+            )
+        params["dim"] = event_shape[0]
+    if "channels" in accepted and "image_size" in accepted and not {"channels", "image_size"} & params.keys():
+        if len(event_shape) != 3 or event_shape[1] != event_shape[2]:
+            raise ConfigError(
+                f"model {component.name!r} takes square images [channels, size, size], but the data have "
+                f"event shape {list(event_shape)}"
+            )
+        params["channels"], params["image_size"] = event_shape[0], event_shape[1]
+    needs_classes = "num_classes" in accepted and accepted["num_classes"].default is inspect.Parameter.empty
+    if needs_classes and "num_classes" not in params:
+        if num_classes is None:
+            raise ConfigError(f"model {component.name!r} is class-conditional, but the data set has no labels")
+        params["num_classes"] = num_classes
+    return params
+
+
+def build_components(
+    config: PipelineConfig,
+    *,
+    event_shape: tuple[int, ...],
+    num_classes: int | None,
+    device: torch.device,
+    reference: Callable[[], Tensor],
+) -> Components:
+    """Build path, coupling, objective, model (on ``device``) and solver from ``config``.
+
+    ``reference()`` (the training data) is called for an objective with a ``reference``
+    parameter that the configuration leaves unset.
+    """
+    path = _create("path", config.path)
+    coupling = _create("coupling", config.coupling)
+    extra: dict[str, Any] = {"path": path, "coupling": coupling}
+    objective_signature = _signature(registry.get("objective", config.objective.name).factory)
+    if (
+        objective_signature is not None
+        and "reference" in objective_signature.parameters
+        and "reference" not in config.objective.params
+    ):
+        extra["reference"] = reference()
+    objective = _create("objective", config.objective, **extra)
+    params = model_params(config.model, event_shape, num_classes)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(config.seed, "init"))
+        model = registry.create("model", config.model.name, **params)
+    if not isinstance(model, VectorFieldModel):
+        raise ConfigError(
+            f"model {config.model.name!r} built a {type(model).__name__}, not a flowkit.VectorFieldModel"
+        )
+    model_classes = getattr(model, "num_classes", None)
+    if model_classes is not None and num_classes is not None and model_classes < num_classes:
+        raise ConfigError(
+            f"model {config.model.name!r} has num_classes={model_classes} but the data set has {num_classes} classes"
+        )
+    if model_classes is not None and num_classes is None:
+        raise ConfigError(f"model {config.model.name!r} is class-conditional, but the data set has no labels")
+    solver = build_solver(config.solver)
+    return Components(path, coupling, objective, model.to(device), solver)
+

@@ -1,0 +1,48 @@
+"""Exponential moving average (EMA) of a model's weights, used for sampling and evaluation.
+
+After optimisation step ``k`` (counting from 1) every floating-point parameter is updated as
+
+    theta_ema <- beta_k theta_ema + (1 - beta_k) theta,   beta_k = min(decay, (1 + k) / (10 + k)),
+
+so early in training, while the weights move fast, the average follows them closely, and it
+settles to the configured ``decay`` (the effective averaging window is ``1 / (1 - decay)``
+steps). Buffers are copied, not averaged. The update is one fused ``lerp`` over all parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+__all__ = ["EMA", "ema_decay_at"]
+
+
+def ema_decay_at(step: int, decay: float) -> float:
+    """The decay ``beta_k = min(decay, (1 + k) / (10 + k))`` applied after step ``k`` (from 1)."""
+    return min(decay, (1.0 + step) / (10.0 + step))
+
+
+class EMA:
+    """A frozen copy of ``model`` whose weights track the exponential moving average.
+
+    ``average`` is the averaged module (``requires_grad`` off, in eval mode).
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+        self.decay = float(decay)
+        self.average = copy.deepcopy(model).requires_grad_(False).eval()
+        self._source = [p for p in model.parameters()]
+        self._target = [p for p in self.average.parameters()]
+        self._source_buffers = [b for b in model.buffers()]
+        self._target_buffers = [b for b in self.average.buffers()]
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        """Move the average towards the current weights after optimisation step ``step``."""
+        weight = 1.0 - ema_decay_at(step, self.decay)
+        torch._foreach_lerp_(self._target, self._source, weight)
+        for target, source in zip(self._target_buffers, self._source_buffers):
+            target.copy_(source)

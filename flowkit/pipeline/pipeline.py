@@ -1,0 +1,526 @@
+"""``Pipeline``: a Flow Matching model composed from registered components, end to end.
+
+A pipeline is built from a :class:`~flowkit.pipeline.config.PipelineConfig` (or plain data / a
+TOML or JSON file): a probability path ``p_t(x | x1)`` with its prior ``p0``, a coupling, an
+objective (e.g. CFM, ``E ||v(t, x_t) - u_t(x_t | x1)||^2``), a vector-field model ``v``, an ODE
+solver and a data set. It then
+
+- trains ``v`` (:meth:`Pipeline.fit`, see :mod:`flowkit.pipeline.training`),
+- samples by solving ``dx/dt = v(t, x)`` from ``x0 ~ p0`` at ``t = 0`` to ``t = 1``
+  (:meth:`Pipeline.sample`, :meth:`Pipeline.flow`), with the EMA weights,
+- scores data by the instantaneous change of variables,
+  ``log p1(x) = log p0(x0) - int_0^1 div v_t(x_t) dt`` (:meth:`Pipeline.log_prob`),
+- evaluates the registered metrics on held-out data (:meth:`Pipeline.evaluate`),
+- saves and loads itself as a checkpoint directory (:meth:`Pipeline.save`,
+  :meth:`Pipeline.load`) from which training resumes exactly.
+
+Under ``torchrun`` the same code trains with DistributedDataParallel on every process; only
+rank 0 writes files (see :mod:`flowkit.pipeline.distributed`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import attrs
+import torch
+from torch import Tensor
+
+from flowkit import __version__, registry
+from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
+from flowkit.device import resolve_device
+from flowkit.exceptions import CheckpointError, ConfigError, InvalidParameterError
+from flowkit.pipeline.build import as_dataset, build_components, build_dataset, build_solver
+from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, Checkpoint, write_checkpoint
+from flowkit.pipeline.config import PipelineConfig
+from flowkit.pipeline.distributed import context_from_environment
+from flowkit.pipeline.monitor import TrainingMonitor
+from flowkit.pipeline.seeding import generator_for
+from flowkit.pipeline.serialization import join_optimizer_state, split_optimizer_state
+from flowkit.pipeline.training import Trainer
+
+__all__ = ["LogProb", "Pipeline"]
+
+CONFIG_FILE = "config.toml"
+STATE_FILE = "state.json"
+MODEL_FILE = "model.safetensors"
+EMA_FILE = "ema.safetensors"
+OPTIMIZER_FILE = "optimizer.safetensors"
+OPTIMIZER_META_FILE = "optimizer.json"
+RNG_FILE = "rng.safetensors"
+
+
+@attrs.frozen
+class LogProb:
+    """Log-densities of data points under the flow.
+
+    ``nats``: ``log p1(x)`` per point (``[batch]``); ``bits_per_dim``: ``-log p1(x) / (D ln 2)``,
+    plus ``log(K / 2) / ln 2`` for data quantised to ``K`` levels on ``[-1, 1]``
+    (:func:`flowkit.likelihood.bits_per_dim`); ``nfe``: field evaluations of the solve.
+    """
+
+    nats: Tensor
+    bits_per_dim: Tensor
+    nfe: int
+
+
+@attrs.frozen
+class _DataInfo:
+    event_shape: tuple[int, ...]
+    num_classes: int | None
+    num_bins: int | None
+
+
+class Pipeline:
+    """A Flow Matching model composed from registered components.
+
+    ``Pipeline(config, data=None)``: ``config`` is a :class:`PipelineConfig`, plain data or a
+    path to a TOML/JSON file; ``data`` (a :class:`flowkit.Dataset`, a tensor ``x`` or a pair
+    ``(x, y)``) replaces the configured data set. Every component name is looked up before
+    anything is built, so an unknown name fails at once with the registry's list of names.
+
+    Attributes: ``config``, ``device``, ``path``, ``coupling``, ``objective``, ``model`` (the
+    trained network), ``ema_model`` (the weights used for sampling), ``solver``, ``step``.
+    """
+
+    def __init__(self, config: PipelineConfig | Mapping[str, Any] | str | Path, *, data: Any = None):
+        self._setup(_as_config(config), data=data, info=None)
+
+    def _setup(self, config: PipelineConfig, *, data: Any, info: _DataInfo | None) -> None:
+        config.check_components()
+        if config.eval.metrics != "all":
+            for metric in config.eval.metrics:
+                registry.get("metric", metric)
+        if data is not None and config.data is not None:
+            raise ConfigError("data is given both in the config and as an object; pass only one")
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.distributed = context_from_environment(self.device)
+        self.device = self.distributed.device_for(self.device)
+        self._dataset: Dataset | None = None if data is None else as_dataset(data)
+        self._train_tensors: tuple[Tensor, Tensor | None] | None = None
+        if info is None:
+            dataset = self.dataset
+            info = _DataInfo(tuple(dataset.event_shape), dataset.num_classes, dataset.num_bins)
+        self._info = info
+        components = build_components(
+            config,
+            event_shape=info.event_shape,
+            num_classes=info.num_classes,
+            device=self.device,
+            reference=self._reference_for_objective,
+        )
+        self.path = components.path
+        self.coupling = components.coupling
+        self.objective = components.objective
+        self.model: VectorFieldModel = components.model
+        self.solver: ODESolver = components.solver
+        self.trainer = Trainer(
+            self.model,
+            self.objective,
+            config=config.train,
+            seed=config.seed,
+            device=self.device,
+            context=self.distributed,
+        )
+
+    # -- construction ------------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: PipelineConfig | Mapping[str, Any] | str | Path, *, data: Any = None) -> Pipeline:
+        """Build a pipeline from a config object, plain data, or a ``.toml`` / ``.json`` file."""
+        return cls(config, data=data)
+
+    @property
+    def dataset(self) -> Dataset:
+        """The data set (built from the configuration on first use)."""
+        if self._dataset is None:
+            if self.config.data is None:
+                raise ConfigError(
+                    "this pipeline has no data set: its config has no 'data' and no data object was given "
+                    "(pass data=... to Pipeline or Pipeline.load)"
+                )
+            self._dataset = build_dataset(self.config.data)
+        return self._dataset
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        """The shape of one data point."""
+        return self._info.event_shape
+
+    @property
+    def num_bins(self) -> int | None:
+        """Levels per dimension of quantised data (``None`` for continuous data)."""
+        return self._info.num_bins
+
+    @property
+    def step(self) -> int:
+        """Optimisation steps taken so far."""
+        return self.trainer.step
+
+    @property
+    def ema_model(self) -> VectorFieldModel:
+        """The network used for sampling and evaluation: the EMA weights, or the model without EMA."""
+        return self.trainer.ema.average if self.trainer.ema is not None else self.model
+
+    def _dtype(self) -> torch.dtype:
+        for parameter in self.model.parameters():
+            return parameter.dtype
+        return torch.get_default_dtype()
+
+    def _split(self, name: str) -> tuple[Tensor, Tensor | None]:
+        split = self.dataset.split(name)
+        x = split.x.to(device=self.device, dtype=self._dtype())
+        y = None if split.y is None else split.y.to(self.device)
+        return x, y
+
+    def _reference_for_objective(self) -> Tensor:
+        return self.dataset.split("train").x.to(self.device)
+
+    def _training_data(self) -> tuple[Tensor, Tensor | None]:
+        if self._train_tensors is None:
+            self._train_tensors = self._split("train")
+        return self._train_tensors
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(
+        self,
+        steps: int | None = None,
+        *,
+        batch_size: int | None = None,
+        out: str | Path | None = None,
+        stop_at: int | None = None,
+        progress: bool | None = None,
+        **train_overrides: Any,
+    ) -> list[dict[str, float]]:
+        """Train until ``steps`` optimisation steps in total have been taken; returns the logged records.
+
+        ``steps``, ``batch_size`` and any other ``[train]`` field given as a keyword (``lr=``,
+        ``warmup_steps=``, ``ema_decay=``, ...) replace the configured values (and are saved with
+        the config). The learning-rate schedule spans ``steps``; a pipeline loaded from a
+        checkpoint continues where it stopped. ``stop_at`` ends this call early at that step
+        (the schedule still spans ``steps``), e.g. to split a run into sessions.
+
+        ``out`` is the run directory: metrics go to ``out/metrics.jsonl`` (and TensorBoard when
+        installed) and checkpoints, every ``checkpoint_every`` steps and at the end, to
+        ``out/checkpoint/``. ``progress`` shows a progress bar (default: only on a terminal).
+
+        Raises :class:`flowkit.exceptions.NonFiniteError` if the loss diverges; the last
+        checkpoint in ``out`` is then the last good state.
+        """
+        overrides = dict(train_overrides)
+        if steps is not None:
+            overrides["steps"] = steps
+        if batch_size is not None:
+            overrides["batch_size"] = batch_size
+        if overrides:
+            self.config = self.config.with_train(**overrides)
+        train = self.config.train
+        self.trainer.configure(train)
+        if self.trainer.sampler is None or self.trainer.sampler.batch_size != train.batch_size:
+            self.trainer.set_data(*self._training_data())
+        until = train.steps if stop_at is None else min(int(stop_at), train.steps)
+        run_dir = None if out is None else Path(out)
+        monitor = TrainingMonitor(
+            initial_step=self.step,
+            total_steps=train.steps,
+            out=run_dir,
+            progress=progress,
+            enabled=self.distributed.is_main,
+        )
+        checkpoint = None if run_dir is None else (lambda: str(self.save(run_dir / CHECKPOINT_DIR)))
+        try:
+            self.trainer.run(
+                until=until,
+                num_bins=self.num_bins,
+                conditional=getattr(self.model, "num_classes", None) is not None,
+                monitor=monitor,
+                checkpoint=checkpoint,
+            )
+        finally:
+            monitor.close()
+        return monitor.history
+
+    # -- sampling ------------------------------------------------------------------------------
+    def _time_range(self) -> tuple[float, float]:
+        t0, t1 = getattr(self.path, "time_range", (0.0, 1.0))
+        return float(t0), float(t1)
+
+    def _labels(self, y: Any, n: int) -> Tensor | None:
+        if y is None:
+            return None
+        if getattr(self.model, "num_classes", None) is None:
+            raise InvalidParameterError("y: this pipeline's model is unconditional; labels are not accepted")
+        labels = torch.as_tensor(y, device=self.device)
+        if labels.dim() == 0:
+            labels = labels.expand(n)
+        if labels.shape != (n,) or labels.dtype.is_floating_point:
+            raise InvalidParameterError(f"y must be an integer label or {n} integer labels, got shape {list(labels.shape)}")
+        return labels.long()
+
+    @contextlib.contextmanager
+    def _sampling_network(self, y: Tensor | None, guidance: float | None) -> Iterator[Any]:
+        network = self.ema_model
+        was_training = network.training
+        network.eval()
+        try:
+            if guidance is not None:
+                if y is None:
+                    raise InvalidParameterError("guidance needs labels y (the class to guide towards)")
+                from flowkit.models import guided
+
+                network = guided(network, guidance)
+            yield (lambda t, x: network(t, x)) if y is None else (lambda t, x: network(t, x, y))
+        finally:
+            self.ema_model.train(was_training)
+
+    def flow(
+        self,
+        x0: Tensor,
+        *,
+        solver: Any = None,
+        y: Any = None,
+        guidance: float | None = None,
+        trajectory_times: Any = None,
+    ) -> Solution:
+        """Solve ``dx/dt = v(t, x [, y])`` from ``x0`` at the path's start to its end (t = 0 to 1).
+
+        ``solver`` overrides the configured one (a name, ``{name, **params}`` or an ODESolver);
+        ``y`` conditions a class-conditional model (one label or one per point), ``guidance``
+        applies classifier-free guidance with that scale; ``trajectory_times`` asks the solver for
+        the intermediate states. Returns the :class:`flowkit.Solution` (``x``, ``nfe``, ...).
+        """
+        x0 = x0.to(device=self.device, dtype=self._dtype())
+        labels = self._labels(y, x0.shape[0])
+        ode = self.solver if solver is None else build_solver(solver)
+        t0, t1 = self._time_range()
+        with torch.no_grad(), self._sampling_network(labels, guidance) as field:
+            return ode.solve(field, x0, t0=t0, t1=t1, trajectory_times=trajectory_times)
+
+    def sample(
+        self,
+        n: int,
+        *,
+        solver: Any = None,
+        y: Any = None,
+        guidance: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Draw ``n`` samples ``[n, *event_shape]``: ``x0 ~ p0`` carried to ``t = 1`` by the flow.
+
+        ``generator`` (on the pipeline's device) seeds ``x0``; see :meth:`flow` for the rest.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidParameterError(f"n must be a positive integer, got {n!r}")
+        return self.flow(self.prior_sample(n, generator=generator), solver=solver, y=y, guidance=guidance).x
+
+    def prior_sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` draws ``x0 ~ p0`` from the path's prior, ``[n, *event_shape]``."""
+        return self.path.prior.sample(
+            (n, *self.event_shape), device=self.device, dtype=self._dtype(), generator=generator
+        )
+
+    # -- likelihood ----------------------------------------------------------------------------
+    def _divergence(self, divergence: str | None) -> str:
+        divergence = divergence or self.config.eval.divergence
+        if divergence == "auto":
+            dims = math.prod(self.event_shape)
+            return "exact" if dims <= self.config.eval.exact_divergence_max_dim else "hutchinson"
+        return divergence
+
+    def log_prob(
+        self,
+        x: Tensor,
+        *,
+        solver: Any = None,
+        y: Any = None,
+        divergence: str | None = None,
+        generator: torch.Generator | None = None,
+    ) -> LogProb:
+        """``log p1(x)`` in nats and bits/dim, integrating the flow from ``t = 1`` back to ``t = 0``.
+
+        ``log p1(x) = log p0(x0) - int_0^1 div v_t(x_t) dt`` (:func:`flowkit.likelihood.log_prob`);
+        ``divergence`` is ``"exact"`` or ``"hutchinson"`` (default: the config's, ``auto`` picks
+        exact up to ``eval.exact_divergence_max_dim`` dimensions); ``generator`` seeds the
+        Hutchinson probes. Quantised data are expected dequantised (see ``LogProb``).
+        """
+        from flowkit.likelihood import bits_per_dim
+        from flowkit.likelihood import log_prob as flow_log_prob
+
+        x = x.to(device=self.device, dtype=self._dtype())
+        labels = self._labels(y, x.shape[0])
+        ode = self.solver if solver is None else build_solver(solver)
+        t0, t1 = self._time_range()
+        calls = 0
+
+        with self._sampling_network(labels, None) as field:
+
+            def unit_time_field(tau: Tensor, x_tau: Tensor) -> Tensor:
+                # The engine integrates over [0, 1]; the path's [t0, t1] is reached by
+                # t = t0 + (t1 - t0) tau, dx/dtau = (t1 - t0) v(t, x), which leaves log p unchanged.
+                nonlocal calls
+                calls += 1
+                if (t0, t1) == (0.0, 1.0):
+                    return field(tau, x_tau)
+                return (t1 - t0) * field(t0 + (t1 - t0) * tau, x_tau)
+
+            nats = flow_log_prob(
+                unit_time_field,
+                x,
+                prior=self.path.prior,
+                solver=ode,
+                divergence=self._divergence(divergence),
+                generator=generator,
+            )
+        return LogProb(nats, bits_per_dim(nats, math.prod(self.event_shape), self.num_bins), calls)
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def evaluate(
+        self, *, num_samples: int | None = None, metrics: Any = None, solver: Any = None
+    ) -> dict[str, float]:
+        """The configured metrics (default: every registered one) on held-out data.
+
+        Draws ``num_samples`` points (``eval.num_samples``) with a fixed seed, conditioned on the
+        held-out labels for a class-conditional model, and compares them with as many held-out
+        points; also reports the NFE and wall time of the sampling solve. Returns
+        ``{name: value}`` as produced by the metrics.
+        """
+        n_wanted = num_samples or self.config.eval.num_samples
+        reference, labels = self._split("test")
+        n = min(n_wanted, reference.shape[0])
+        reference = reference[:n]
+        conditional = getattr(self.model, "num_classes", None) is not None
+        y = labels[:n] if conditional and labels is not None else None
+        names = metrics if metrics is not None else self.config.eval.metrics
+        names = registry.names("metric") if names == "all" else list(names)
+        generator = generator_for(self.config.seed, "eval", device=self.device)
+        x0 = self.prior_sample(n, generator=generator)
+        _synchronize(self.device)
+        start = time.perf_counter()
+        solution = self.flow(x0, solver=solver, y=y)
+        _synchronize(self.device)
+        seconds = time.perf_counter() - start
+        probe_generator = generator_for(self.config.seed, "eval", 1, device=self.device)
+        context = EvaluationContext(
+            samples=solution.x,
+            reference=reference,
+            log_prob=lambda x: self.log_prob(x, solver=solver, generator=probe_generator).nats,
+            num_bins=self.num_bins,
+            nfe=solution.nfe,
+            sampling_seconds=seconds,
+        )
+        results: dict[str, float] = {}
+        for name in names:
+            metric = registry.create("metric", name)
+            results.update({key: float(value) for key, value in metric(context).items()})
+        return results
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write a checkpoint to ``directory`` atomically (the previous one stays until done).
+
+        Files: ``config.toml``, ``state.json`` (step, data position, event shape, versions),
+        ``model.safetensors``, ``ema.safetensors``, ``optimizer.safetensors`` + ``optimizer.json``,
+        ``rng.safetensors`` and ``manifest.json`` (sizes and SHA-256 of the others). Under
+        ``torchrun`` every process must call it (the RNG states are gathered); rank 0 writes.
+        """
+        rng = self.trainer.rng_tensors()
+        directory = Path(directory)
+        if not self.distributed.is_main:
+            return directory
+        state = {
+            "step": self.step,
+            "data_position": self.trainer.data_position(),
+            "event_shape": list(self.event_shape),
+            "num_classes": self._info.num_classes,
+            "num_bins": self.num_bins,
+            "world_size": self.distributed.world_size,
+            "flowkit_version": __version__,
+            "torch_version": torch.__version__,
+        }
+        tensors = {MODEL_FILE: self.model.state_dict(), RNG_FILE: rng}
+        json_data: dict[str, Any] = {STATE_FILE: state}
+        if self.trainer.ema is not None:
+            tensors[EMA_FILE] = self.trainer.ema.average.state_dict()
+        if self.trainer.optimizer.state:
+            optimizer_tensors, optimizer_meta = split_optimizer_state(self.trainer.optimizer.state_dict())
+            tensors[OPTIMIZER_FILE] = optimizer_tensors
+            json_data[OPTIMIZER_META_FILE] = optimizer_meta
+        return write_checkpoint(directory, text={CONFIG_FILE: self.config.to_toml()}, json_data=json_data, tensors=tensors)
+
+    @classmethod
+    def load(cls, directory: str | Path, *, data: Any = None, device: str | None = None) -> Pipeline:
+        """Load a checkpoint written by :meth:`save` (or the ``checkpoint/`` of a run directory).
+
+        ``data`` supplies the data set when the config has none (pipelines built on user tensors);
+        ``device`` overrides the saved one. Every file is checked against the manifest; a missing,
+        incomplete or corrupt checkpoint raises :class:`CheckpointError` naming the file.
+        """
+        checkpoint = Checkpoint(directory)
+        try:
+            config = PipelineConfig.from_toml(checkpoint.read_text(CONFIG_FILE))
+        except ConfigError as exc:
+            raise CheckpointError(f"{checkpoint.path / CONFIG_FILE}: {exc}") from None
+        if device is not None:
+            config = attrs.evolve(config, device=device)
+        state = checkpoint.read_json(STATE_FILE)
+        try:
+            info = _DataInfo(tuple(state["event_shape"]), state["num_classes"], state["num_bins"])
+            step, position, world_size = int(state["step"]), state["data_position"], int(state["world_size"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"corrupt checkpoint file {checkpoint.path / STATE_FILE}: {exc!r}") from None
+        pipeline = cls.__new__(cls)
+        pipeline._setup(config, data=data, info=info)
+        trainer = pipeline.trainer
+        _load_weights(pipeline.model, checkpoint, MODEL_FILE, pipeline.device)
+        if trainer.ema is not None:
+            if checkpoint.has(EMA_FILE):
+                _load_weights(trainer.ema.average, checkpoint, EMA_FILE, pipeline.device)
+            else:
+                trainer.ema.average.load_state_dict(pipeline.model.state_dict())
+        if checkpoint.has(OPTIMIZER_FILE):
+            optimizer_state = join_optimizer_state(
+                checkpoint.read_tensors(OPTIMIZER_FILE, pipeline.device), checkpoint.read_json(OPTIMIZER_META_FILE)
+            )
+            try:
+                trainer.optimizer.load_state_dict(optimizer_state)
+            except (ValueError, KeyError, RuntimeError) as exc:
+                raise CheckpointError(f"{checkpoint.path / OPTIMIZER_FILE} does not fit the model: {exc}") from None
+            trainer.configure(config.train)
+        trainer.step = step
+        trainer.load_data_position(position)
+        trainer.load_rng_tensors(checkpoint.read_tensors(RNG_FILE), world_size)
+        trainer.last_checkpoint = str(checkpoint.path)
+        return pipeline
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{key}={component.name!r}" for key, component in self.config.components().items())
+        return f"Pipeline({parts}, step={self.step}, device={str(self.device)!r})"
+
+
+def _as_config(config: Any) -> PipelineConfig:
+    if isinstance(config, PipelineConfig):
+        return config
+    if isinstance(config, (str, Path)):
+        return PipelineConfig.load(config)
+    if isinstance(config, Mapping):
+        return PipelineConfig.from_dict(config)
+    raise ConfigError(
+        f"config must be a PipelineConfig, a mapping or a path to a .toml/.json file, got {type(config).__name__}"
+    )
+
+
+def _load_weights(module: torch.nn.Module, checkpoint: Checkpoint, name: str, device: torch.device) -> None:
+    tensors = checkpoint.read_tensors(name, device)
+    try:
+        module.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{checkpoint.path / name} does not fit the configured model: {exc}") from None
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
