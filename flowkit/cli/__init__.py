@@ -15,7 +15,13 @@ from typing import Sequence
 from flowkit import __version__
 from flowkit.exceptions import FlowkitError
 
-COMMAND_MODULES: tuple[str, ...] = ("flowkit.cli.plugins",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "flowkit.cli.plugins",
+    "flowkit.cli.train",
+    "flowkit.cli.sample",
+    "flowkit.cli.eval",
+    "flowkit.cli.demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
