@@ -1,8 +1,9 @@
 """``flowkit sample DIR --n N --out FILE``: draw samples from a trained pipeline.
 
 ``DIR`` is a run directory (with ``checkpoint/``) or a checkpoint. The samples (EMA weights,
-``x0 ~ p0`` seeded by ``--seed``, carried to t = 1 by the configured or given ODE solver) are
-written atomically in the format named by FILE's suffix:
+``x0 ~ p0`` seeded by ``--seed``, carried to t = 1 by the configured or given ODE solver, in
+batches of ``--batch-size`` that do not change the result) are written atomically in the format
+named by FILE's suffix:
 
 - ``.safetensors``: tensor ``samples`` ``[N, *event_shape]`` (and ``labels`` ``[N]`` if given),
 - ``.npy``: a NumPy array ``[N, *event_shape]`` (no pickle),
@@ -105,14 +106,14 @@ def run(args: argparse.Namespace) -> int:
     if args.guidance is not None and args.label is None:
         raise ConfigError("--guidance needs --label (the class to guide towards)")
     pipeline = Pipeline.load(args.directory, device=args.device)
-    generator = generator_for(args.seed, "sample", device=pipeline.device)
-    parts = []
-    for start in range(0, args.n, args.batch_size):
-        count = min(args.batch_size, args.n - start)
-        parts.append(
-            pipeline.sample(count, solver=args.solver, y=args.label, guidance=args.guidance, generator=generator).cpu()
-        )
-    samples = torch.cat(parts)
+    # All prior draws first, then the solves in batches: the samples do not depend on --batch-size.
+    x0 = pipeline.prior_sample(args.n, generator=generator_for(args.seed, "sample", device=pipeline.device))
+    samples = torch.cat(
+        [
+            pipeline.flow(part, solver=args.solver, y=args.label, guidance=args.guidance).x.cpu()
+            for part in x0.split(args.batch_size)
+        ]
+    )
     labels = None if args.label is None else torch.full((args.n,), args.label, dtype=torch.long)
     write_samples(args.out, samples, labels)
     print(f"flowkit sample: wrote {args.n} samples {list(samples.shape[1:])} to {args.out}", file=sys.stderr)

@@ -1,0 +1,52 @@
+"""Two CPU processes under torch.distributed.run (gloo): identical weights, only rank 0 writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from flowkit.pipeline import Pipeline
+
+WORKER = Path(__file__).with_name("ddp_worker.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_process_training_keeps_ranks_identical_and_only_rank0_writes(tmp_path):
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(WORKER), str(tmp_path),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    rank0, rank1 = (load_file(str(tmp_path / f"weights-rank{r}.safetensors")) for r in (0, 1))
+    assert rank0.keys() == rank1.keys()
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+
+    assert not (tmp_path / "run-rank1").exists()  # rank 1 wrote nothing
+    assert sorted(p.name for p in (tmp_path / "run-rank0").iterdir()) == ["checkpoint", "metrics.jsonl"]
+    assert json.loads((tmp_path / "history-rank1.json").read_text()) == []
+    assert [r["step"] for r in json.loads((tmp_path / "history-rank0.json").read_text())] == [4, 6, 8, 12]
+
+    # The checkpoint holds both ranks' RNG streams; one process resumes from it, with a warning.
+    with pytest.warns(UserWarning, match="written by 2 process"):
+        resumed = Pipeline.load(tmp_path / "run-rank0")
+    assert resumed.step == 12
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, rank0[f"model.{key}"])
