@@ -129,10 +129,8 @@ def measure(name: str, rounds: int, device: str) -> tuple[float, float]:
     hand.run(5)
     pipeline_times, hand_times = [], []
     for _ in range(rounds):
-        start_step = pipeline.step
-        pipeline_times.append(
-            timed(pipeline.device, lambda: pipeline.fit(steps=start_step + steps, progress=False)) / steps
-        )
+        target = pipeline.step + steps
+        pipeline_times.append(timed(pipeline.device, lambda target=target: pipeline.fit(steps=target, progress=False)) / steps)
         hand_times.append(timed(pipeline.device, lambda: hand.run(steps)) / steps)
     return statistics.median(pipeline_times), statistics.median(hand_times)
 

@@ -111,7 +111,12 @@ def run(args: argparse.Namespace) -> int:
     solution = pipeline.flow(x0, trajectory_times=times)
     title = f"OT-CFM on {args.data}, {pipeline.step} steps"
     plot_samples(solution.x, reference, out / "samples.png", title=title)
-    plot_trajectories(solution.trajectory, solution.times, out / "trajectories.png", title=f"{title}: the flow from noise (t = 0) to data (t = 1)")
+    plot_trajectories(
+        solution.trajectory,
+        solution.times,
+        out / "trajectories.png",
+        title=f"{title}: the flow from noise (t = 0) to data (t = 1)",
+    )
     plot_seconds = time.perf_counter() - tick
 
     dataset = pipeline.dataset

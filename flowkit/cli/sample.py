@@ -33,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("directory", type=Path, metavar="DIR", help="run directory or checkpoint")
     parser.add_argument("--n", type=int, required=True, help="number of samples")
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file: .safetensors, .npy or .csv")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="output file: .safetensors, .npy or .csv"
+    )
     add_solver_argument(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the prior draws (default 0)")
     parser.add_argument("--label", type=int, help="class label to condition on (class-conditional models)")
@@ -64,6 +66,14 @@ def solver_spec(text: str) -> Any:
     return text
 
 
+def check_format(path: Path) -> str:
+    """The suffix of ``path`` if it names one of :data:`FORMATS`, else ConfigError."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"--out {path}: unknown format {suffix or '(none)'}; accepted: {', '.join(FORMATS)}")
+    return suffix
+
+
 def write_samples(path: Path, samples, labels=None) -> Path:
     """Write ``samples`` (and ``labels``) to ``path`` in the format of its suffix, atomically."""
     import numpy as np
@@ -71,9 +81,7 @@ def write_samples(path: Path, samples, labels=None) -> Path:
 
     from flowkit.pipeline.atomic import atomic_write_bytes
 
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ConfigError(f"--out {path}: unknown format {suffix or '(none)'}; accepted: {', '.join(FORMATS)}")
+    suffix = check_format(path)
     samples = samples.detach().cpu().contiguous()
     if suffix == ".safetensors":
         tensors = {"samples": samples}
@@ -101,8 +109,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--n must be at least 1, got {args.n}")
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.out.suffix.lower() not in FORMATS:
-        raise ConfigError(f"--out {args.out}: unknown format {args.out.suffix or '(none)'}; accepted: {', '.join(FORMATS)}")
+    check_format(args.out)
     if args.guidance is not None and args.label is None:
         raise ConfigError("--guidance needs --label (the class to guide towards)")
     pipeline = Pipeline.load(args.directory, device=args.device)

@@ -11,6 +11,7 @@ trains with DistributedDataParallel; rank 0 writes the files.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -37,8 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _say(pipeline, message: str) -> None:
-    if pipeline is None or pipeline.distributed.is_main:
+def _say(message: str) -> None:
+    """Print on rank 0 only (``RANK`` is set by ``torchrun``)."""
+    if os.environ.get("RANK", "0") == "0":
         print(f"flowkit train: {message}", file=sys.stderr)
 
 
@@ -75,16 +77,16 @@ def run(args: argparse.Namespace) -> int:
                     f"run cannot change {', '.join(FIXED_KEYS)}. Use another --out for a new run"
                 )
             if changed:
-                _say(pipeline, f"applying changed settings: {', '.join(changed)}")
+                _say(f"applying changed settings: {', '.join(changed)}")
                 pipeline.config = config
-            _say(pipeline, f"resuming {existing} at step {pipeline.step} of {pipeline.config.train.steps}")
+            _say(f"resuming {existing} at step {pipeline.step} of {pipeline.config.train.steps}")
         else:
             if args.resume:
-                _say(None, f"no checkpoint in {args.out}; starting a new run")
+                _say(f"no checkpoint in {args.out}; starting a new run")
             pipeline = Pipeline(config)
-            _say(pipeline, f"{pipeline}")
+            _say(f"{pipeline}")
         pipeline.fit(out=args.out, progress=False if args.no_progress else None)
-        _say(pipeline, f"trained to step {pipeline.step}; checkpoint in {checkpoint_dir}")
+        _say(f"trained to step {pipeline.step}; checkpoint in {checkpoint_dir}")
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

@@ -1,8 +1,8 @@
 """Training batches: epochs of shuffled data, split across processes, resumable from two integers.
 
 Epoch ``e`` shuffles the ``n`` training points by the permutation ``randperm(n)`` of a generator
-seeded from ``(seed, e)`` (:func:`flowkit.pipeline.seeding.derive_seed`), so it depends on nothing but the seed and the
-epoch number. A step takes the next ``B`` (global batch size) points of the epoch; process
+seeded from ``(seed, e)`` (:func:`flowkit.pipeline.seeding.derive_seed`), so it depends on
+nothing but the seed and the epoch number. A step takes the next ``B`` (global batch size) points of the epoch; process
 ``r`` of ``R`` gets the points ``[r B/R, (r + 1) B/R)`` of that batch, so the processes of a
 ``torchrun`` job see disjoint data and together see exactly what one process would. The last
 ``n mod B`` points of an epoch are skipped (they come first in a later epoch's random order).

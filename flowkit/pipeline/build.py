@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from flowkit import registry
-from flowkit.core import Coupling, Dataset, ODESolver, Objective, ProbabilityPath, VectorFieldModel
+from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.config import ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed

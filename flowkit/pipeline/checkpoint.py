@@ -93,7 +93,9 @@ def locate_checkpoint(path: str | Path) -> Path:
         path = path / CHECKPOINT_DIR
     if path.is_dir():
         raise CheckpointError(f"incomplete checkpoint: {path / MANIFEST} is missing (the save did not finish)")
-    raise CheckpointError(f"no checkpoint at {path}: expected a directory with {MANIFEST} or a {CHECKPOINT_DIR}/ sub-directory")
+    raise CheckpointError(
+        f"no checkpoint at {path}: expected a directory with {MANIFEST} or a {CHECKPOINT_DIR}/ sub-directory"
+    )
 
 
 class Checkpoint:
@@ -110,7 +112,8 @@ class Checkpoint:
             raise CheckpointError(f"corrupt checkpoint manifest {manifest_path}: {exc}") from None
         if version != FORMAT_VERSION:
             raise CheckpointError(
-                f"{manifest_path}: checkpoint format {version!r} is not supported (this flowkit reads format {FORMAT_VERSION})"
+                f"{manifest_path}: checkpoint format {version!r} is not supported "
+                f"(this flowkit reads format {FORMAT_VERSION})"
             )
         for name, expected in files.items():
             file = self.path / name

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import attrs
 import tomli_w
+import tomllib
 
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text
@@ -62,6 +62,7 @@ COMPONENT_KINDS: dict[str, str] = {
 """Configuration key of each component and the registry kind it is looked up in."""
 
 LR_SCHEDULES = ("cosine", "linear", "constant")
+PRECISIONS = ("fp32", "bf16", "auto")
 DIVERGENCES = ("auto", "exact", "hutchinson")
 
 
@@ -228,7 +229,9 @@ class TrainConfig:
     to ``min_lr_ratio * lr`` at the last step; ``grad_clip`` caps the global gradient norm
     (``0`` turns clipping off); ``ema_decay`` is the decay of the exponential moving average of
     the weights used for sampling (``0`` turns it off); metrics are logged every ``log_every``
-    steps and a checkpoint written every ``checkpoint_every`` steps (``0``: only at the end).
+    steps and a checkpoint written every ``checkpoint_every`` steps (``0``: only at the end);
+    ``precision`` is ``fp32``, ``bf16`` (the loss computed under bfloat16 autocast, weights and
+    optimizer in float32) or ``auto`` (bf16 on CUDA devices that support it, fp32 elsewhere).
     """
 
     steps: int = attrs.field(default=10_000, converter=_number("train.steps", integer=True, minimum=1))
@@ -246,6 +249,7 @@ class TrainConfig:
     checkpoint_every: int = attrs.field(
         default=1000, converter=_number("train.checkpoint_every", integer=True, minimum=0)
     )
+    precision: str = attrs.field(default="fp32", converter=_choice("train.precision", PRECISIONS))
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
@@ -299,7 +303,9 @@ class EvalConfig:
 
 def _device(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"device must be \"auto\" or a torch device string such as \"cpu\" or \"cuda:0\", got {value!r}")
+        raise ConfigError(
+            f"device must be \"auto\" or a torch device string such as \"cpu\" or \"cuda:0\", got {value!r}"
+        )
     return value
 
 

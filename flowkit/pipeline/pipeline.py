@@ -258,7 +258,9 @@ class Pipeline:
         if labels.dim() == 0:
             labels = labels.expand(n)
         if labels.shape != (n,) or labels.dtype.is_floating_point:
-            raise InvalidParameterError(f"y must be an integer label or {n} integer labels, got shape {list(labels.shape)}")
+            raise InvalidParameterError(
+                f"y must be an integer label or {n} integer labels, got shape {list(labels.shape)}"
+            )
         return labels.long()
 
     @contextlib.contextmanager
@@ -449,7 +451,8 @@ class Pipeline:
             optimizer_tensors, optimizer_meta = split_optimizer_state(self.trainer.optimizer.state_dict())
             tensors[OPTIMIZER_FILE] = optimizer_tensors
             json_data[OPTIMIZER_META_FILE] = optimizer_meta
-        return write_checkpoint(directory, text={CONFIG_FILE: self.config.to_toml()}, json_data=json_data, tensors=tensors)
+        text = {CONFIG_FILE: self.config.to_toml()}
+        return write_checkpoint(directory, text=text, json_data=json_data, tensors=tensors)
 
     @classmethod
     def load(cls, directory: str | Path, *, data: Any = None, device: str | None = None) -> Pipeline:

@@ -28,8 +28,12 @@ _SAMPLE_COLOR = "#1f5fa8"
 _DATA_COLOR = "#444444"
 
 
+def _array(x: Tensor | np.ndarray | Sequence[float]) -> np.ndarray:
+    return x.detach().cpu().double().numpy() if isinstance(x, Tensor) else np.asarray(x, dtype=float)
+
+
 def _points(name: str, x: Tensor | np.ndarray) -> np.ndarray:
-    array = x.detach().cpu().double().numpy() if isinstance(x, Tensor) else np.asarray(x, dtype=float)
+    array = _array(x)
     if array.ndim != 2 or array.shape[1] != 2:
         raise ShapeError(f"{name} must be 2D points [n, 2] to be plotted, got shape {list(array.shape)}")
     return array
@@ -90,8 +94,8 @@ def plot_trajectories(
     last panel draws the paths ``t -> x_t`` through every recorded time of the first
     ``num_paths`` points, from their start (circles) to their end (dots), over the final points.
     """
-    states = trajectory.detach().cpu().double().numpy() if isinstance(trajectory, Tensor) else np.asarray(trajectory, dtype=float)
-    times = np.asarray(times.detach().cpu() if isinstance(times, Tensor) else times, dtype=float)
+    states = _array(trajectory)
+    times = _array(times)
     if states.ndim != 3 or states.shape[2] != 2 or states.shape[0] != len(times):
         raise ShapeError(
             f"trajectory must be [len(times), n, 2] = [{len(times)}, n, 2] to be plotted, got {list(states.shape)}"
@@ -109,8 +113,11 @@ def plot_trajectories(
     chosen = states[:, : min(num_paths, states.shape[1])]
     for k in range(chosen.shape[1]):
         paths.plot(chosen[:, k, 0], chosen[:, k, 1], color="#c0392b", linewidth=0.9, alpha=0.85)
-    paths.scatter(chosen[0, :, 0], chosen[0, :, 1], facecolors="none", edgecolors="black", s=14, linewidths=0.7, label="start (t = 0)")
-    paths.scatter(chosen[-1, :, 0], chosen[-1, :, 1], color="black", s=8, label="end (t = 1)")
+    start, end = chosen[0], chosen[-1]
+    paths.scatter(
+        start[:, 0], start[:, 1], facecolors="none", edgecolors="black", s=14, linewidths=0.7, label="start (t = 0)"
+    )
+    paths.scatter(end[:, 0], end[:, 1], color="black", s=8, label="end (t = 1)")
     _style(paths, limits, f"paths of {chosen.shape[1]} points")
     paths.legend(loc="lower right", fontsize=7, framealpha=0.8)
     if title:

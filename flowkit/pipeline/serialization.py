@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import torch
 from torch import Tensor
 
 __all__ = ["join_optimizer_state", "split_optimizer_state", "tensors_for_safetensors"]

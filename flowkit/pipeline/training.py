@@ -22,13 +22,14 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from torch import Tensor
 
 from flowkit.core import Objective, VectorFieldModel
 from flowkit.data.quantization import dequantize
+from flowkit.device import autocast_context
 from flowkit.exceptions import NonFiniteError
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
@@ -208,15 +209,17 @@ class Trainer:
         norm_sum = torch.zeros((), device=self.device)
         window_start, window_step, window_time = self.step, self.step, time.perf_counter()
         lr = 0.0
+        autocast = autocast_context(self.device, config.precision)
 
         def one_step(step: int) -> None:
             nonlocal lr
             x1, y = self.sampler.next()  # type: ignore[union-attr]
             if num_bins is not None:
                 x1 = dequantize(x1, num_bins, self.generator)
-            loss = self.objective.loss(
-                model=self._train_model, x1=x1, y=y if conditional else None, generator=self.generator
-            )
+            with autocast:
+                loss = self.objective.loss(
+                    model=self._train_model, x1=x1, y=y if conditional else None, generator=self.generator
+                )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip > 0:

@@ -197,3 +197,16 @@ def test_model_shape_parameters_come_from_the_data(small_config):
     small_config["data"] = "swissroll"
     with pytest.raises(ConfigError, match="is class-conditional, but the data set has no labels"):
         Pipeline(small_config)
+
+
+def test_bf16_precision_autocasts_the_loss(small_config, monkeypatch):
+    small_config["train"]["precision"] = "bf16"
+    pipeline = Pipeline(small_config)
+    seen = []
+    loss = pipeline.objective.loss
+    monkeypatch.setattr(
+        pipeline.objective, "loss", lambda **kw: seen.append(torch.is_autocast_enabled("cpu")) or loss(**kw)
+    )
+    history = pipeline.fit(stop_at=5, progress=False)
+    assert seen == [True] * 5 and math.isfinite(history[-1]["loss"])
+    assert all(p.dtype == torch.float32 for p in pipeline.model.parameters())
