@@ -179,8 +179,10 @@ def log_prob(
       ``"rademacher"`` or ``"gaussian"``, drawn once per call from ``generator``).
     - ``enable_grad``: keep the graph so the result can be differentiated (maximum-likelihood
       training); otherwise the result is detached. Works under ``torch.no_grad()``.
-    - ``chunk_size``: probes per vectorised backward pass (``None``: all at once); lowers peak
-      memory of the exact divergence in high dimension.
+    - ``chunk_size``: probes per vectorised backward pass; ``None`` picks one
+      (:func:`~flowkit.likelihood.divergence.default_chunk_size`: all at once on accelerators,
+      cache-sized passes on CPU). Smaller passes lower the peak memory of the exact divergence,
+      which grows as ``chunk_size x batch x activations``.
     """
     x0, delta = _integrate(
         field, x, t0=1.0, t1=0.0, prior=prior, solver=solver, divergence=divergence, probes=probes,

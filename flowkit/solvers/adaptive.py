@@ -111,11 +111,12 @@ class AdaptiveSolver(ODESolver):
         check_start(x0)
         grid, record = insert_times([t0, t1], requested) if requested is not None else ([t0, t1], [])
         monitored = _MonitoredField(field, max_steps=self.max_steps, method=self.method, t0=t0, t1=t1)
-        times = torch.tensor(grid, dtype=torch.float64, device=x0.device)
+        # torchdiffeq keeps times in float64 (steps stay exact for float32 states); MPS has no float64.
+        time_dtype = torch.float32 if x0.device.type == "mps" else torch.float64
+        times = torch.tensor(grid, dtype=time_dtype, device=x0.device)
+        options = {"step_t": times[1:], "dtype": time_dtype}
         with torch.set_grad_enabled(enable_grad), shape_checks(False):
-            states = torchdiffeq.odeint(
-                monitored, x0, times, rtol=self.rtol, atol=self.atol, method=self.method, options={"step_t": times[1:]}
-            )
+            states = torchdiffeq.odeint(monitored, x0, times, rtol=self.rtol, atol=self.atol, method=self.method, options=options)
         x = states[-1]
         if not bool(torch.isfinite(x).all()):
             raise NonFiniteError(f"{self.method} ended with a non-finite state at t={t1} (integrating from {t0})")

@@ -12,7 +12,7 @@ import torch
 from flowkit import ODESolver, Prior, Solution, VectorFieldModel, registry
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
 from flowkit.likelihood import log_prob, sample_with_log_prob
-from flowkit.likelihood.divergence import basis_probes, velocity_and_divergence
+from flowkit.likelihood.divergence import basis_probes, default_chunk_size, velocity_and_divergence
 
 A = torch.tensor([[0.3, 0.8, 0.0], [-0.4, 0.1, 0.2], [0.1, 0.0, -0.5]], dtype=torch.float64)
 
@@ -200,3 +200,11 @@ def test_bad_points_and_fields_are_reported(points):
         log_prob(lambda t, x: x[:, :1], points, prior=StandardNormal(), solver="euler")
     with pytest.raises(ShapeError):
         log_prob(linear_field, torch.ones(3, 2, dtype=torch.int64), prior=StandardNormal(), solver="euler")
+
+
+def test_default_chunking_keeps_cpu_passes_cache_sized_and_accelerators_whole():
+    cpu, accelerator = torch.device("cpu"), torch.device("meta")
+    assert default_chunk_size(64, 1000, cpu) == 8  # 8 probes x 1,000 points = 8,192 rows per pass
+    assert default_chunk_size(2, 1000, cpu) is None
+    assert default_chunk_size(64, 20_000, cpu) == 1
+    assert default_chunk_size(64, 1000, accelerator) is None
