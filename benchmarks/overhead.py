@@ -130,7 +130,8 @@ def measure(name: str, rounds: int, device: str) -> tuple[float, float]:
     pipeline_times, hand_times = [], []
     for _ in range(rounds):
         target = pipeline.step + steps
-        pipeline_times.append(timed(pipeline.device, lambda target=target: pipeline.fit(steps=target, progress=False)) / steps)
+        fit = lambda target=target: pipeline.fit(steps=target, progress=False)  # noqa: E731
+        pipeline_times.append(timed(pipeline.device, fit) / steps)
         hand_times.append(timed(pipeline.device, lambda: hand.run(steps)) / steps)
     return statistics.median(pipeline_times), statistics.median(hand_times)
 

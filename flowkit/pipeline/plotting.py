@@ -58,7 +58,7 @@ def _style(axis, limits: tuple[float, float], title: str) -> None:
 def _save(figure: Figure, path: str | Path) -> Path:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
-    figure.savefig(buffer, format="png", dpi=120)
+    figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight", pad_inches=0.1)
     return atomic_write_bytes(path, buffer.getvalue())
 
 
