@@ -38,7 +38,6 @@ def test_explicit_devices(no_accelerator):
 
 def test_precision_defaults_to_fp32_on_cpu():
     assert default_precision("cpu") == "fp32"
-    assert isinstance(autocast_context("cpu", "auto"), type(autocast_context("cpu", "fp32")))
     with autocast_context("cpu", "auto"):
         assert not torch.is_autocast_enabled("cpu")
 
@@ -86,14 +85,31 @@ def test_compile_is_off_by_default_on_cpu():
         maybe_compile(model, enabled="yes")
 
 
-@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
-def test_compiled_tiny_model_matches_eager_forward_and_backward():
-    """Inductor on CPU (generated C++ built with the system compiler), graph captured whole."""
+def _tiny_model_and_inputs():
     torch.manual_seed(0)
-    model = MLPVectorField(dim=2, width=8, depth=1)
+    return MLPVectorField(dim=2, width=8, depth=1), torch.rand(8), torch.randn(8, 2)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_inductor_compiled_tiny_model_matches_eager():
+    """Inductor on CPU (C++ kernels built with the system compiler), the whole forward as one graph.
+
+    Inference only: a cold inductor build of the backward graph as well doubles the cost of this
+    test on a busy 2-core machine; the backward graph is captured by the next test, and
+    benchmarks/gpu_check.py trains through inductor end to end on CUDA.
+    """
+    model, t, x = _tiny_model_and_inputs()
     compiled = maybe_compile(model, enabled=True, fullgraph=True)
     assert compiled.num_classes is None  # attribute access reaches the wrapped model
-    t, x = torch.rand(8), torch.randn(8, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(t, x), model(t, x))
+
+
+def test_compiled_graph_captures_forward_and_backward():
+    """Dynamo + AOTAutograd capture forward and joint backward graphs (fullgraph: no graph break,
+    so the shape checks are skipped while tracing) and reproduce eager values and gradients."""
+    model, t, x = _tiny_model_and_inputs()
+    compiled = maybe_compile(model, enabled=True, backend="aot_eager", fullgraph=True)
     eager = model(t, x)
     eager_grads = torch.autograd.grad(eager.square().sum(), list(model.parameters()))
     out = compiled(t, x)
