@@ -50,6 +50,10 @@ _LAZY_EXPORTS: dict[str, str] = {
     **dict.fromkeys(["IndependentCoupling", "ExactOTCoupling", "SinkhornCoupling"], "flowkit.couplings"),
     **dict.fromkeys(["ConditionalFlowMatching", "FlowMatching"], "flowkit.objectives"),
     **dict.fromkeys(["TensorData", "dequantize"], "flowkit.data"),
+    **dict.fromkeys(
+        ["guided", "count_parameters", "NULL_LABEL", "MLPVectorField", "UNetVectorField"], "flowkit.models"
+    ),
+    "resolve_device": "flowkit.device",
 }
 
 

@@ -21,6 +21,7 @@ import functools
 import os
 from typing import Callable, Iterator, TypeVar
 
+import torch
 from beartype import beartype
 from jaxtyping import Float, Int, TypeCheckError, jaxtyped
 from torch import Tensor
@@ -81,14 +82,15 @@ def checked(fn: F) -> F:
     """Check ``fn``'s jaxtyping annotations with beartype on every call while checks are on.
 
     A violation raises :class:`ShapeError` carrying jaxtyping's message (argument name, actual
-    shape, expected annotation and the axis sizes bound so far). With checks off the call goes
+    shape, expected annotation and the axis sizes bound so far). With checks off, and while
+    ``torch.compile`` traces the call (where the checks would see fake tensors), the call goes
     straight to ``fn``.
     """
     typechecked = jaxtyped(typechecker=beartype)(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if not _enabled:
+        if not _enabled or torch.compiler.is_compiling():
             return fn(*args, **kwargs)
         try:
             return typechecked(*args, **kwargs)

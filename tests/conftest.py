@@ -8,6 +8,10 @@ import pytest
 import torch
 from hypothesis import settings
 
+# Small models gain nothing from intra-op threads, and on a shared 2-core CI machine the
+# threads of one test wait on each other; one thread keeps timings stable.
+torch.set_num_threads(1)
+
 settings.register_profile("flowkit", max_examples=25, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "flowkit"))
 
