@@ -3,20 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from flowkit import registry
-
-
-@pytest.fixture(autouse=True)
-def _one_intra_op_thread():
-    """Run the (tiny) models on one thread: on a shared 2-core machine, OpenMP threads that
-    spin-wait for each other make small ops many times slower, and tiny layers gain nothing
-    from parallelism."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def small_mlp(**overrides):
