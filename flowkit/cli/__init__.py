@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "flowkit.cli.sample",
     "flowkit.cli.eval",
     "flowkit.cli.demo",
+    "flowkit.cli.bench",
 )
 
 
