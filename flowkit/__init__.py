@@ -54,6 +54,7 @@ _LAZY_EXPORTS: dict[str, str] = {
         ["guided", "count_parameters", "NULL_LABEL", "MLPVectorField", "UNetVectorField"], "flowkit.models"
     ),
     "resolve_device": "flowkit.device",
+    **dict.fromkeys(["Pipeline", "PipelineConfig"], "flowkit.pipeline"),
 }
 
 
