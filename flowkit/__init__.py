@@ -55,6 +55,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     ),
     "resolve_device": "flowkit.device",
     **dict.fromkeys(["Pipeline", "PipelineConfig"], "flowkit.pipeline"),
+    **dict.fromkeys(["log_prob", "sample_with_log_prob", "bits_per_dim"], "flowkit.likelihood"),
 }
 
 

@@ -34,7 +34,7 @@ from flowkit.likelihood.divergence import (
     velocity_and_divergence,
 )
 from flowkit.shapes import Batch, PerSample, checked
-from flowkit.solvers.field import Field
+from flowkit.core.solver import VectorField
 
 __all__ = ["log_prob", "sample_with_log_prob"]
 
@@ -44,7 +44,7 @@ DIVERGENCES = ("exact", "hutchinson")
 class AugmentedField:
     """``dz/dt = [flatten(v(t, x)), div v(t, x)]`` for ``z = [flatten(x), l]`` of shape ``[B, D + 1]``."""
 
-    def __init__(self, field: Field, event_shape: torch.Size, probes: Tensor, chunk_size: int | None) -> None:
+    def __init__(self, field: VectorField, event_shape: torch.Size, probes: Tensor, chunk_size: int | None) -> None:
         self.field = field
         self.event_shape = event_shape
         self.probes = probes
@@ -114,7 +114,7 @@ def _probes(
 
 
 def _integrate(
-    field: Field,
+    field: VectorField,
     start: Tensor,
     *,
     t0: float,
@@ -151,7 +151,7 @@ def _integrate(
 
 @checked
 def log_prob(
-    field: Field,
+    field: VectorField,
     x: Batch,
     *,
     prior: Any,
@@ -194,7 +194,7 @@ def log_prob(
 
 @checked
 def sample_with_log_prob(
-    field: Field,
+    field: VectorField,
     x0: Batch,
     *,
     prior: Any,

@@ -33,7 +33,8 @@ from torch import Tensor
 from flowkit.core.solver import ODESolver, Solution
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, SolverError
 from flowkit.shapes import Batch, checked, shape_checks
-from flowkit.solvers.field import CountedField, Field
+from flowkit.core.solver import VectorField
+from flowkit.solvers.field import CountedField
 from flowkit.solvers.times import check_interval, check_start, insert_times, requested_times
 
 __all__ = ["AdaptiveHeun", "AdaptiveSolver", "Bosh3", "Dopri5", "Dopri8", "Fehlberg2"]
@@ -52,7 +53,7 @@ def _check_max_steps(instance: object, attribute: attrs.Attribute, value: int) -
 class _MonitoredField(CountedField):
     """A counted field that torchdiffeq calls back at every step to enforce the step limit."""
 
-    def __init__(self, field: Field, *, max_steps: int, method: str, t0: float, t1: float) -> None:
+    def __init__(self, field: VectorField, *, max_steps: int, method: str, t0: float, t1: float) -> None:
         super().__init__(field)
         self.max_steps = max_steps
         self.method = method
@@ -97,7 +98,7 @@ class AdaptiveSolver(ODESolver):
     @checked
     def solve(
         self,
-        field: Field,
+        field: VectorField,
         x0: Batch,
         *,
         t0: float | int = 0.0,

@@ -9,18 +9,14 @@ the setting that was active when the solve started).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor
 
+from flowkit.core.solver import VectorField
 from flowkit.exceptions import ShapeError
 from flowkit.shapes import shape_checks, shape_checks_enabled
 
-__all__ = ["CountedField", "Field"]
-
-Field = Callable[[Tensor, Tensor], Tensor]
-"""``field(t, x) -> dx/dt`` (:data:`flowkit.VectorField` spelled with ``collections.abc`` for beartype)."""
+__all__ = ["CountedField"]
 
 
 class CountedField:
@@ -31,7 +27,7 @@ class CountedField:
     device. ``last_output`` keeps the most recent value of the field (for error messages).
     """
 
-    def __init__(self, field: Field) -> None:
+    def __init__(self, field: VectorField) -> None:
         if not callable(field):
             raise TypeError(f"field must be callable as field(t, x), got {type(field).__name__}")
         self.field = field

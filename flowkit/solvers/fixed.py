@@ -28,7 +28,8 @@ from torch import Tensor
 from flowkit.core.solver import ODESolver, Solution
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
 from flowkit.shapes import Batch, checked, shape_checks
-from flowkit.solvers.field import CountedField, Field
+from flowkit.core.solver import VectorField
+from flowkit.solvers.field import CountedField
 from flowkit.solvers.times import check_interval, check_start, insert_times, requested_times
 
 __all__ = ["ButcherTableau", "Euler", "FixedStepSolver", "Heun", "Midpoint", "RK4"]
@@ -141,7 +142,7 @@ class FixedStepSolver(ODESolver):
     @checked
     def solve(
         self,
-        field: Field,
+        field: VectorField,
         x0: Batch,
         *,
         t0: float | int = 0.0,
