@@ -7,7 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import small_mlp
+from model_builders import small_mlp
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.models import ClassifierFreeGuidance, guided
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import small_mlp
+from model_builders import small_mlp
 
 from flowkit import VectorFieldModel, registry
 from flowkit.exceptions import InvalidParameterError, ShapeError

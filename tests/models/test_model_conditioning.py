@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import small_mlp
+from model_builders import small_mlp
 
 from flowkit import registry
 from flowkit.exceptions import InvalidParameterError, ShapeError

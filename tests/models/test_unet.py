@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import small_unet
+from model_builders import small_unet
 
 from flowkit import registry
 from flowkit.exceptions import InvalidParameterError, ShapeError
