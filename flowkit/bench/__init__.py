@@ -11,7 +11,14 @@ appends one record per cell to ``results.jsonl`` (:mod:`flowkit.bench.results`),
 and plots (:mod:`flowkit.bench.plots`). The command line is ``flowkit bench SUITE --out DIR``.
 """
 
-from flowkit.bench.grid import Cell, Claim, EvalSettings, Suite, builtin_suites, load_suite
+from flowkit.bench.grid import (
+    Cell,
+    Claim,
+    EvalSettings,
+    Suite,
+    builtin_suites,
+    load_suite,
+)
 from flowkit.bench.results import ResultStore
 from flowkit.bench.runner import RunReport, run_suite
 

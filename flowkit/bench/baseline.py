@@ -84,7 +84,9 @@ def train_cfm_by_hand(
             cursor += batch
             x1 = x[index]
             if num_bins is not None:
-                x1 = x1 + (2.0 / num_bins) * (torch.rand(x1.shape, generator=generator, device=x.device, dtype=x.dtype) - 0.5)
+                x1 = x1 + (2.0 / num_bins) * (
+                    torch.rand(x1.shape, generator=generator, device=x.device, dtype=x.dtype) - 0.5
+                )
             x0 = torch.randn(x1.shape, generator=generator, device=x.device, dtype=x.dtype)
             t = torch.rand(batch, generator=generator, device=x.device, dtype=x.dtype)
             t_ = t.view(batch, *([1] * (x1.dim() - 1)))

@@ -114,7 +114,12 @@ def _train(cell: Cell, pipeline: Pipeline) -> dict[str, Any]:
 
 def _evaluate(cell: Cell, pipeline: Pipeline, record: dict[str, Any], keep: dict[str, np.ndarray]) -> None:
     for index, solver in enumerate(cell.solvers):
-        entry: dict[str, Any] = {"solver": solver.to_data(), "label": component_label(solver), "metrics": {}, "nfe": None}
+        entry: dict[str, Any] = {
+            "solver": solver.to_data(),
+            "label": component_label(solver),
+            "metrics": {},
+            "nfe": None,
+        }
         record["evaluations"].append(entry)
         try:
             start = time.perf_counter()
@@ -152,7 +157,9 @@ def _likelihood(cell: Cell, pipeline: Pipeline, record: dict[str, Any]) -> None:
             return result.nats
 
         start = time.perf_counter()
-        context = EvaluationContext(samples=reference, reference=reference, log_prob=log_prob, num_bins=pipeline.num_bins)
+        context = EvaluationContext(
+            samples=reference, reference=reference, log_prob=log_prob, num_bins=pipeline.num_bins
+        )
         entry.update(registry.create("metric", "nll")(context))
         entry.update(points=int(reference.shape[0]), nfe=sum(calls) / len(calls), seconds=time.perf_counter() - start)
     except Exception as exc:

@@ -132,14 +132,24 @@ def claims_markdown(results: Sequence[ClaimResult]) -> list[str]:
         claim, comparisons = result.claim, result.comparisons
         held = sum(c.holds for c in comparisons)
         clear = sum(c.clear for c in comparisons)
+        per_other = []
+        for other in dict.fromkeys(c.other_label for c in comparisons):
+            mine = [c for c in comparisons if c.other_label == other]
+            per_other.append(
+                f"than {other} in {sum(c.holds for c in mine)} of {len(mine)} ({sum(c.clear for c in mine)} clear)"
+            )
         lines += [
             "",
             f"- **{result.verdict}**: {claim.statement} "
-            f"(`{claim.metric}`: {claim.best} better in {held} of {len(comparisons)} comparisons, {clear} clear)",
+            f"(`{claim.metric}`: {claim.best} better in {held} of {len(comparisons)} comparisons, {clear} clear"
+            + (f"; {', '.join(per_other)}" if len(per_other) > 1 else "")
+            + ")",
         ]
         if comparisons:
             lines += ["", "  | setting | " + claim.best + " | other | other value | holds |", "  |---|---|---|---|---|"]
             for c in comparisons:
                 verdict = ("yes (clear)" if c.clear else "yes") if c.holds else "no"
-                lines.append(f"  | {c.setting} | {c.best.format()} | {c.other_label} | {c.other.format()} | {verdict} |")
+                lines.append(
+                    f"  | {c.setting} | {c.best.format()} | {c.other_label} | {c.other.format()} | {verdict} |"
+                )
     return lines

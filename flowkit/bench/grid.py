@@ -50,16 +50,22 @@ import hashlib
 import inspect
 import itertools
 import json
-import tomllib
 import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
+import tomllib
 
 from flowkit.exceptions import ConfigError, InvalidParameterError
-from flowkit.pipeline.config import COMPONENT_KINDS, DIVERGENCES, ComponentConfig, PipelineConfig, TrainConfig
+from flowkit.pipeline.config import (
+    COMPONENT_KINDS,
+    DIVERGENCES,
+    ComponentConfig,
+    PipelineConfig,
+    TrainConfig,
+)
 
 __all__ = [
     "AXES",
@@ -159,7 +165,9 @@ def _expand_component(value: Any, key: str) -> list[ComponentConfig]:
     if isinstance(value, Mapping) and "sweep" in value:
         sweep = _table(f"{key}.sweep", value["sweep"])
         if not sweep:
-            raise ConfigError(f"{key}.sweep is empty; list the parameter values to sweep, e.g. sweep = {{ steps = [2, 4] }}")
+            raise ConfigError(
+                f"{key}.sweep is empty; list the parameter values to sweep, e.g. sweep = {{ steps = [2, 4] }}"
+            )
         base = {k: v for k, v in value.items() if k != "sweep"}
         clash = sorted(set(sweep) & set(base))
         if clash:
@@ -191,10 +199,6 @@ def _check_component(kind: str, component: ComponentConfig, key: str, registry: 
 def _metric_names(value: Any) -> tuple[str, ...]:
     names = _list("eval.metrics", value)
     return tuple(_str("eval.metrics[]", name) for name in names)
-
-
-def _optional_solver(value: Any) -> ComponentConfig | None:
-    return None if value is None else ComponentConfig.parse(value, key="eval.likelihood_solver")
 
 
 def _divergence(value: Any) -> str:
@@ -534,7 +538,10 @@ class Suite:
         return suite
 
     def check(self, registry: Any = None) -> None:
-        """Look up every component, parameter and metric name; check claims and cell configs."""
+        """Look up every component, parameter and metric name; check the claims; expand the grid.
+
+        An exclusion that matches no cell gives a warning (usually a typo).
+        """
         if registry is None:
             from flowkit import registry
         for axis in TRAINING_AXES:
@@ -558,9 +565,14 @@ class Suite:
             unknown = [s for s in claim.solvers if s not in solver_names]
             if unknown:
                 raise ConfigError(f"claims[{index}].solvers names {unknown[0]!r}, which is not on the solver axis")
-        cells = self.cells()
+        cells, used = self._expand(None)
         if not cells:
             raise ConfigError(f"suite {self.name!r}: the exclusions remove every cell")
+        for i, was_used in enumerate(used):
+            if not was_used:  # usually a typo
+                warnings.warn(
+                    f"suite {self.name!r}: exclude[{i}] {self.exclusions[i].to_data()} matches no cell", stacklevel=3
+                )
 
     # -- expansion -------------------------------------------------------------------------------
     def varying_axes(self) -> list[str]:
@@ -571,15 +583,19 @@ class Suite:
         return ", ".join(f"{axis}={component_label(point[axis])}" for axis in axes)
 
     def cells(self, *, device: str | None = None) -> list[Cell]:
-        """Every cell in grid order (training axes, then seeds), then the baseline cells.
+        """Every cell in grid order (training axes, then seeds); each baseline cell follows the first
+        flowkit cell with its model, data and seed.
 
-        ``device`` overrides the suite's device. An exclusion that matches nothing gives a
-        warning (usually a typo).
+        ``device`` overrides the suite's device.
         """
+        return self._expand(device)[0]
+
+    def _expand(self, device: str | None) -> tuple[list[Cell], list[bool]]:
+        """The cells, and for each exclusion whether it matched anything."""
         varying = self.varying_axes()
         used = [False] * len(self.exclusions)
         cells: list[Cell] = []
-        baseline_keys: dict[tuple[str, ...], Cell] = {}
+        baseline_keys: dict[tuple[str, ...], Cell] = {}  # (model, data, seed) -> first flowkit cell
         keys = (*TRAINING_AXES, "seed")
         for values in itertools.product(*(self.axes[k] for k in keys)):
             point = dict(zip(keys, values))
@@ -601,23 +617,26 @@ class Suite:
             if self.baseline_sigma_min is not None:
                 key = (component_label(point["model"]), component_label(point["data"]), str(point["seed"]))
                 baseline_keys.setdefault(key, cell)
-        for i, was_used in enumerate(used):
-            if not was_used:
-                warnings.warn(
-                    f"suite {self.name!r}: exclude[{i}] {self.exclusions[i].to_data()} matches no cell", stacklevel=2
-                )
-        for cell in baseline_keys.values():
-            point = {
-                **{axis: getattr(cell.config, axis) for axis in TRAINING_AXES},
-                "path": ComponentConfig("ot", {"sigma_min": self.baseline_sigma_min}),
-                "coupling": ComponentConfig("independent"),
-                "objective": ComponentConfig("cfm"),
-                "seed": cell.seed,
-            }
-            rest = self._label(point, [a for a in varying if a in ("model", "data")])
-            label = "baseline: hand-written CFM, ot" + (f"; {rest}" if rest else "")
-            cells.append(self._cell("baseline", point, list(self.axes["solver"]), label, device))
-        return cells
+        anchors = {id(anchor) for anchor in baseline_keys.values()}
+        ordered: list[Cell] = []
+        for cell in cells:
+            ordered.append(cell)
+            if id(cell) in anchors:  # right after its flowkit twin, so both run under similar load
+                ordered.append(self._baseline_cell(cell, varying, device))
+        return ordered, used
+
+    def _baseline_cell(self, anchor: Cell, varying: list[str], device: str | None) -> Cell:
+        """The hand-written CFM cell on ``anchor``'s model, data, seed and training settings."""
+        point = {
+            **{axis: getattr(anchor.config, axis) for axis in TRAINING_AXES},
+            "path": ComponentConfig("ot", {"sigma_min": self.baseline_sigma_min}),
+            "coupling": ComponentConfig("independent"),
+            "objective": ComponentConfig("cfm"),
+            "seed": anchor.seed,
+        }
+        rest = self._label(point, [a for a in varying if a in ("model", "data")])
+        label = "baseline: hand-written CFM, ot" + (f"; {rest}" if rest else "")
+        return self._cell("baseline", point, list(self.axes["solver"]), label, device)
 
     def _cell(
         self, method: str, point: Mapping[str, Any], solvers: list[ComponentConfig], label: str, device: str | None
@@ -644,7 +663,8 @@ class Suite:
         data: dict[str, Any] = {"name": self.name, "description": self.description, "device": self.device}
         data["baseline"] = False if self.baseline_sigma_min is None else {"sigma_min": self.baseline_sigma_min}
         data["axes"] = {
-            axis: list(values) if axis == "seed" else [c.to_data() for c in values] for axis, values in self.axes.items()
+            axis: list(values) if axis == "seed" else [c.to_data() for c in values]
+            for axis, values in self.axes.items()
         }
         if self.exclusions:
             data["exclude"] = [e.to_data() for e in self.exclusions]
@@ -702,9 +722,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
     return result
 
 
-def load_suite(
-    source: str | Path | Mapping[str, Any], *, overrides: Sequence[str] = (), registry: Any = None
-) -> Suite:
+def load_suite(source: str | Path | Mapping[str, Any], *, overrides: Sequence[str] = (), registry: Any = None) -> Suite:
     """Read and validate a suite: a built-in name (``quick``), a ``.toml`` file, or a mapping.
 
     ``overrides`` are ``KEY=VALUE`` strings applied before validation (:func:`apply_overrides`).
@@ -730,4 +748,3 @@ def load_suite(
         return Suite.from_dict(apply_overrides(data, overrides), name=name, registry=registry)
     except ConfigError as exc:
         raise ConfigError(f"suite {name!r}: {exc}") from None
-

@@ -5,8 +5,8 @@
   axes, images as tiles, other vector data by their first two coordinates.
 - ``plots/cells/<combination>_seed<k>.png``: the same row for every cell.
 - ``plots/nfe_vs_quality.png``: one panel per sample metric; x is the NFE, y the metric (mean
-  over seeds, error bars one standard deviation, logarithmic axes — y linear when some value is
-  not positive, as the unbiased energy distance can be); each combination has
+  over seeds, error bars one standard deviation, logarithmic axes — y symmetric-logarithmic, linear
+  around 0, when some value is negative, as the unbiased energy distance can be); each combination has
   one colour, each fixed-step solver a line over its step counts, each other solver setting a
   marker.
 
@@ -29,13 +29,18 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 from flowkit.bench.grid import Cell
-from flowkit.bench.summary import SAMPLE_TITLES, Combination, aggregate, sample_quantities
+from flowkit.bench.summary import (
+    SAMPLE_TITLES,
+    Combination,
+    aggregate,
+    sample_quantities,
+)
 from flowkit.pipeline.atomic import atomic_write_bytes
 
 __all__ = ["PLOTS_DIR", "write_plots"]
 
 PLOTS_DIR = "plots"
-_POINT = {"s": 2.0, "alpha": 0.45, "linewidths": 0, "rasterized": True}
+_POINT = {"s": 3.0, "alpha": 0.5, "linewidths": 0, "rasterized": True}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _LINESTYLES = ("-", "--", ":", "-.")
 _TILES = 6  # images per side of an image panel
@@ -102,7 +107,11 @@ def _panel(axis: Any, points: np.ndarray | None, limits: Any, title: str, color:
 def _solver_title(entry: dict[str, Any]) -> str:
     solver = entry["solver"]
     name = solver if isinstance(solver, str) else solver["name"]
-    params = "" if isinstance(solver, str) else ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in solver.items() if k != "name")
+    params = (
+        ""
+        if isinstance(solver, str)
+        else ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in solver.items() if k != "name")
+    )
     nfe = f"NFE {entry['nfe']}" if entry.get("nfe") is not None else "failed"
     return f"{name}\n{params + ' · ' if params else ''}{nfe}"
 
@@ -162,6 +171,28 @@ def _sample_figures(out: Path, combinations: Sequence[Combination]) -> list[Path
     return written
 
 
+def _y_scale(axis: Any, values: Sequence[float]) -> None:
+    """Logarithmic when every value is positive. Otherwise (the unbiased energy distance dips
+    below 0 at its noise floor) symmetric-logarithmic, linear on ``[-c, c]`` with ``c`` the
+    smallest power of ten covering every negative value, and cut at ``-c`` below."""
+    if not values or min(values) > 0:
+        axis.set_yscale("log")
+        return
+    deepest = max(-min(values), 1e-12)
+    threshold = 10.0 ** math.ceil(math.log10(deepest))
+    axis.set_yscale("symlog", linthresh=threshold)
+    axis.set_ylim(bottom=-threshold)
+
+
+def _spread_ticks(ticks: Sequence[int], ratio: float = 1.3) -> list[int]:
+    """Keep ticks at least ``ratio`` apart on a log axis so their labels do not overlap."""
+    kept: list[int] = []
+    for tick in ticks:
+        if tick > 0 and (not kept or tick >= kept[-1] * ratio):
+            kept.append(tick)
+    return kept
+
+
 def _nfe_figure(out: Path, combinations: Sequence[Combination], quantities: Sequence[str]) -> Path | None:
     metrics = [q for q in quantities if q not in ("nfe", "sampling_seconds")]
     if not metrics:
@@ -172,7 +203,7 @@ def _nfe_figure(out: Path, combinations: Sequence[Combination], quantities: Sequ
     figure = Figure(figsize=(6.0 * len(metrics) + 3.2, 4.8), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(metrics)))
     for axis, metric in zip(axes, metrics):
-        positive = True
+        values: list[float] = []
         for color, combination in zip(colors, combinations):
             for name in solver_names:
                 points = []
@@ -187,16 +218,26 @@ def _nfe_figure(out: Path, combinations: Sequence[Combination], quantities: Sequ
                     continue
                 points.sort()
                 x, xerr, y, yerr = (np.array(v) for v in zip(*points))
-                positive = positive and bool((y > 0).all())
+                values += list(y)
                 axis.errorbar(
-                    x, y, yerr=yerr, xerr=xerr, color=color, marker=_MARKERS[style[name] % len(_MARKERS)],
+                    x,
+                    y,
+                    yerr=yerr,
+                    xerr=xerr,
+                    color=color,
+                    marker=_MARKERS[style[name] % len(_MARKERS)],
                     linestyle=_LINESTYLES[style[name] % len(_LINESTYLES)] if len(points) > 1 else "none",
-                    markersize=5, linewidth=1.4, capsize=2, alpha=0.9,
+                    markersize=5,
+                    linewidth=1.4,
+                    capsize=2,
+                    alpha=0.9,
                 )
         axis.set_xscale("log")
-        axis.set_yscale("log" if positive else "linear")  # e.g. the unbiased energy distance can dip below 0
-        ticks = sorted({round(s["nfe"].mean) for c in combinations for s in c.sampling.values() if s.get("nfe") is not None})
-        if 0 < len(ticks) <= 12:
+        _y_scale(axis, values)
+        ticks = _spread_ticks(
+            sorted({round(s["nfe"].mean) for c in combinations for s in c.sampling.values() if s.get("nfe")})
+        )
+        if ticks:
             axis.set_xticks(ticks, [str(t) for t in ticks])
             axis.xaxis.set_minor_formatter(NullFormatter())
         axis.set_xlabel("NFE (function evaluations per sample)")
@@ -205,7 +246,14 @@ def _nfe_figure(out: Path, combinations: Sequence[Combination], quantities: Sequ
         axis.grid(True, which="both", alpha=0.25)
     handles = [Line2D([], [], color=color, linewidth=3, label=c.label) for color, c in zip(colors, combinations)]
     handles += [
-        Line2D([], [], color="black", marker=_MARKERS[style[n] % len(_MARKERS)], linestyle=_LINESTYLES[style[n] % len(_LINESTYLES)], label=n)
+        Line2D(
+            [],
+            [],
+            color="black",
+            marker=_MARKERS[style[n] % len(_MARKERS)],
+            linestyle=_LINESTYLES[style[n] % len(_LINESTYLES)],
+            label=n,
+        )
         for n in solver_names
     ]
     figure.legend(handles=handles, loc="outside right center", fontsize=8, frameon=False)

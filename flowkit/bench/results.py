@@ -66,7 +66,9 @@ class ResultStore:
             try:
                 record = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{self.path} line {number} is not a JSON record ({exc}); fix or delete that line") from None
+                raise ConfigError(
+                    f"{self.path} line {number} is not a JSON record ({exc}); fix or delete that line"
+                ) from None
             if not isinstance(record, dict) or "cell_id" not in record:
                 raise ConfigError(f"{self.path} line {number} is not a cell record (no 'cell_id')")
             records.append(record)

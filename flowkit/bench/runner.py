@@ -89,7 +89,10 @@ def _lock(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise ConfigError(f"another `flowkit bench` is writing {out} (it holds {out / LOCK_FILE}); wait for it or use another --out") from None
+            raise ConfigError(
+                f"another `flowkit bench` is writing {out} (it holds {out / LOCK_FILE}); "
+                "wait for it or use another --out"
+            ) from None
         try:
             yield
         finally:
@@ -153,7 +156,9 @@ def _describe(record: dict[str, Any]) -> str:
         if "error" in entry:
             parts.append(f"{entry['label']}: {entry['error']['type']}")
         else:
-            quality = next((f"{k}={v:.4g}" for k, v in entry["metrics"].items() if k not in ("nfe", "sampling_seconds")), "")
+            quality = next(
+                (f"{k}={v:.4g}" for k, v in entry["metrics"].items() if k not in ("nfe", "sampling_seconds")), ""
+            )
             parts.append(f"{entry['label']}: nfe={entry['nfe']} {quality}".rstrip())
     status = "" if record["status"] == "ok" else "PARTIAL "
     return f"{status}train {record['train']['seconds']:.1f}s; " + "; ".join(parts)
@@ -192,9 +197,7 @@ def run_suite(
         store = ResultStore(out / RESULTS_FILE)
         records = store.load()
         if retry_failed:
-            failed = {
-                cell_id for cell_id, r in current_records(cells, records).items() if r["status"] != "ok"
-            }
+            failed = {cell_id for cell_id, r in current_records(cells, records).items() if r["status"] != "ok"}
             if failed:
                 records = [r for r in records if r["cell_id"] not in failed]
                 store.rewrite(records)
@@ -225,7 +228,9 @@ def run_suite(
                 torch.set_num_threads(previous)
         elif pending:
             context = multiprocessing.get_context("spawn")
-            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(threads, os.getpid()))
+            pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_worker_init, initargs=(threads, os.getpid())
+            )
             try:
                 futures = {pool.submit(_worker_run, cell.to_dict(), str(out)): cell for cell in pending}
                 remaining = set(futures)

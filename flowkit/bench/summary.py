@@ -76,7 +76,9 @@ class Stat:
     @classmethod
     def of(cls, values: Iterable[Any]) -> Stat | None:
         """The statistics of the finite numbers in ``values`` (``None`` if there are none)."""
-        finite = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+        finite = [
+            float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        ]
         if not finite:
             return None
         return cls(statistics.fmean(finite), statistics.stdev(finite) if len(finite) > 1 else None, len(finite))
@@ -138,7 +140,7 @@ def sample_quantities(records: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def aggregate(cells: Sequence[Cell], records: Sequence[dict[str, Any]]) -> list[Combination]:
-    """One :class:`Combination` per combination of ``cells`` (in grid order) with its records."""
+    """One :class:`Combination` per combination of ``cells`` with its records (grid order, baselines last)."""
     by_id = {r["cell_id"]: r for r in records}
     combinations: dict[str, Combination] = {}
     for cell in cells:
@@ -162,13 +164,19 @@ def aggregate(cells: Sequence[Cell], records: Sequence[dict[str, Any]]) -> list[
         if cell.id in by_id:
             combination.records.append(by_id[cell.id])
     quantities = sample_quantities(records)
-    for combination in combinations.values():
+    ordered = sorted(combinations.values(), key=lambda c: c.method == "baseline")  # baselines last, else grid order
+    for combination in ordered:
         values = [_training_values(r) for r in combination.records]
         combination.training = {q: Stat.of(v[q] for v in values) for q in TRAINING_COLUMNS}
         for solver in combination.solvers:
-            entries = [e for r in combination.records for e in r.get("evaluations", []) if e["label"] == solver and "error" not in e]
+            entries = [
+                e
+                for r in combination.records
+                for e in r.get("evaluations", [])
+                if e["label"] == solver and "error" not in e
+            ]
             combination.sampling[solver] = {q: Stat.of(e["metrics"].get(q) for e in entries) for q in quantities}
-    return list(combinations.values())
+    return ordered
 
 
 def best_indices(stats: Sequence[Stat | None], quantity: str) -> set[int]:
@@ -208,7 +216,8 @@ def _environment_line(records: Sequence[dict[str, Any]]) -> str:
         if e
     }
     parts = [
-        f"flowkit {f}, torch {t}, device {d} ({name}), {threads} torch thread(s)" for f, t, d, name, threads in sorted(envs)
+        f"flowkit {f}, torch {t}, device {d} ({name}), {threads} torch thread(s)"
+        for f, t, d, name, threads in sorted(envs)
     ]
     return "; ".join(parts) if parts else "no cell has run yet"
 
@@ -232,7 +241,8 @@ def _sampling_sections(combinations: Sequence[Combination], quantities: Sequence
     lines: list[str] = []
     for quantity in quantities:
         columns = [
-            _column_texts([c.sampling.get(solver, {}).get(quantity) for c in combinations], quantity) for solver in solvers
+            _column_texts([c.sampling.get(solver, {}).get(quantity) for c in combinations], quantity)
+            for solver in solvers
         ]
         rows = [[c.label, *(column[i] for column in columns)] for i, c in enumerate(combinations)]
         lines += ["", f"### {_title(quantity)}", "", *_markdown_table(["combination", *solvers], rows)]
@@ -279,7 +289,10 @@ def _baseline_section(combinations: Sequence[Combination], quantities: Sequence[
     for base, match in pairs:
         lines += ["", f"### {base.label}", ""]
         if match is None:
-            lines.append("No flowkit cell with path `ot`, coupling `independent` and objective `cfm` on this model and data to compare with.")
+            lines.append(
+                "No flowkit cell with path `ot`, coupling `independent` and objective `cfm` "
+                "on this model and data to compare with."
+            )
             continue
         rows = []
         for q in TRAINING_COLUMNS:
@@ -303,11 +316,15 @@ def _failures_section(combinations: Sequence[Combination]) -> list[str]:
         for r in c.records:
             if r["status"] == "error":
                 e = r["error"]
-                lines.append(f"- {c.label}, seed {r['seed']}: {e['stage']} failed: {e['type']}: {e['message'].splitlines()[0]}")
+                lines.append(
+                    f"- {c.label}, seed {r['seed']}: {e['stage']} failed: {e['type']}: {e['message'].splitlines()[0]}"
+                )
             for entry in r.get("evaluations", []):
                 if "error" in entry:
                     e = entry["error"]
-                    lines.append(f"- {c.label}, seed {r['seed']}, {entry['label']}: {e['type']}: {e['message'].splitlines()[0]}")
+                    lines.append(
+                        f"- {c.label}, seed {r['seed']}, {entry['label']}: {e['type']}: {e['message'].splitlines()[0]}"
+                    )
             likelihood = r.get("likelihood") or {}
             if "error" in likelihood:
                 e = likelihood["error"]
@@ -318,7 +335,8 @@ def _failures_section(combinations: Sequence[Combination]) -> list[str]:
 def _settings_line(suite: Suite) -> str:
     t, e = suite.train, suite.eval
     parts = [
-        f"training: {t.steps} steps, batch {t.batch_size}, lr {t.lr:g} ({t.lr_schedule}, {t.warmup_steps} warm-up), EMA {t.ema_decay:g}",
+        f"training: {t.steps} steps, batch {t.batch_size}, lr {t.lr:g} ({t.lr_schedule}, "
+        f"{t.warmup_steps} warm-up), EMA {t.ema_decay:g}",
         f"evaluation: {e.num_samples} samples vs as many held-out points",
     ]
     if e.likelihood_points:
@@ -342,14 +360,15 @@ def render_markdown(
     if command:
         lines += [f"Command: `{command}`", ""]
     lines += [
-        f"Cells with results: {len(records)} of {len(cells)} ({statuses.count('ok')} ok, {statuses.count('partial')} partial, "
+        f"Cells with results: {len(records)} of {len(cells)} ({statuses.count('ok')} ok, "
+        f"{statuses.count('partial')} partial, "
         f"{statuses.count('error')} failed); seeds {', '.join(map(str, seeds))}. {_environment_line(records)}.",
         "",
         _settings_line(suite),
         "",
         "Values are mean ± sample standard deviation over the seeds with a result; **bold** marks the best "
-        "value of each column (lowest, except steps/s; nothing is marked when all values are equal). Solver settings are evaluated on the same trained "
-        "weights (a cell is trained once).",
+        "value of each column (lowest, except steps/s; nothing is marked when all values are equal). "
+        "Solver settings are evaluated on the same trained weights (a cell is trained once).",
     ]
     if suite.claims:
         lines += ["", *claims_markdown(check_claims(suite.claims, combinations))]
@@ -381,7 +400,15 @@ def render_csv(cells: Sequence[Cell], records: Sequence[dict[str, Any]]) -> str:
                 peers = [other.sampling.get(solver, {}).get(q) for other in combinations]
                 if i in best_indices(peers, q):
                     best.append(q)
-            row: list[Any] = [c.key, c.label, c.method, *(c.axes[a] for a in TRAINING_AXES), len(c.seeds), len(c.ok_seeds()), solver]
+            row: list[Any] = [
+                c.key,
+                c.label,
+                c.method,
+                *(c.axes[a] for a in TRAINING_AXES),
+                len(c.seeds),
+                len(c.ok_seeds()),
+                solver,
+            ]
             for q in (*TRAINING_COLUMNS, *quantities):
                 s = stats.get(q)
                 row += ["", "", 0] if s is None else [repr(s.mean), "" if s.std is None else repr(s.std), s.n]
@@ -403,4 +430,3 @@ def write_summary(
     md = atomic_write_text(out / "summary.md", render_markdown(suite, cells, records, command=command))
     table = atomic_write_text(out / "summary.csv", render_csv(cells, records))
     return md, table
-

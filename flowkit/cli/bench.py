@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         command=command,
     )
     print(
-        f"flowkit bench: {report.cells} cells ({report.skipped} already done, {report.ran} run in {report.seconds:.0f} s); "
+        f"flowkit bench: {report.cells} cells ({report.skipped} already done, "
+        f"{report.ran} run in {report.seconds:.0f} s); "
         f"summary in {report.out / 'summary.md'}",
         file=sys.stderr,
     )

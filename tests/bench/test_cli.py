@@ -29,9 +29,22 @@ def test_quick_suite_runs_end_to_end(tmp_path, capsys):
     """The built-in ``quick`` suite as CI runs it, with a smaller budget to fit the unit-test time."""
     out = tmp_path / "quick"
     argv = [
-        "bench", "quick", "--out", str(out), "--threads", "1",
-        "--set", "axes.seed=[0]", "--set", "train.steps=30", "--set", "eval.num_samples=200",
-        "--set", "eval.likelihood_points=50", "--set", "eval.plot_samples=100",
+        "bench",
+        "quick",
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        "--set",
+        "axes.seed=[0]",
+        "--set",
+        "train.steps=30",
+        "--set",
+        "eval.num_samples=200",
+        "--set",
+        "eval.likelihood_points=50",
+        "--set",
+        "eval.plot_samples=100",
     ]
     assert main(argv) == 0
     records = ResultStore(out / "results.jsonl").load()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
 import tomli_w
+import tomllib
 
 from flowkit.bench import builtin_suites, load_suite
 from flowkit.bench.grid import Suite, apply_overrides
@@ -29,7 +28,10 @@ def test_grid_is_the_product_of_the_training_axes_in_order(axes):
     cells = suite.cells()
     assert len(cells) == 2 * 2 * 3
     assert [(c.config.path.name, c.config.objective.name, c.seed) for c in cells[:4]] == [
-        ("ot", "cfm", 0), ("ot", "cfm", 1), ("ot", "cfm", 2), ("ot", "fm", 0)
+        ("ot", "cfm", 0),
+        ("ot", "cfm", 1),
+        ("ot", "cfm", 2),
+        ("ot", "fm", 0),
     ]
     assert cells[0].label == "path=ot, objective=cfm"  # only the varying axes name a combination
     assert len({c.id for c in cells}) == 12
@@ -47,7 +49,10 @@ def test_sweep_expands_parameters_and_solvers_are_an_evaluation_axis(axes):
     assert [dict(c.config.path.params) for c in cells] == [{"sigma_min": 0.0}, {"sigma_min": 0.01}]
     # every cell is trained once and evaluated with all four solver settings
     assert [(s.name, dict(s.params)) for s in cells[0].solvers] == [
-        ("euler", {"steps": 2}), ("euler", {"steps": 4}), ("euler", {"steps": 8}), ("dopri5", {"atol": 1e-4})
+        ("euler", {"steps": 2}),
+        ("euler", {"steps": 4}),
+        ("euler", {"steps": 8}),
+        ("dopri5", {"atol": 1e-4}),
     ]
 
 
@@ -56,7 +61,10 @@ def test_exclusions_drop_cells_or_only_evaluations(axes):
     data["exclude"] = [{"objective": "fm", "path": ["vp", "ve"]}, {"path": "ve", "solver": "dopri5"}]
     cells = load_suite(data).cells()
     assert [(c.config.path.name, c.config.objective.name) for c in cells] == [
-        ("ot", "cfm"), ("ot", "fm"), ("vp", "cfm"), ("ve", "cfm")
+        ("ot", "cfm"),
+        ("ot", "fm"),
+        ("vp", "cfm"),
+        ("ve", "cfm"),
     ]
     solvers = {c.config.path.name: [s.name for s in c.solvers] for c in cells if c.config.objective.name == "cfm"}
     assert solvers == {"ot": ["euler", "dopri5"], "vp": ["euler", "dopri5"], "ve": ["euler"]}
@@ -80,6 +88,12 @@ def test_baseline_cells_one_per_model_data_and_seed(make_suite):
     cells = suite.cells()
     baselines = [c for c in cells if c.method == "baseline"]
     assert [c.seed for c in baselines] == [0, 1]
+    # each baseline runs right after the flowkit cell it is compared with (similar machine load)
+    assert [(c.method, c.config.path.name, c.seed) for c in cells[:3]] == [
+        ("flowkit", "ot", 0),
+        ("baseline", "ot", 0),
+        ("flowkit", "ot", 1),
+    ]
     for cell in baselines:
         assert cell.config.path.name == "ot" and cell.config.path.params["sigma_min"] == 1e-4
         assert (cell.config.coupling.name, cell.config.objective.name) == ("independent", "cfm")
@@ -117,14 +131,17 @@ def test_unknown_parameters_and_keys_are_rejected(axes, make_suite):
     with pytest.raises(ConfigError, match="lists ot twice"):
         load_suite(axes(path=["ot", "ot"]))
     with pytest.raises(ConfigError, match="not on axis 'path'"):
-        load_suite(make_suite(claims=[{"statement": "s", "axis": "path", "best": "ot", "others": ["ve"], "metric": "nfe"}]))
+        load_suite(
+            make_suite(claims=[{"statement": "s", "axis": "path", "best": "ot", "others": ["ve"], "metric": "nfe"}])
+        )
 
 
 def test_cell_identity_is_stable_and_ignores_the_device(make_suite):
     first = load_suite(make_suite()).cells()
     again = load_suite(make_suite()).cells(device="cpu")
     assert [c.id for c in first] == [c.id for c in again]
-    assert first[0].combination == first[1].combination and first[0].id != first[1].id  # seeds 0 and 1
+    seed0, seed1 = [c for c in first if c.method == "flowkit" and c.config.path.name == "ot"]
+    assert seed0.combination == seed1.combination and seed0.id != seed1.id
     rebuilt = [type(c).from_dict(c.to_dict()) for c in first]
     assert [c.id for c in rebuilt] == [c.id for c in first]
     changed = load_suite(make_suite(train={**make_suite()["train"], "steps": 41})).cells()
@@ -141,7 +158,10 @@ def test_written_suite_reads_back_to_the_same_cells(tmp_path, axes):
 
 
 def test_overrides_take_toml_values(make_suite):
-    data = apply_overrides(make_suite(), ["train.steps=7", "axes.seed=[3]", "eval.likelihood_solver={ name = \"rk4\", steps = 2 }", "name=other"])
+    data = apply_overrides(
+        make_suite(),
+        ["train.steps=7", "axes.seed=[3]", 'eval.likelihood_solver={ name = "rk4", steps = 2 }', "name=other"],
+    )
     suite = load_suite(data)
     assert suite.train.steps == 7 and suite.axes["seed"] == (3,) and suite.name == "other"
     assert suite.eval.likelihood_solver.name == "rk4"
@@ -155,8 +175,13 @@ def test_builtin_suites_load_and_validate():
     assert len(quick.cells()) == 6 and sum(c.method == "baseline" for c in quick.cells()) == 2
     paper = load_suite("paper-2d")
     combos = {(c.config.path.name, c.config.objective.name, c.method) for c in paper.cells()}
-    assert combos == {("ot", "cfm", "flowkit"), ("vp", "cfm", "flowkit"), ("ve", "cfm", "flowkit"),
-                      ("ot", "fm", "flowkit"), ("ot", "cfm", "baseline")}
+    assert combos == {
+        ("ot", "cfm", "flowkit"),
+        ("vp", "cfm", "flowkit"),
+        ("ve", "cfm", "flowkit"),
+        ("ot", "fm", "flowkit"),
+        ("ot", "cfm", "baseline"),
+    }
     assert {s.name for s in paper.axes["solver"]} == {"euler", "midpoint", "dopri5"}
     dopri5 = next(s for s in paper.axes["solver"] if s.name == "dopri5")
     assert dopri5.params == {"atol": 1e-5, "rtol": 1e-5}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import signal
 import statistics
@@ -20,8 +19,19 @@ from flowkit.bench import runner as runner_module
 from flowkit.exceptions import ConfigError
 
 RECORD_KEYS = {
-    "cell_id", "combination", "config", "seed", "status", "train", "evaluations", "likelihood",
-    "peak_memory_bytes", "memory_measure", "environment", "seconds", "started",
+    "cell_id",
+    "combination",
+    "config",
+    "seed",
+    "status",
+    "train",
+    "evaluations",
+    "likelihood",
+    "peak_memory_bytes",
+    "memory_measure",
+    "environment",
+    "seconds",
+    "started",
 }
 
 
@@ -44,7 +54,10 @@ def _metrics(records):
         r["cell_id"]: (
             r["status"],
             r["train"]["final_loss"],
-            [(e["label"], e["nfe"], {k: v for k, v in e["metrics"].items() if k != "sampling_seconds"}) for e in r["evaluations"]],
+            [
+                (e["label"], e["nfe"], {k: v for k, v in e["metrics"].items() if k != "sampling_seconds"})
+                for e in r["evaluations"]
+            ],
             None if r["likelihood"] is None else (r["likelihood"]["nll_nats"], r["likelihood"]["nfe"]),
         )
         for r in records
@@ -58,7 +71,11 @@ def test_run_writes_one_complete_record_per_cell_and_outputs(tiny_run):
     assert sorted(r["cell_id"] for r in records) == sorted(c.id for c in suite.cells())
     for record in records:
         assert RECORD_KEYS <= record.keys() and record["status"] == "ok"
-        assert record["environment"]["torch"] and record["environment"]["flowkit"] and record["environment"]["device"] == "cpu"
+        assert (
+            record["environment"]["torch"]
+            and record["environment"]["flowkit"]
+            and record["environment"]["device"] == "cpu"
+        )
         assert record["peak_memory_bytes"] > 0 and record["train"]["seconds"] > 0
         assert [e["nfe"] for e in record["evaluations"]] == [2, 4]
         assert record["likelihood"]["bits_per_dim"] > 0
@@ -83,13 +100,20 @@ def test_summary_matches_results(tiny_run):
     section = markdown.split("### energy distance")[1].split("###")[0]
     for label in {r["label"] for r in records}:
         for solver in ("euler(steps=2)", "euler(steps=4)"):
-            values = [e["metrics"]["energy_distance"] for r in records if r["label"] == label
-                      for e in r["evaluations"] if e["label"] == solver]
+            values = [
+                e["metrics"]["energy_distance"]
+                for r in records
+                if r["label"] == label
+                for e in r["evaluations"]
+                if e["label"] == solver
+            ]
             mean, std = statistics.fmean(values), statistics.stdev(values)
             row = rows[(label, solver)]
             assert float(row["energy_distance_mean"]) == pytest.approx(mean, rel=1e-12)
             assert float(row["energy_distance_std"]) == pytest.approx(std, rel=1e-12)
-            assert f"{mean:.4g} ± {std:.4g}" in next(line for line in section.splitlines() if line.startswith(f"| {label} |"))
+            assert f"{mean:.4g} ± {std:.4g}" in next(
+                line for line in section.splitlines() if line.startswith(f"| {label} |")
+            )
         bpd = statistics.fmean(r["likelihood"]["bits_per_dim"] for r in records if r["label"] == label)
         assert float(rows[(label, "euler(steps=2)")]["bits_per_dim_mean"]) == pytest.approx(bpd, rel=1e-12)
     assert "## Relative to the hand-written baseline" in markdown
@@ -122,7 +146,10 @@ def test_failing_cells_are_recorded_and_the_suite_goes_on(make_suite, tmp_path):
     good, diverged, tiny_data = records.values()
     assert good["status"] == "partial"
     assert "error" not in good["evaluations"][0] and good["evaluations"][0]["metrics"]["energy_distance"] is not None
-    assert good["evaluations"][1]["error"]["type"] == "SolverError" and "max_steps=2" in good["evaluations"][1]["error"]["message"]
+    assert (
+        good["evaluations"][1]["error"]["type"] == "SolverError"
+        and "max_steps=2" in good["evaluations"][1]["error"]["message"]
+    )
     assert diverged["status"] == "error" and diverged["error"]["type"] == "NonFiniteError"
     assert tiny_data["status"] == "error" and tiny_data["error"]["type"] == "ConfigError"
     summary = (tmp_path / "summary.md").read_text()
@@ -175,7 +202,9 @@ def test_killed_run_resumes(make_suite, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(
         [sys.executable, "-m", "flowkit", "bench", str(suite_file), "--out", str(out), "--threads", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 240

@@ -11,7 +11,13 @@ import pytest
 from flowkit.bench import load_suite
 from flowkit.bench.claims import check_claims
 from flowkit.bench.grid import Claim
-from flowkit.bench.summary import Stat, aggregate, best_indices, render_csv, render_markdown
+from flowkit.bench.summary import (
+    Stat,
+    aggregate,
+    best_indices,
+    render_csv,
+    render_markdown,
+)
 
 
 def test_stat_is_mean_and_sample_std_of_the_finite_values():
@@ -37,16 +43,22 @@ def _records(suite, values):
         if cell.method != "flowkit":
             continue
         energy, bpd = values[(cell.config.path.name, cell.seed)]
-        records.append({
-            "cell_id": cell.id, "seed": cell.seed, "status": "ok", "label": cell.label,
-            "train": {"seconds": 2.0 + cell.seed, "steps_per_second": 10.0, "final_loss": 1.0},
-            "likelihood": {"nll_nats": bpd * 2, "bits_per_dim": bpd, "nfe": 10},
-            "evaluations": [
-                {"label": "euler(steps=2)", "nfe": 2, "metrics": {"energy_distance": energy, "nfe": 2.0}},
-                {"label": "euler(steps=4)", "nfe": 4, "metrics": {"energy_distance": energy / 2, "nfe": 4.0}},
-            ],
-            "peak_memory_bytes": 2**20, "environment": None,
-        })
+        records.append(
+            {
+                "cell_id": cell.id,
+                "seed": cell.seed,
+                "status": "ok",
+                "label": cell.label,
+                "train": {"seconds": 2.0 + cell.seed, "steps_per_second": 10.0, "final_loss": 1.0},
+                "likelihood": {"nll_nats": bpd * 2, "bits_per_dim": bpd, "nfe": 10},
+                "evaluations": [
+                    {"label": "euler(steps=2)", "nfe": 2, "metrics": {"energy_distance": energy, "nfe": 2.0}},
+                    {"label": "euler(steps=4)", "nfe": 4, "metrics": {"energy_distance": energy / 2, "nfe": 4.0}},
+                ],
+                "peak_memory_bytes": 2**20,
+                "environment": None,
+            }
+        )
     return records
 
 
@@ -59,7 +71,10 @@ def test_csv_rows_hold_the_means_and_stds_over_seeds(make_suite):
     text = render_csv(cells, _records(suite, VALUES))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["label"], r["solver"]) for r in rows] == [
-        ("path=ot", "euler(steps=2)"), ("path=ot", "euler(steps=4)"), ("path=vp", "euler(steps=2)"), ("path=vp", "euler(steps=4)")
+        ("path=ot", "euler(steps=2)"),
+        ("path=ot", "euler(steps=4)"),
+        ("path=vp", "euler(steps=2)"),
+        ("path=vp", "euler(steps=4)"),
     ]
     ot2, ot4, vp2, _ = rows
     assert float(ot2["energy_distance_mean"]) == pytest.approx(0.15)
@@ -74,8 +89,14 @@ def test_markdown_marks_best_values_and_lists_failures(make_suite):
     suite = load_suite(make_suite(baseline=False))
     cells = suite.cells()
     records = _records(suite, VALUES)
-    records[-1] = {**records[-1], "status": "error", "train": None, "likelihood": None, "evaluations": [],
-                   "error": {"stage": "train", "type": "NonFiniteError", "message": "loss became nan"}}
+    records[-1] = {
+        **records[-1],
+        "status": "error",
+        "train": None,
+        "likelihood": None,
+        "evaluations": [],
+        "error": {"stage": "train", "type": "NonFiniteError", "message": "loss became nan"},
+    }
     text = render_markdown(suite, cells, records, command="flowkit bench tiny --out x")
     assert "Command: `flowkit bench tiny --out x`" in text
     assert "| path=ot | 2/2 |" in text and "| path=vp | 1/2 |" in text
