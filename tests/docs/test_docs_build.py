@@ -1,0 +1,107 @@
+"""The documentation site builds with ``mkdocs build --strict`` and renders the API reference.
+
+Strict mode turns every warning into an error: a broken link or anchor, a page missing from the
+navigation, a nav entry without a page, an API reference (``::: module``) that does not
+resolve, or a docstring the handler cannot parse.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the site once into a temporary directory; fail with mkdocs' own output."""
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        print(result.stdout)
+        print(result.stderr)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
+    return out
+
+
+def _text(page: Path) -> str:
+    return re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))
+
+
+def test_strict_build_renders_every_page(site: Path) -> None:
+    pages = sorted(p.relative_to(ROOT / "docs") for p in (ROOT / "docs").rglob("*.md") if "_ext" not in p.parts)
+    for page in pages:
+        html = site / page.with_suffix("") / "index.html" if page.name != "index.md" else site / page.parent / "index.html"
+        assert html.is_file(), f"{page} was not rendered"
+
+
+@pytest.mark.parametrize(
+    ("page", "names"),
+    [
+        ("api/registry", ["flowkit.registry", "Registry", "create", "flowkit_register_paths"]),
+        ("api/paths", ["ConditionalOTPath", "SchedulePath", "conditional_vector_field"]),
+        ("api/pipeline", ["Pipeline", "log_prob", "TrainConfig"]),
+        ("api/likelihood", ["sample_with_log_prob", "bits_per_dim"]),
+        ("api/models", ["UNetVectorField", "guided", "NULL_LABEL"]),
+    ],
+)
+def test_api_reference_is_generated_from_docstrings(site: Path, page: str, names: list[str]) -> None:
+    text = _text(site / page / "index.html")
+    for name in names:
+        assert name in text, f"{name} is missing from the rendered {page} page"
+
+
+def test_reference_roles_are_rendered_as_code(site: Path) -> None:
+    """The griffe extension removes reST roles such as :class:`...` before rendering."""
+    for page in (site / "api").rglob("index.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r":(class|func|meth|mod|data|attr):", text), f"a reST role is left in {page}"
+
+
+def test_included_suite_file_is_rendered(site: Path) -> None:
+    text = _text(site / "howto" / "benchmark-suite" / "index.html")
+    assert "paths-couplings" in text and "--8&lt;--" not in text
+
+
+# -- the griffe extension on its own ---------------------------------------------------------------
+def _extension():
+    spec = importlib.util.spec_from_file_location("rst_roles", ROOT / "docs" / "_ext" / "rst_roles.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_roles_become_inline_code() -> None:
+    markdown = _extension().markdown
+    assert markdown("see :class:`~flowkit.pipeline.Pipeline`") == "see `Pipeline`"
+    assert markdown(":func:`flowkit.likelihood.log_prob` and :meth:`fit`") == "`flowkit.likelihood.log_prob` and `fit`"
+    assert markdown("plain ``code`` stays") == "plain ``code`` stays"
+
+
+def test_literal_block_markers() -> None:
+    markdown = _extension().markdown
+    assert markdown("Example::\n\n    x = 1") == "Example:\n\n    x = 1"
+    assert markdown("Text.\n\n::\n\n    x = 1") == "Text.\n\n\n    x = 1"
+
+
+def test_simple_tables_become_markdown_tables() -> None:
+    markdown = _extension().markdown
+    headerless = "  ====  =====\n  a     b c\n  dd    e\n  ====  =====\nafter"
+    assert markdown(headerless).split("\n") == ["", "  |   |   |", "  |---|---|", "  | a | b c |", "  | dd | e |", "", "after"]
+    with_header = "====  ====\nname  value\n====  ====\nx     1\n====  ===="
+    assert markdown(with_header).split("\n") == ["", "| name | value |", "|---|---|", "| x | 1 |", ""]
