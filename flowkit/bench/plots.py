@@ -78,7 +78,7 @@ def _tile(images: np.ndarray) -> np.ndarray:
     count = min(len(images), _TILES * _TILES)
     side = max(1, math.ceil(math.sqrt(count)))
     c, h, w = images.shape[1:]
-    mosaic = np.ones((side * (h + 1) - 1, side * (w + 1) - 1, c))
+    mosaic = np.zeros((side * (h + 1) - 1, side * (w + 1) - 1, c))  # grey separators (0 maps to 0.5)
     for k in range(count):
         r, q = divmod(k, side)
         mosaic[r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = np.transpose(images[k], (1, 2, 0))

@@ -15,10 +15,12 @@ duplicated. Failed cells count as finished (their error is the result) unless
 of cells that are not in the current suite stay in the file and are left out of the summary.
 
 **Workers.** With ``workers > 1`` the cells run in that many spawned processes, each with
-``threads`` torch threads (default: the CPU count divided by the workers); only the parent
-writes to ``results.jsonl``. A cell's randomness comes from its own seed, so the results do not
-depend on the number of workers or the order of completion (with the same ``threads``,
-bit for bit; different thread counts may change floating-point summation order). Workers stop
+``threads`` torch threads (default 1: scale out with workers; small benchmark models gain
+little from intra-op threads, and on a busy machine extra threads can slow them down many
+times); only the parent writes to ``results.jsonl``. A cell's randomness comes from its own
+seed, so the results do not depend on the number of workers or the order of completion (with
+the same ``threads``, bit for bit; different thread counts may change floating-point summation
+order). Workers stop
 by themselves when the runner process dies. Each process first trains its first cell's
 pipeline for a few steps and discards it (:func:`flowkit.bench.cell.warm_up`), so one-time
 costs do not count against the first timed cell.
@@ -48,7 +50,7 @@ from flowkit.bench.results import ResultStore
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text
 
-__all__ = ["RESULTS_FILE", "RunReport", "current_records", "default_threads", "run_suite"]
+__all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]
 
 RESULTS_FILE = "results.jsonl"
 SUITE_FILE = "suite.toml"
@@ -71,11 +73,6 @@ class RunReport:
     def ok(self) -> bool:
         """Whether every cell of the suite has a record without any error."""
         return self.errors == 0 and self.partial == 0
-
-
-def default_threads(workers: int) -> int:
-    """Torch threads per worker: the CPU count shared out, at least one."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 @contextlib.contextmanager
@@ -169,7 +166,7 @@ def run_suite(
     out: str | os.PathLike[str],
     *,
     workers: int = 1,
-    threads: int | None = None,
+    threads: int = 1,
     device: str | None = None,
     retry_failed: bool = False,
     summarize: bool = True,
@@ -184,7 +181,6 @@ def run_suite(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
-    threads = default_threads(workers) if threads is None else threads
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))

@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="output directory (required unless --list/--dry-run)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="parallel worker processes (default 1)")
     parser.add_argument(
-        "--threads", type=int, metavar="T", help="torch threads per worker (default: CPU count / workers)"
+        "--threads", type=int, default=1, metavar="T", help="torch threads per worker (default 1; scale with --workers)"
     )
     parser.add_argument("--device", help='torch device for every cell (default: the suite\'s, normally "auto")')
     parser.add_argument(
