@@ -3,7 +3,7 @@
 - ``plots/samples.png``: one row per combination (its first seed with samples), one column for
   the held-out data and one per solver setting; 2D data are drawn as scatter plots on common
   axes, images as tiles, other vector data by their first two coordinates.
-- ``plots/cells/<combination>_seed<k>.png``: the same row for every cell.
+- ``plots/cells/<combination>_seed<k>.png``: the same panels for every cell, at most six per row.
 - ``plots/nfe_vs_quality.png``: one panel per sample metric; x is the NFE, y the metric (mean
   over seeds, error bars one standard deviation, logarithmic axes — y symmetric-logarithmic, linear
   around 0, when some value is negative, as the unbiased energy distance can be); each combination has
@@ -44,6 +44,7 @@ _POINT = {"s": 3.0, "alpha": 0.5, "linewidths": 0, "rasterized": True}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _LINESTYLES = ("-", "--", ":", "-.")
 _TILES = 6  # images per side of an image panel
+_CELL_COLUMNS = 6  # panels per row of a cell's figure
 
 
 def _save(figure: Figure, path: Path) -> Path:
@@ -145,11 +146,15 @@ def _sample_figures(out: Path, combinations: Sequence[Combination]) -> list[Path
             arrays = _load_samples(out, record)
             if arrays is None:
                 continue
-            columns = 1 + len(record["evaluations"])
+            panels = 1 + len(record["evaluations"])
+            columns = min(panels, _CELL_COLUMNS)
+            rows = math.ceil(panels / columns)
             _, ratio = _row_limits(arrays)
-            figure = Figure(figsize=(2.4 * columns, 2.4 * ratio + 0.9), layout="constrained")
-            axes = np.atleast_1d(figure.subplots(1, columns))
+            figure = Figure(figsize=(2.4 * columns, (2.4 * ratio + 0.6) * rows + 0.3), layout="constrained")
+            axes = np.array(figure.subplots(rows, columns, squeeze=False)).ravel()
             _row(axes, arrays, record, None)
+            for axis in axes[panels:]:
+                axis.set_visible(False)
             figure.suptitle(f"{combination.label}, seed {record['seed']}", fontsize=10)
             name = f"{_slug(combination.label)}_seed{record['seed']}.png"
             written.append(_save(figure, out / PLOTS_DIR / "cells" / name))
