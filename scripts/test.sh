@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Set up .venv (see scripts/setup.sh), then run flowkit's test suite and the bundled plugins' tests.
+# Set up .venv (see scripts/setup.sh), run the built-in `quick` benchmark suite end to end,
+# then run flowkit's test suite, the bundled plugins' tests, the docs build and the examples.
 # pytest exits non-zero on any failure and with status 5 when no test was collected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bench_out="$(mktemp -d)"
+trap 'rm -rf "$bench_out"' EXIT
+.venv/bin/flowkit bench quick --out "$bench_out"
 .venv/bin/python -m pytest -q "$@"
