@@ -37,6 +37,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullFormatter
 
 from flowkit.data import Digits, TensorData, dequantize
 from flowkit.likelihood import bits_per_dim, log_prob
@@ -176,6 +177,10 @@ def digits_64d(args: argparse.Namespace, fast: bool) -> dict[str, object]:
     right.loglog(PROBES, spreads, "o-", color="#1f5fa8", label="measured")
     right.loglog(PROBES, [spreads[0] / math.sqrt(k) for k in PROBES], "--", color="gray", label="1/sqrt(K)")
     right.set_xticks(PROBES, [str(k) for k in PROBES])
+    right.yaxis.set_major_locator(FixedLocator(spreads))
+    right.yaxis.set_major_formatter(lambda value, _: f"{value:.2f}")
+    right.yaxis.set_minor_formatter(NullFormatter())
+    right.xaxis.set_minor_formatter(NullFormatter())
     right.set_xlabel("probes K")
     right.set_ylabel("per-point std over probe draws [nats]")
     right.set_title("Hutchinson noise against the number of probes", fontsize=10)
