@@ -93,6 +93,6 @@ def test_suite_runs_with_reduced_budget(tmp_path: Path) -> None:
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 6  # 3 paths x 2 couplings x 1 seed
     summary = (out / "summary.md").read_text()
-    assert "Exact minibatch OT couplings give better few-step samples" in summary
+    assert "Along the OT path, exact minibatch OT couplings give better few-step samples" in summary
     for name in ("summary.csv", "plots/samples.png", "plots/nfe_vs_quality.png"):
         assert (out / name).is_file(), f"flowkit bench did not write {name}"
