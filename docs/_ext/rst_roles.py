@@ -42,6 +42,16 @@ def _table_row(line: str, spans: list[tuple[int, int]]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _closes_later(lines: list[str], start: int) -> bool:
+    """Whether another rule follows ``start`` before a blank line (so the rule before is a header's)."""
+    for line in lines[start:]:
+        if not line.strip():
+            return False
+        if RULE.match(line):
+            return True
+    return False
+
+
 def _tables(lines: list[str]) -> list[str]:
     """Replace every reST simple table by a Markdown table.
 
@@ -60,7 +70,7 @@ def _tables(lines: list[str]) -> list[str]:
         j = i + 1
         while j < len(lines):
             if RULE.match(lines[j]):
-                if j + 1 < len(lines) and lines[j + 1].strip() and len(blocks) == 1:
+                if len(blocks) == 1 and _closes_later(lines, j + 1):
                     blocks.append([])  # the rule under a header row: the body follows
                     j += 1
                     continue
