@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-import torch
 
 TINY: dict[str, Any] = {
     "name": "tiny",
@@ -39,12 +38,3 @@ def tiny_suite(**changes: Any) -> dict[str, Any]:
 def make_suite():
     """:func:`tiny_suite`, for tests to build variants of the tiny suite."""
     return tiny_suite
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Benchmark tests use tiny tensors: one thread avoids oversubscribing a shared CI machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
