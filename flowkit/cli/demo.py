@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flowkit.exceptions import ConfigError
 
-DEFAULT_STEPS = 3000
+DEFAULT_STEPS = 10_000
 TOY_DATA = ("checkerboard", "8gaussians", "2d-mixture", "moons", "circles", "spirals", "swissroll")
 
 
