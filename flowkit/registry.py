@@ -252,8 +252,13 @@ class Registry:
             try:
                 signature.bind(**params)
             except TypeError as exc:
+                problem = str(exc)
+                unknown = [key for key in params if key not in signature.parameters]
+                if unknown and "**kwargs" not in accepted:
+                    close = difflib.get_close_matches(unknown[0], accepted, n=1)
+                    problem = f"unknown parameter {unknown[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                 raise InvalidParameterError(
-                    f"{kind} {name!r}: {exc}. Accepted parameters: {', '.join(accepted) or '(none)'}"
+                    f"{kind} {name!r}: {problem}. Accepted parameters: {', '.join(accepted) or '(none)'}"
                 ) from None
         try:
             return spec.factory(**params)

@@ -163,7 +163,8 @@ def test_factory_parameters_are_validated(make_distribution):
     registry = Registry(autoload=True)
     with pytest.raises(InvalidParameterError) as unknown:
         registry.create("solver", "constant-test", valu=1.0)
-    assert "valu" in str(unknown.value) and "value, strict" in str(unknown.value)
+    assert "unknown parameter 'valu' (did you mean 'value'?)" in str(unknown.value)
+    assert "Accepted parameters: value, strict" in str(unknown.value)
     with pytest.raises(InvalidParameterError) as invalid:
         registry.create("solver", "constant-test", value=-1.0)
     assert "value must be >= 0" in str(invalid.value)
