@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 import torch
 from torch import Tensor
+from torch.utils.data import DataLoader
 
 from flowkit import registry
 from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel
@@ -49,21 +50,52 @@ def build_dataset(component: ComponentConfig) -> Dataset:
 
 
 def as_dataset(data: Any) -> Dataset:
-    """A :class:`flowkit.Dataset` from a data set, a tensor / array ``x`` or a pair ``(x, y)``.
+    """A :class:`flowkit.Dataset` from a data set, a tensor / array ``x``, a pair ``(x, y)`` or a
+    ``torch.utils.data.DataLoader``.
 
-    Tensors are wrapped in :class:`flowkit.data.TensorData` (10% held out for evaluation).
+    Tensors are wrapped in :class:`flowkit.data.TensorData` (10% held out for evaluation). A
+    DataLoader is read once, batch by batch, into such tensors (its batches are ``x`` or
+    ``(x, y)``): training then draws its own seeded batches from them, so a run resumes exactly,
+    which a loader's own iteration order would not allow. The data must fit in memory.
     """
     from flowkit.data import TensorData
 
     if isinstance(data, Dataset):
         return data
+    if isinstance(data, DataLoader):
+        return TensorData(*_read_loader(data))
     if isinstance(data, (Tensor, np.ndarray)):
         return TensorData(data)
     if isinstance(data, tuple) and len(data) == 2:
         return TensorData(*data)
     raise ConfigError(
-        f"data must be a flowkit.Dataset, a tensor x [n, *event_shape] or a pair (x, y), got {type(data).__name__}"
+        "data must be a flowkit.Dataset, a tensor x [n, *event_shape], a pair (x, y) or a "
+        f"torch.utils.data.DataLoader, got {type(data).__name__}"
     )
+
+
+def _read_loader(loader: DataLoader) -> tuple[Tensor, Tensor | None]:
+    """Concatenate a DataLoader's batches (``x`` or ``(x, y)``) into ``(x, y or None)``."""
+    xs: list[Tensor] = []
+    ys: list[Tensor] = []
+    for index, batch in enumerate(loader):
+        if isinstance(batch, Tensor):
+            x, y = batch, None
+        elif isinstance(batch, (tuple, list)) and len(batch) in (1, 2) and all(isinstance(b, Tensor) for b in batch):
+            x, y = batch[0], (batch[1] if len(batch) == 2 else None)
+        else:
+            raise ConfigError(
+                f"DataLoader batch {index} is {type(batch).__name__}; accepted batches: a tensor x or a pair "
+                "of tensors (x, y)"
+            )
+        if index > 0 and (y is not None) != bool(ys):
+            raise ConfigError(f"DataLoader batch {index} {'has' if y is not None else 'lacks'} labels, unlike batch 0")
+        xs.append(x)
+        if y is not None:
+            ys.append(y)
+    if not xs:
+        raise ConfigError("the DataLoader yielded no batches")
+    return torch.cat(xs), (torch.cat(ys) if ys else None)
 
 
 def build_solver(solver: Any) -> ODESolver:

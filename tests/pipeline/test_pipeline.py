@@ -172,6 +172,32 @@ def test_user_tensors_as_data_and_quantised_dequantisation(tmp_path, small_confi
     assert Pipeline.load(tmp_path / "ckpt", data=data).fit(steps=6, progress=False)[-1]["step"] == 6
 
 
+def test_a_dataloader_is_read_into_tensors(small_config):
+    del small_config["data"]
+    x, y = torch.randn(300, 2), torch.randint(0, 3, (300,))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64, shuffle=False)
+    pipeline = Pipeline(small_config, data=loader)
+    train, test = pipeline.dataset.split("train"), pipeline.dataset.split("test")
+    assert train.x.shape[0] + test.x.shape[0] == 300
+    assert torch.equal(torch.cat([train.x, test.x]).sort(0).values, x.sort(0).values)
+    assert torch.equal(torch.cat([train.y, test.y]).sort().values, y.sort().values)
+    pipeline.fit(stop_at=2, progress=False)
+    unlabelled = torch.utils.data.DataLoader(x, batch_size=100)
+    assert Pipeline(small_config, data=unlabelled).dataset.split("train").y is None
+
+    class Ragged(torch.utils.data.Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return (torch.randn(2), torch.tensor(1)) if i == 0 else torch.randn(2)
+
+    with pytest.raises(ConfigError, match="DataLoader batch 1 lacks labels, unlike batch 0"):
+        Pipeline(small_config, data=torch.utils.data.DataLoader(Ragged(), batch_size=None))
+    with pytest.raises(ConfigError, match="accepted batches: a tensor x or a pair"):
+        Pipeline(small_config, data=torch.utils.data.DataLoader([{"x": torch.randn(2)}], batch_size=None))
+
+
 def test_data_given_twice_and_bad_data(small_config):
     with pytest.raises(ConfigError, match="data is given both in the config and as an object"):
         Pipeline(small_config, data=torch.randn(10, 2))
