@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from flowkit import registry
 from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel
+from flowkit.device import place_model
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.config import ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed
@@ -183,5 +184,5 @@ def build_components(
     if model_classes is not None and num_classes is None:
         raise ConfigError(f"model {config.model.name!r} is class-conditional, but the data set has no labels")
     solver = build_solver(config.solver)
-    return Components(path, coupling, objective, model.to(device), solver)
+    return Components(path, coupling, objective, place_model(model, device), solver)
 
