@@ -26,7 +26,15 @@ from flowkit.exceptions import ConfigError
 from flowkit.pipeline.config import ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed
 
-__all__ = ["Components", "as_dataset", "build_components", "build_dataset", "build_solver", "model_params"]
+__all__ = [
+    "Components",
+    "as_dataset",
+    "bind_solver",
+    "build_components",
+    "build_dataset",
+    "build_solver",
+    "model_params",
+]
 
 
 @attrs.frozen
@@ -103,6 +111,22 @@ def build_solver(solver: Any) -> ODESolver:
     if isinstance(solver, ODESolver):
         return solver
     return _create("solver", ComponentConfig.parse(solver, key="solver"))
+
+
+def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, labels: Tensor | None) -> ODESolver:
+    """``solver`` bound to the pipeline's path and learned score when it declares ``needs_path``.
+
+    The SDE samplers (:mod:`flowkit.solvers.sde`) turn the velocity into a score through the path,
+    or use the score head ``network.score(t, x [, y])`` of a model trained with ``sf2m``; other
+    solvers are returned unchanged.
+    """
+    if not getattr(solver, "needs_path", False):
+        return solver
+    score = getattr(network, "score", None)
+    score_field = None
+    if callable(score):
+        score_field = (lambda t, x: score(t, x)) if labels is None else (lambda t, x: score(t, x, labels))
+    return solver.bind(path=path, score_field=score_field)
 
 
 def _signature(factory: Any) -> inspect.Signature | None:
