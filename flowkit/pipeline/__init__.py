@@ -2,10 +2,12 @@
 
 :class:`Pipeline` is the entry point (``flowkit.Pipeline``); its configuration is a
 :class:`PipelineConfig` (sections :class:`TrainConfig` and :class:`EvalConfig`, components as
-:class:`ComponentConfig`), readable from plain data, TOML and JSON.
+:class:`ComponentConfig`), readable from plain data, TOML and JSON; a ``recipe`` key expands to
+a published method's components (:func:`recipe`, :mod:`flowkit.pipeline.recipes`).
 """
 
 from flowkit.pipeline.config import ComponentConfig, EvalConfig, PipelineConfig, TrainConfig
 from flowkit.pipeline.pipeline import LogProb, Pipeline
+from flowkit.pipeline.recipes import recipe, recipe_names
 
-__all__ = ["ComponentConfig", "EvalConfig", "LogProb", "Pipeline", "PipelineConfig", "TrainConfig"]
+__all__ = ["ComponentConfig", "EvalConfig", "LogProb", "Pipeline", "PipelineConfig", "TrainConfig", "recipe", "recipe_names"]
