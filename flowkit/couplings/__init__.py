@@ -3,12 +3,14 @@
 :class:`IndependentCoupling` (``independent``, the paper), :class:`ExactOTCoupling` (``ot``,
 exact minibatch OT), :class:`SinkhornCoupling` (``sinkhorn``, entropic minibatch OT in torch),
 :class:`UnbalancedOTCoupling` (``unbalanced-ot``) and :class:`PartialOTCoupling` (``partial-ot``),
-the relaxed entropic plans.
+the relaxed entropic plans, and :class:`ReflowCoupling` (pairs from a trained flow's map; the
+registered ``reflow`` builds it from a teacher pipeline, :mod:`flowkit.pipeline.reflow`).
 Every ``pair(x0, x1)`` keeps the row order of ``x1``.
 """
 
 from flowkit.couplings.exact_ot import ExactOTCoupling
 from flowkit.couplings.independent import IndependentCoupling
+from flowkit.couplings.reflow import ReflowCoupling
 from flowkit.couplings.relaxed_ot import PartialOTCoupling, UnbalancedOTCoupling, partial_log_plan, unbalanced_log_plan
 from flowkit.couplings.sinkhorn import SinkhornCoupling, sample_sources, sinkhorn_log_plan
 
@@ -16,6 +18,7 @@ __all__ = [
     "ExactOTCoupling",
     "IndependentCoupling",
     "PartialOTCoupling",
+    "ReflowCoupling",
     "SinkhornCoupling",
     "UnbalancedOTCoupling",
     "partial_log_plan",

@@ -1,7 +1,8 @@
 """Composition: registered components built from a :class:`PipelineConfig`.
 
-The objective is built on the configured path and coupling (``objective(path=, coupling=,
-**params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
+A coupling factory with a ``pipeline_config`` parameter (``reflow``, whose default teacher is the
+pipeline's own configuration) gets the configuration. The objective is built on the configured
+path and coupling (``objective(path=, coupling=, **params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
 the training data unless the configuration gives one. The model's shape parameters are filled
 in from the data's event shape when the configuration leaves them out: ``dim`` for vector data
 ``[D]``, ``channels`` and ``image_size`` for square images ``[C, S, S]``; a model whose
@@ -181,7 +182,11 @@ def build_components(
     parameter that the configuration leaves unset.
     """
     path = _create("path", config.path)
-    coupling = _create("coupling", config.coupling)
+    coupling_signature = _signature(registry.get("coupling", config.coupling.name).factory)
+    coupling_extra: dict[str, Any] = {}
+    if coupling_signature is not None and "pipeline_config" in coupling_signature.parameters:
+        coupling_extra["pipeline_config"] = config
+    coupling = _create("coupling", config.coupling, **coupling_extra)
     extra: dict[str, Any] = {"path": path, "coupling": coupling}
     objective_signature = _signature(registry.get("objective", config.objective.name).factory)
     if (
