@@ -12,6 +12,9 @@ same size.
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 from torch import Tensor
 
 from flowkit.core import VectorFieldModel
@@ -44,26 +47,11 @@ class ScoreFlowModel(VectorFieldModel):
         return self.score_network(t, x) if y is None else self.score_network(t, x, y)
 
 
-def score_flow_mlp(
-    *,
-    dim: int,
-    width: int = 128,
-    depth: int = 3,
-    activation: str = "silu",
-    dropout: float = 0.0,
-    time_embedding: str = "sinusoidal",
-    num_classes: int | None = None,
-    condition_dropout: float = 0.1,
-) -> ScoreFlowModel:
-    """A :class:`ScoreFlowModel` whose velocity and score heads are equal-size MLPs (see ``mlp``)."""
-    params = dict(
-        dim=dim,
-        width=width,
-        depth=depth,
-        activation=activation,
-        dropout=dropout,
-        time_embedding=time_embedding,
-        num_classes=num_classes,
-        condition_dropout=condition_dropout,
-    )
+def score_flow_mlp(**params: Any) -> ScoreFlowModel:
+    """A :class:`ScoreFlowModel` whose velocity and score heads are equal-size MLPs (the parameters of ``mlp``)."""
     return ScoreFlowModel(MLPVectorField(**params), MLPVectorField(**params))
+
+
+score_flow_mlp.__signature__ = inspect.signature(MLPVectorField).replace(  # type: ignore[attr-defined]
+    return_annotation=ScoreFlowModel
+)
