@@ -30,7 +30,10 @@ solvers), with ``h = t_{n+1} - t_n``, ``dW ~ N(0, h I)`` and drift ``f = v + g^2
   Heun's order-2 method. When ``t_{n+1}`` is the end of the path's time range (where the score
   may be singular, ``s(1) = 0``) the last step is Euler-Maruyama.
 
-Integration runs forwards only (noise to data); the likelihood needs an ODE solver. Noise comes
+Integrating backwards (``t0 > t1``, as the likelihood does from data to noise) there is no
+reverse of the sampled SDE to follow; the samplers then solve the probability-flow ODE
+``dx/dt = v`` (``g = 0``) on their grid with the same scheme (Euler, resp. Heun), whose marginals
+are the SDE's, so ``Pipeline.log_prob`` works with an SDE solver configured. Noise comes
 from ``seed`` (a generator on the state's device, seeded per solve) or, with ``seed=None``, from
 torch's global generator.
 """
@@ -163,17 +166,13 @@ class StochasticSolver(FixedStepSolver):
         trajectory_times: Sequence[float | int] | Tensor | None = None,
         enable_grad: bool = False,
     ) -> Solution:
-        """Sample the SDE from ``x(t0) = x0`` to ``t1 > t0``.
+        """Sample the SDE from ``x(t0) = x0`` to ``t1 > t0``; backwards (``t1 < t0``) solve the probability-flow ODE.
 
         ``nfe`` counts the network evaluations: the velocity's plus, for a learned score, the score's.
         """
         t0, t1 = check_interval(t0, t1)
-        if t1 < t0:
-            raise InvalidParameterError(
-                f"{type(self).__name__} samples forwards in time only (t0 < t1), got t0={t0}, t1={t1}; "
-                "log-likelihoods need an ODE solver (solver='dopri5', for example)"
-            )
-        if self.path is None:
+        stochastic = t1 > t0 and self.diffusion > 0
+        if stochastic and self.path is None:
             raise InvalidParameterError(
                 f"{type(self).__name__} needs the pipeline's path to turn the velocity into a score; "
                 "sample through Pipeline.sample/flow, or call solver.bind(path=...) first"
@@ -184,23 +183,23 @@ class StochasticSolver(FixedStepSolver):
         record: list[int] = []
         if requested is not None:
             grid, record = insert_times(grid, requested)
-        score, score_counted = self._score_function() if self.diffusion > 0 else (None, None)
+        score, score_counted = self._score_function() if stochastic else (None, None)
         generator = None
         if self.seed is not None:
             generator = torch.Generator(device=x0.device).manual_seed(self.seed)
         counted = CountedField(field)
-        end = float(getattr(self.path, "time_range", (0.0, 1.0))[1])
+        end = float(getattr(self.path, "time_range", (0.0, 1.0))[1]) if t1 > t0 else -math.inf
         saved: dict[int, Tensor] = {0: x0} if 0 in record else {}
         wanted = set(record)
         x = x0
         with torch.set_grad_enabled(enable_grad), shape_checks(False):
             for n in range(len(grid) - 1):
                 t, h = grid[n], grid[n + 1] - grid[n]
-                g = self.g(t)
+                g, g_next = (self.g(t), self.g(grid[n + 1])) if stochastic else (0.0, 0.0)
                 noise = None
                 if g > 0:
                     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-                x = self._step(counted, score, x, t, h, g, noise, last=grid[n + 1] >= end)
+                x = self._step(counted, score, x, t, h, (g, g_next), noise, last=t1 > t0 and grid[n + 1] >= end)
                 if n + 1 in wanted:
                     saved[n + 1] = x
         if not bool(torch.isfinite(x).all()):
@@ -216,9 +215,18 @@ class StochasticSolver(FixedStepSolver):
 
     @abstractmethod
     def _step(
-        self, counted: CountedField, score: Any, x: Tensor, t: float, h: float, g: float, noise: Tensor | None, *, last: bool
+        self,
+        counted: CountedField,
+        score: Any,
+        x: Tensor,
+        t: float,
+        h: float,
+        g: tuple[float, float],
+        noise: Tensor | None,
+        *,
+        last: bool,
     ) -> Tensor:
-        """One step from ``(t, x)`` of size ``h`` with diffusion ``g = g(t)`` and standard noise ``noise``."""
+        """One step from ``(t, x)`` of size ``h``; ``g = (g(t), g(t + h))``, ``noise`` standard normal or ``None``."""
 
 
 class EulerMaruyama(StochasticSolver):
@@ -227,8 +235,8 @@ class EulerMaruyama(StochasticSolver):
     tableau = EULER_TABLEAU
 
     def _step(self, counted, score, x, t, h, g, noise, *, last):
-        x_next = x.add(self._drift(counted, score, t, x, g), alpha=h)
-        return x_next if noise is None else x_next.add(noise, alpha=g * math.sqrt(h))
+        x_next = x.add(self._drift(counted, score, t, x, g[0]), alpha=h)
+        return x_next if noise is None else x_next.add(noise, alpha=g[0] * math.sqrt(h))
 
 
 class StochasticHeun(StochasticSolver):
@@ -241,13 +249,13 @@ class StochasticHeun(StochasticSolver):
     tableau = HEUN_TABLEAU
 
     def _step(self, counted, score, x, t, h, g, noise, *, last):
-        f = self._drift(counted, score, t, x, g)
-        increment = None if noise is None else noise * (g * math.sqrt(h))
+        f = self._drift(counted, score, t, x, g[0])
+        increment = None if noise is None else noise * (g[0] * math.sqrt(h))
         predictor = x.add(f, alpha=h)
         if increment is not None:
             predictor = predictor + increment
         if last:
             return predictor
-        f_next = self._drift(counted, score, t + h, predictor, self.g(t + h))
+        f_next = self._drift(counted, score, t + h, predictor, g[1])
         x_next = x.add(f + f_next, alpha=0.5 * h)
         return x_next if increment is None else x_next + increment

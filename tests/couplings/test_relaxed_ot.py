@@ -67,8 +67,8 @@ def test_unbalanced_tends_to_balanced_sinkhorn_as_tau_grows():
     _, _, cost = _batches(5, 5, seed=2)
     eps = 0.3
     balanced = sinkhorn_log_plan(cost, eps, max_iter=5000, tol=1e-12).exp()
-    torch.testing.assert_close(unbalanced_log_plan(cost, eps, math.inf, iterations=3000).exp(), balanced, atol=1e-9, rtol=0)
-    gaps = [(unbalanced_log_plan(cost, eps, tau, iterations=3000).exp() - balanced).abs().max().item() for tau in (1, 10, 100, 1e4)]
+    torch.testing.assert_close(unbalanced_log_plan(cost, eps, math.inf, iterations=1000).exp(), balanced, atol=1e-9, rtol=0)
+    gaps = [(unbalanced_log_plan(cost, eps, tau, iterations=1000).exp() - balanced).abs().max().item() for tau in (1, 10, 100, 1e4)]
     assert all(a > b for a, b in zip(gaps, gaps[1:])) and gaps[-1] < 1e-3
 
 
@@ -131,13 +131,13 @@ def test_partial_leaves_the_farthest_points_untransported():
 def test_sinkhorn_absolute_epsilon_is_not_relative_to_the_cost():
     x0, x1, cost = _batches(6, 6, seed=7)
     eps = 2 * 0.3**2  # Schrodinger-bridge CFM: eps = 2 sigma^2 with sigma = 0.3
-    coupling = SinkhornCoupling(epsilon=eps, tol=1e-12, max_iter=5000)
-    torch.testing.assert_close(coupling.plan(x0, x1), sinkhorn_log_plan(cost, eps, max_iter=5000, tol=1e-12).exp())
-    relative = SinkhornCoupling(reg=eps / cost.mean().item(), tol=1e-12, max_iter=5000)
+    coupling = SinkhornCoupling(epsilon=eps, tol=1e-9, max_iter=2000)
+    torch.testing.assert_close(coupling.plan(x0, x1), sinkhorn_log_plan(cost, eps, max_iter=2000, tol=1e-9).exp())
+    relative = SinkhornCoupling(reg=eps / cost.mean().item(), tol=1e-9, max_iter=2000)
     torch.testing.assert_close(coupling.plan(x0, x1), relative.plan(x0, x1))
-    # absolute: scaling the data (cost x 100) sharpens the plan; relative: unchanged
-    assert not torch.allclose(coupling.plan(10 * x0, 10 * x1), coupling.plan(x0, x1), atol=1e-3)
-    torch.testing.assert_close(relative.plan(10 * x0, 10 * x1), relative.plan(x0, x1))
+    # absolute: scaling the data (cost x 9) sharpens the plan; relative: unchanged
+    assert not torch.allclose(coupling.plan(3 * x0, 3 * x1), coupling.plan(x0, x1), atol=1e-3)
+    torch.testing.assert_close(relative.plan(3 * x0, 3 * x1), relative.plan(x0, x1))
     with pytest.raises(InvalidParameterError, match="epsilon"):
         registry.create("coupling", "sinkhorn", epsilon=0.0)
 

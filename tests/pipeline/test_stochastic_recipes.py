@@ -20,8 +20,10 @@ def test_sde_sampler_works_from_pipeline_sample_with_the_converted_score(small_c
     assert torch.equal(first, again) and not torch.equal(first, euler)
     no_noise = pipeline.sample(32, solver={**sde, "diffusion": 0.0}, generator=torch.Generator().manual_seed(0))
     assert torch.equal(no_noise, euler)
-    with pytest.raises(InvalidParameterError, match="forwards in time only"):
-        pipeline.log_prob(first[:4], solver=sde)
+    # likelihoods integrate backwards: the SDE sampler then solves the probability-flow ODE
+    torch.testing.assert_close(
+        pipeline.log_prob(first[:4], solver=sde).nats, pipeline.log_prob(first[:4], solver={"name": "euler", "steps": 8}).nats
+    )
 
 
 def test_sb_cfm_recipe_ties_the_absolute_temperature_to_sigma():
