@@ -126,7 +126,8 @@ class StochasticSolver(FixedStepSolver):
         return self.diffusion
 
     def _score_function(self) -> tuple[Callable[[float, Tensor, Tensor], Tensor], CountedField | None]:
-        """``score(t, x, v)`` (``t`` a float, ``v`` the velocity at ``(t, x)``) for the configured source, and the counted score field if learned."""
+        """``score(t, x, v)`` for the configured source (``t`` a float, ``v`` the velocity at ``(t, x)``),
+        and the counted score field when the score is learned."""
         if self.score == "model":
             if self.score_field is None:
                 raise InvalidParameterError(
@@ -230,7 +231,10 @@ class StochasticSolver(FixedStepSolver):
 
 
 class EulerMaruyama(StochasticSolver):
-    """Euler-Maruyama: ``x_{n+1} = x_n + h (v + g^2/2 score)(t_n, x_n) + g(t_n) sqrt(h) z``; one velocity evaluation per step."""
+    """Euler-Maruyama: ``x_{n+1} = x_n + h (v + g^2/2 score)(t_n, x_n) + g(t_n) sqrt(h) z``.
+
+    One velocity evaluation per step.
+    """
 
     tableau = EULER_TABLEAU
 
