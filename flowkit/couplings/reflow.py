@@ -36,6 +36,8 @@ PairGenerator = Callable[[], tuple[Tensor, Tensor]]
 class ReflowCoupling(Coupling):
     """Draws batches of pairs ``(x0_i, T(x0_i))`` from a bank made once by ``generate()`` (module docstring)."""
 
+    capturable = True  # after the first (eager) call, which makes the bank: an index draw on the device
+
     def __init__(self, generate: PairGenerator, *, description: str = "") -> None:
         if not callable(generate):
             raise InvalidParameterError(f"generate must be a callable returning (x0, x1), got {type(generate).__name__}")

@@ -124,6 +124,8 @@ def _check_mass(instance, attribute, value) -> None:
 class _RelaxedOTCoupling(Coupling):
     """Shared plumbing: the cost, its scale, the plan and column-wise pair sampling."""
 
+    capturable = True  # fixed iteration counts, nothing read on the host
+
     reg: float = attrs.field(default=0.05, validator=_positive("reg"))
     epsilon: float | None = attrs.field(default=None, validator=_positive("epsilon", optional=True))
 
