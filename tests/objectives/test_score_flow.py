@@ -104,3 +104,29 @@ def test_errors_name_the_missing_score_head_and_path_capability():
 
     with pytest.raises(InvalidParameterError, match="conditional_noise"):
         registry.create("objective", "sf2m", path=NoNoisePath())
+
+
+@pytest.mark.slow
+def test_a_trained_score_head_matches_the_analytic_score():
+    from flowkit.pipeline import Pipeline
+
+    mean, std = MEAN.float(), STD.float()
+    data = mean + std * torch.randn(4096, 2, generator=torch.Generator().manual_seed(0))
+    config = {
+        "path": {"name": "ot", "sigma_min": 0.0},
+        "objective": "sf2m",
+        "model": {"name": "score-flow-mlp", "width": 32, "depth": 2},
+        "device": "cpu",
+        "train": {"steps": 250, "batch_size": 256, "lr": 3e-3, "warmup_steps": 20, "ema_decay": 0.99},
+    }
+    pipeline = Pipeline(config, data=data)
+    pipeline.fit(progress=False)
+    generator = torch.Generator().manual_seed(1)
+    for t in (0.3, 0.6):
+        var = t**2 * std**2 + (1 - t) ** 2
+        x = t * mean + var.sqrt() * torch.randn(2000, 2, generator=generator)
+        exact = -(x - t * mean) / var
+        with torch.no_grad():
+            learned = pipeline.ema_model.score(torch.full((2000,), t), x)
+        relative = (learned - exact).square().sum(1).mean() / exact.square().sum(1).mean()
+        assert relative < 0.05, (t, float(relative))
