@@ -1,12 +1,28 @@
 """Built-in couplings: how prior draws ``x0`` and data ``x1`` are paired within a batch.
 
 :class:`IndependentCoupling` (``independent``, the paper), :class:`ExactOTCoupling` (``ot``,
-exact minibatch OT) and :class:`SinkhornCoupling` (``sinkhorn``, entropic minibatch OT in torch).
+exact minibatch OT), :class:`SinkhornCoupling` (``sinkhorn``, entropic minibatch OT in torch),
+:class:`UnbalancedOTCoupling` (``unbalanced-ot``) and :class:`PartialOTCoupling` (``partial-ot``),
+the relaxed entropic plans, and :class:`ReflowCoupling` (pairs from a trained flow's map; the
+registered ``reflow`` builds it from a teacher pipeline, :mod:`flowkit.pipeline.reflow`).
 Every ``pair(x0, x1)`` keeps the row order of ``x1``.
 """
 
 from flowkit.couplings.exact_ot import ExactOTCoupling
 from flowkit.couplings.independent import IndependentCoupling
+from flowkit.couplings.reflow import ReflowCoupling
+from flowkit.couplings.relaxed_ot import PartialOTCoupling, UnbalancedOTCoupling, partial_log_plan, unbalanced_log_plan
 from flowkit.couplings.sinkhorn import SinkhornCoupling, sample_sources, sinkhorn_log_plan
 
-__all__ = ["ExactOTCoupling", "IndependentCoupling", "SinkhornCoupling", "sample_sources", "sinkhorn_log_plan"]
+__all__ = [
+    "ExactOTCoupling",
+    "IndependentCoupling",
+    "PartialOTCoupling",
+    "ReflowCoupling",
+    "SinkhornCoupling",
+    "UnbalancedOTCoupling",
+    "partial_log_plan",
+    "sample_sources",
+    "sinkhorn_log_plan",
+    "unbalanced_log_plan",
+]

@@ -10,6 +10,7 @@ A pipeline is described by plain data (a dict, a TOML or a JSON file)::
     data = "checkerboard"
     device = "auto"
     seed = 0
+    # recipe = { name = "sb-cfm", sigma = 0.5 }  # a method's components (flowkit.pipeline.recipes)
 
     [train]
     steps = 10000
@@ -356,7 +357,14 @@ class PipelineConfig:
     # -- plain data ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Any) -> PipelineConfig:
-        """Read a configuration from plain data; unknown keys and bad values raise ConfigError."""
+        """Read a configuration from plain data; unknown keys and bad values raise ConfigError.
+
+        A ``recipe`` key is expanded first (:mod:`flowkit.pipeline.recipes`); keys given beside it win.
+        """
+        if isinstance(data, Mapping) and "recipe" in data:
+            from flowkit.pipeline.recipes import expand_recipe
+
+            data = {**expand_recipe(data["recipe"]), **{k: v for k, v in data.items() if k != "recipe"}}
         return cls(**_check_keys(data, _fields(cls), "the pipeline config"))
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from flowkit import __version__, registry
 from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
 from flowkit.device import resolve_device
 from flowkit.exceptions import CheckpointError, ConfigError, InvalidParameterError
-from flowkit.pipeline.build import as_dataset, build_components, build_dataset, build_solver
+from flowkit.pipeline.build import as_dataset, bind_solver, build_components, build_dataset, build_solver
 from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, Checkpoint, write_checkpoint
 from flowkit.pipeline.config import PipelineConfig
 from flowkit.pipeline.distributed import context_from_environment
@@ -300,6 +300,7 @@ class Pipeline:
         ode = self.solver if solver is None else build_solver(solver)
         t0, t1 = self._time_range()
         with torch.no_grad(), self._sampling_network(labels, guidance) as field:
+            ode = bind_solver(ode, path=self.path, network=self.ema_model, labels=labels)
             return ode.solve(field, x0, t0=t0, t1=t1, trajectory_times=trajectory_times)
 
     def sample(
