@@ -30,6 +30,7 @@ from flowkit.core import (  # noqa: E402
     VectorFieldModel,
 )
 from flowkit.hookspecs import hookimpl  # noqa: E402
+from flowkit.registry import register  # noqa: E402
 from flowkit.shapes import set_shape_checks, shape_checks  # noqa: E402
 
 # Names exported lazily: importing them pulls in a family module only when it is used.
@@ -82,6 +83,7 @@ __all__ = [
     "VectorFieldModel",
     "__version__",
     "hookimpl",
+    "register",
     "registry",
     "set_shape_checks",
     "shape_checks",

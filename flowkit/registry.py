@@ -7,18 +7,26 @@ Plugins are modules with :data:`flowkit.hookimpl` functions for the hooks in
 separately, so a plugin that fails to import or to register is recorded in
 :attr:`Registry.failures` while the rest keeps working.
 
+Components can also be registered in process, without a distribution:
+:func:`register` (``flowkit.register(kind, name, factory, **metadata)``, or as a decorator)
+adds one to the default registry, with the module that defines the factory as its provider;
+:func:`scoped` restores the registry when its ``with`` block ends (tests, notebooks). In-process
+registrations meet the same duplicate-name and parameter checks as plugin registrations.
+
 Module-level functions (:func:`names`, :func:`create`, :func:`get`, ...) use a process-wide
-default registry built on first use; :func:`reload` rebuilds it (e.g. after installing a plugin).
+default registry built on first use; :func:`reload` rebuilds it (e.g. after installing a plugin)
+and keeps the in-process registrations.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.metadata
 import inspect
 import os
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import attrs
 import pluggy
@@ -50,17 +58,24 @@ __all__ = [
     "get",
     "names",
     "raise_for_failures",
+    "register",
     "reload",
+    "scoped",
 ]
 
 
 @attrs.frozen
 class Provider:
-    """Who registered a component: plugin name, distribution and version."""
+    """Who registered a component: plugin name, distribution and version.
+
+    For an in-process registration (``in_process``) ``plugin`` is the module that defines the
+    factory and ``distribution`` and ``version`` are empty.
+    """
 
     plugin: str
     distribution: str
     version: str
+    in_process: bool = False
 
 
 @attrs.frozen
@@ -124,6 +139,7 @@ class Registry:
         self._providers: dict[str, Provider] = {}
         self._components: dict[str, dict[str, ComponentSpec]] = {kind: {} for kind in KINDS}
         self.failures: list[PluginFailure] = []
+        self._in_process: dict[tuple[str, str], ComponentSpec] = {}
         from flowkit import __version__
 
         for module_name in builtin_plugins:
@@ -270,6 +286,47 @@ class Registry:
                 f"Accepted parameters: {', '.join(accepted) or '(none)'}"
             ) from exc
 
+    def register(
+        self, kind: str, name: str, factory: Callable[..., Any], /, *, replace: bool = False, **metadata: Any
+    ) -> ComponentSpec:
+        """Register ``factory`` as ``kind``/``name`` in process; the factory's module is its provider.
+
+        The name must be new for its kind (:class:`DuplicateComponentError` names both providers)
+        unless ``replace`` is true, which replaces the registered component (a built-in, a
+        plugin's or an earlier in-process one). ``metadata`` is stored as a plugin's is
+        (``description=`` is shown by ``flowkit plugins``).
+        """
+        components = self._kind(kind)
+        _check_registration(kind, name, factory)
+        spec = ComponentSpec(kind, name, factory, Provider(_defining_module(factory), "", "", True), dict(metadata))
+        existing = components.get(name)
+        if existing is not None and not replace:
+            raise DuplicateComponentError(
+                f"{kind} {name!r} is provided by both {_provider_label(existing.provider)} and "
+                f"{_provider_label(spec.provider)}; choose another name, pass replace=True to replace it, "
+                "or register inside `with flowkit.registry.scoped():` so that it is removed afterwards"
+            )
+        components[name] = spec
+        self._in_process[(kind, name)] = spec
+        return spec
+
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator[Registry]:
+        """A ``with`` block after which the registry is as before: registrations made inside are gone."""
+        components = {kind: dict(specs) for kind, specs in self._components.items()}
+        in_process = dict(self._in_process)
+        failures = list(self.failures)
+        try:
+            yield self
+        finally:
+            self._components = components
+            self._in_process = in_process
+            self.failures = failures
+
+    def in_process(self) -> list[ComponentSpec]:
+        """The components registered in process (:meth:`register`), in registration order."""
+        return list(self._in_process.values())
+
     def components(self, kind: str | None = None) -> list[ComponentSpec]:
         """Every registered component (of ``kind`` if given), ordered by kind then name."""
         kinds = KINDS if kind is None else (kind,)
@@ -281,14 +338,23 @@ class Registry:
         return self._pm
 
 
+def _check_registration(kind: str, name: Any, factory: Any) -> None:
+    """The checks every registration meets, from a plugin hook or in process."""
+    if not isinstance(name, str) or not name:
+        raise InvalidParameterError(f"component name must be a non-empty string, got {name!r}")
+    if ":" in name:
+        raise InvalidParameterError(
+            f"component name {name!r} must not contain ':' (reserved for factory references 'module:factory')"
+        )
+    if not callable(factory):
+        raise InvalidParameterError(f"factory for {kind} {name!r} is not callable: {factory!r}")
+
+
 def _registrar(kind: str, provider: Provider, staged: dict[str, ComponentSpec]) -> Callable[..., None]:
     """The ``register(name, factory, **metadata)`` callable handed to one plugin's hook."""
 
     def register(name: str, factory: Callable[..., Any], **metadata: Any) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"component name must be a non-empty string, got {name!r}")
-        if not callable(factory):
-            raise TypeError(f"factory for {kind} {name!r} is not callable: {factory!r}")
+        _check_registration(kind, name, factory)
         if name in staged:
             raise DuplicateComponentError(f"{kind} {name!r} registered twice by plugin {provider.plugin!r}")
         staged[name] = ComponentSpec(kind, name, factory, provider, dict(metadata))
@@ -297,7 +363,16 @@ def _registrar(kind: str, provider: Provider, staged: dict[str, ComponentSpec]) 
 
 
 def _provider_label(provider: Provider) -> str:
+    if provider.in_process:
+        return f"module {provider.plugin!r} (registered in process)"
     return f"{provider.distribution} {provider.version} (plugin {provider.plugin!r})"
+
+
+def _defining_module(factory: Callable[..., Any]) -> str:
+    module = getattr(factory, "__module__", None)
+    if not isinstance(module, str):
+        module = getattr(type(factory), "__module__", None)
+    return module if isinstance(module, str) else "<unknown>"
 
 
 _default: Registry | None = None
@@ -312,10 +387,65 @@ def default_registry() -> Registry:
 
 
 def reload() -> Registry:
-    """Rebuild the default registry (re-reads entry points and the autoload setting)."""
+    """Rebuild the default registry (re-reads entry points and the autoload setting).
+
+    In-process registrations are kept; one whose name a newly loaded plugin now provides is
+    recorded in :func:`failures` and the plugin's component wins.
+    """
     global _default
+    previous = _default
     _default = Registry()
+    for spec in previous.in_process() if previous is not None else ():
+        try:
+            _default.register(spec.kind, spec.name, spec.factory, **spec.metadata)
+        except DuplicateComponentError as exc:
+            _default._fail(spec.provider, spec.provider.plugin, _describe(exc))
     return _default
+
+
+def register(kind: str, name: str, factory: Callable[..., Any] | None = None, /, **metadata: Any) -> Any:
+    """Register a component in process: ``flowkit.register("path", "trig", TrigPath, description=...)``.
+
+    Without ``factory`` it is a decorator::
+
+        @flowkit.register("solver", "my-euler", description="Euler, my way")
+        class MyEuler(flowkit.FixedStepSolver): ...
+
+    The component is then found by name everywhere a registered one is (``Pipeline`` configs,
+    the CLI, benchmark suites run in this process) and listed by ``flowkit plugins`` with the
+    defining module as its provider. ``replace=True`` replaces an existing component of that
+    name; otherwise a taken name raises :class:`DuplicateComponentError`. Returns the factory
+    (so the decorator leaves the class or function unchanged).
+    """
+    if factory is None:
+
+        def decorate(target: Callable[..., Any]) -> Callable[..., Any]:
+            default_registry().register(kind, name, target, **metadata)
+            return target
+
+        return decorate
+    default_registry().register(kind, name, factory, **metadata)
+    return factory
+
+
+@contextlib.contextmanager
+def scoped() -> Iterator[Registry]:
+    """A ``with`` block that restores the default registry on exit (tests, notebooks)::
+
+        with flowkit.registry.scoped():
+            flowkit.register("path", "trig", TrigPath)
+            Pipeline({"path": "trig", ...}).fit()
+        # "trig" is unregistered again
+
+    A :func:`reload` inside the block is undone too.
+    """
+    global _default
+    registry = default_registry()
+    with registry.scoped():
+        try:
+            yield registry
+        finally:
+            _default = registry
 
 
 def names(kind: str) -> list[str]:
