@@ -13,6 +13,14 @@ adds one to the default registry, with the module that defines the factory as it
 :func:`scoped` restores the registry when its ``with`` block ends (tests, notebooks). In-process
 registrations meet the same duplicate-name and parameter checks as plugin registrations.
 
+A component may also be named by a **factory reference** ``"package.module:factory"`` (a
+dotted attribute path after the colon, e.g. ``"my_flows.paths:TrigPath"`` or
+``"my_flows:Solvers.fast"``) wherever a registered name is accepted: :meth:`Registry.get`
+imports the module and uses the attribute as the factory, with the same parameter checks.
+Importing a module runs its code, exactly like ``import``; nothing is ever unpickled, and a
+module that cannot be imported raises :class:`UnknownComponentError` saying which component
+and how to make it importable.
+
 Module-level functions (:func:`names`, :func:`create`, :func:`get`, ...) use a process-wide
 default registry built on first use; :func:`reload` rebuilds it (e.g. after installing a plugin)
 and keeps the in-process registrations.
@@ -42,6 +50,7 @@ from flowkit.exceptions import (
 )
 
 ENTRY_POINT_GROUP = "flowkit"
+REFERENCE_SEPARATOR = ":"
 AUTOLOAD_ENV = "FLOWKIT_DISABLE_PLUGIN_AUTOLOAD"
 KINDS = hookspecs.KINDS
 
@@ -56,10 +65,13 @@ __all__ = [
     "default_registry",
     "failures",
     "get",
+    "is_reference",
     "names",
     "raise_for_failures",
     "register",
+    "reference_to",
     "reload",
+    "resolve_reference",
     "scoped",
 ]
 
@@ -234,12 +246,17 @@ class Registry:
         return sorted(self._kind(kind))
 
     def get(self, kind: str, name: str) -> ComponentSpec:
-        """The :class:`ComponentSpec` of ``kind``/``name``; unknown names list the alternatives."""
+        """The :class:`ComponentSpec` of ``kind``/``name``; unknown names list the alternatives.
+
+        ``name`` may be a factory reference ``"module:factory"`` (see the module docstring).
+        """
         components = self._kind(kind)
         try:
             return components[name]
         except (KeyError, TypeError):
             pass
+        if isinstance(name, str) and REFERENCE_SEPARATOR in name:
+            return resolve_reference(kind, name)
         lines = [f"unknown {kind} {name!r}."]
         close = difflib.get_close_matches(str(name), list(components), n=1)
         if close:
@@ -360,6 +377,71 @@ def _registrar(kind: str, provider: Provider, staged: dict[str, ComponentSpec]) 
         staged[name] = ComponentSpec(kind, name, factory, provider, dict(metadata))
 
     return register
+
+
+def is_reference(name: object) -> bool:
+    """Whether ``name`` is a factory reference ``"module:factory"`` rather than a registered name."""
+    return isinstance(name, str) and REFERENCE_SEPARATOR in name
+
+
+def reference_to(factory: Callable[..., Any]) -> str | None:
+    """The factory reference ``"module:qualname"`` that :func:`resolve_reference` turns back into
+    ``factory``, or ``None`` when there is none (a lambda, a function defined inside another,
+    an object defined in ``__main__``, a name that does not lead back to ``factory``)."""
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__" or "<" in qualname:
+        return None
+    reference = f"{module}{REFERENCE_SEPARATOR}{qualname}"
+    try:
+        found = _import_attribute(module, qualname)
+    except Exception:
+        return None
+    return reference if found is factory else None
+
+
+def _import_attribute(module_name: str, attribute: str) -> Any:
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def resolve_reference(kind: str, reference: str) -> ComponentSpec:
+    """The :class:`ComponentSpec` of the factory reference ``"package.module:factory"``.
+
+    Imports ``package.module`` (running its code) and follows the dotted attribute path after the
+    colon. An unimportable module, a missing attribute or a non-callable one raises
+    :class:`UnknownComponentError` naming the component and how to fix it.
+    """
+    module_name, _, attribute = reference.partition(REFERENCE_SEPARATOR)
+    where = f"{kind} {reference!r}"
+    form = "a factory reference is 'package.module:factory' (a module path, one colon, an attribute path)"
+    if not module_name or not attribute or not all(p.isidentifier() for p in (*module_name.split("."), *attribute.split("."))):
+        raise UnknownComponentError(f"{where} is neither a registered {kind} name nor a valid factory reference; {form}")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise UnknownComponentError(
+                f"{where} cannot be built: module {module_name!r} is not importable in this process. Install the "
+                f"distribution that provides it, or add the folder that holds it to PYTHONPATH (or sys.path)"
+            ) from None
+        raise UnknownComponentError(f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}") from exc
+    except Exception as exc:
+        raise UnknownComponentError(f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}") from exc
+    target: Any = module
+    for depth, part in enumerate(attribute.split(".")):
+        if not hasattr(target, part):
+            owner = ".".join([module_name, *attribute.split(".")[:depth]])
+            close = difflib.get_close_matches(part, [n for n in dir(target) if not n.startswith("_")], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownComponentError(f"{where} cannot be built: {owner!r} has no attribute {part!r}.{hint}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise UnknownComponentError(f"{where} cannot be built: {module_name}.{attribute} is a {type(target).__name__}, not a callable factory")
+    provider = Provider(module_name, "", "", True)
+    return ComponentSpec(kind, reference, target, provider, {"description": (inspect.getdoc(target) or "").partition("\n")[0]})
 
 
 def _provider_label(provider: Provider) -> str:
