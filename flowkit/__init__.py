@@ -17,6 +17,8 @@ from flowkit import registry  # noqa: E402
 from flowkit.core import (  # noqa: E402
     Batch,
     ButcherTableau,
+    Capability,
+    CapabilityError,
     CheckpointError,
     ConfigError,
     Coupling,
@@ -92,6 +94,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Batch",
     "ButcherTableau",
+    "Capability",
+    "CapabilityError",
     "CheckpointError",
     "ConfigError",
     "Coupling",

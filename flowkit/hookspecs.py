@@ -48,7 +48,13 @@ def flowkit_register_objectives(register: Register) -> None:
     """Register training objectives (kind ``"objective"``).
 
     A factory returns a :class:`flowkit.Objective`: ``loss(model=, x1=, y=)`` returns a scalar
-    tensor to minimise.
+    tensor to minimise. A pipeline calls the factory with the keywords ``path=`` (the built
+    path), ``coupling=`` (the built coupling), the configured parameters, and ``reference=``
+    (the training data) when the factory accepts ``reference`` and the configuration leaves it
+    unset. The class attribute ``path_requirements`` declares what the objective needs from
+    the path (default: a prior and a time range; ``fm`` adds ``MARGINAL_FIELD``,
+    ``marginal_vector_field(x=, t=, data=, chunk_size=)``); it is checked before the factory is
+    called.
     """
 
 

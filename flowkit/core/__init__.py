@@ -10,6 +10,7 @@ and checks of :mod:`flowkit.shapes` (``Batch``, ``Time``, ``Labels``, ``PerSampl
 (``StandardNormal``, ``IsotropicGaussian``) and paths are importable from :mod:`flowkit`.
 """
 
+from flowkit.core.capabilities import MARGINAL_FIELD, PRIOR, TIME_RANGE, Capability, require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.dataset import Dataset, DataSplit
 from flowkit.core.metric import EvaluationContext, Metric
@@ -21,6 +22,7 @@ from flowkit.core.solver import ODESolver, Solution, VectorField
 from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
 from flowkit.exceptions import (
+    CapabilityError,
     CheckpointError,
     ConfigError,
     DuplicateComponentError,
@@ -36,8 +38,13 @@ from flowkit.exceptions import (
 from flowkit.shapes import Batch, Labels, PerSample, Scalar, Time, checked, shape_checks, shape_checks_enabled
 
 __all__ = [
+    "MARGINAL_FIELD",
+    "PRIOR",
+    "TIME_RANGE",
     "Batch",
     "ButcherTableau",
+    "Capability",
+    "CapabilityError",
     "CheckpointError",
     "ConfigError",
     "Coupling",
@@ -69,6 +76,7 @@ __all__ = [
     "VectorField",
     "VectorFieldModel",
     "checked",
+    "require_capabilities",
     "shape_checks",
     "shape_checks_enabled",
 ]

@@ -2,7 +2,9 @@
 
 The objective is built on the configured path and coupling (``objective(path=, coupling=,
 **params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
-the training data unless the configuration gives one. The model's shape parameters are filled
+the training data unless the configuration gives one. Before it is built, the path is checked
+against the objective's declared ``path_requirements`` (:mod:`flowkit.core.capabilities`), so
+a path without, e.g., the marginal field of ``fm`` fails at once with the missing method named. The model's shape parameters are filled
 in from the data's event shape when the configuration leaves them out: ``dim`` for vector data
 ``[D]``, ``channels`` and ``image_size`` for square images ``[C, S, S]``; a model whose
 ``num_classes`` is required (e.g. ``conditional-mlp``) gets the data set's number of classes.
@@ -21,7 +23,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from flowkit import registry
-from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel
+from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel, require_capabilities
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.config import ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed
@@ -159,7 +161,14 @@ def build_components(
     path = _create("path", config.path)
     coupling = _create("coupling", config.coupling)
     extra: dict[str, Any] = {"path": path, "coupling": coupling}
-    objective_signature = _signature(registry.get("objective", config.objective.name).factory)
+    objective_factory = registry.get("objective", config.objective.name).factory
+    require_capabilities(
+        path,
+        getattr(objective_factory, "path_requirements", ()),
+        needed_by=f"objective {config.objective.name!r}",
+        role=f"path {config.path.name!r}",
+    )
+    objective_signature = _signature(objective_factory)
     if (
         objective_signature is not None
         and "reference" in objective_signature.parameters
