@@ -53,7 +53,7 @@ from flowkit.core import (  # noqa: E402
     shape_checks,
     shape_checks_enabled,
 )
-from flowkit.hookspecs import hookimpl  # noqa: E402
+from flowkit.hookspecs import Register, hookimpl  # noqa: E402
 from flowkit.registry import register  # noqa: E402
 from flowkit.shapes import set_shape_checks  # noqa: E402
 
@@ -116,6 +116,7 @@ __all__ = [
     "PluginLoadError",
     "Prior",
     "ProbabilityPath",
+    "Register",
     "RungeKuttaSolver",
     "Scalar",
     "ShapeError",

@@ -12,7 +12,7 @@ the ``flowkit`` entry-point group. Built-in components register through these sa
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 import pluggy
 
@@ -21,8 +21,17 @@ PROJECT_NAME = "flowkit"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Register = Callable[..., None]
-"""``register(name, factory, **metadata)``: adds one component of the hook's kind."""
+class Register(Protocol):
+    """The ``register`` callable each hook receives: adds one component of the hook's kind.
+
+    ``name``: the short lowercase registry name, unique within the kind, without ``":"``;
+    ``factory``: a class or function that builds the component from keyword parameters;
+    ``metadata``: at least ``description=`` (one line shown by ``flowkit plugins``). A bad name,
+    a non-callable factory or a name registered twice makes the hook fail (reported by
+    ``flowkit plugins``, the plugin's other hooks still count).
+    """
+
+    def __call__(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None: ...
 
 
 @hookspec

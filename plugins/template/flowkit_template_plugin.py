@@ -41,7 +41,7 @@ class ExampleRalston(RungeKuttaSolver):
 
 
 @flowkit.hookimpl
-def flowkit_register_solvers(register: flowkit.hookspecs.Register) -> None:
+def flowkit_register_solvers(register: flowkit.Register) -> None:
     """Register this plugin's solvers; flowkit calls this hook once when it builds its registry."""
     register("example-euler", ExampleEuler, description="template plugin: explicit Euler (copy me)")
     register("example-ralston", ExampleRalston, description="template plugin: Ralston's method from its tableau")

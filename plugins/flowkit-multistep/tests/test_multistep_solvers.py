@@ -8,8 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from flowkit import ODESolver, Solution
-from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
+from flowkit import InvalidParameterError, NonFiniteError, ODESolver, ShapeError, Solution
 from flowkit_multistep import (
     ADAMS_BASHFORTH_COEFFICIENTS,
     RUNGE_KUTTA_STARTERS,
