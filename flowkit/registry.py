@@ -41,6 +41,7 @@ import pluggy
 
 from flowkit import hookspecs
 from flowkit._builtin_plugins import BUILTIN_PLUGINS
+from flowkit.validation import short_repr
 from flowkit.exceptions import (
     DuplicateComponentError,
     InvalidParameterError,
@@ -158,6 +159,7 @@ class Registry:
             self._load(module_name, Provider(module_name, "flowkit", __version__), entry_point=module_name)
         if autoload is None:
             autoload = not _autoload_disabled()
+        self.autoload = bool(autoload)
         if autoload:
             self._load_entry_points()
         self._collect()
@@ -270,6 +272,17 @@ class Registry:
         if self.failures:
             failed = ", ".join(f.plugin for f in self.failures)
             lines.append(f"Plugins that failed to load (see `flowkit plugins`): {failed}")
+        if not self.autoload:
+            lines.append(
+                f"Plugin autoloading is off ({AUTOLOAD_ENV}={os.environ[AUTOLOAD_ENV]}), so installed plugin "
+                f"distributions were not loaded; unset {AUTOLOAD_ENV} to use them."
+                if _autoload_disabled()
+                else "This registry was built with autoload=False, so installed plugin distributions were not loaded."
+            )
+        lines.append(
+            "A component can also be named by a factory reference 'package.module:factory', or registered "
+            "in process with flowkit.register(kind, name, factory)."
+        )
         raise UnknownComponentError("\n".join(lines))
 
     def create(self, kind: str, name: str, **params: Any) -> Any:
@@ -299,7 +312,7 @@ class Registry:
             raise
         except (TypeError, ValueError) as exc:
             raise InvalidParameterError(
-                f"{kind} {name!r}: invalid parameters {params!r}: {exc}. "
+                f"{kind} {name!r}: invalid parameters {short_repr(params)}: {exc}. "
                 f"Accepted parameters: {', '.join(accepted) or '(none)'}"
             ) from exc
 

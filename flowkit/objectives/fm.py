@@ -20,6 +20,7 @@ from flowkit.core.capabilities import MARGINAL_FIELD
 from flowkit.core.coupling import Coupling
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.objectives.regression import RegressionObjective
+from flowkit.validation import short_repr
 
 __all__ = ["FlowMatching"]
 
@@ -60,7 +61,7 @@ class FlowMatching(RegressionObjective):
             weighting=weighting,
         )
         if not isinstance(reference, Tensor) or not reference.is_floating_point() or reference.dim() < 2:
-            raise TypeError(f"reference must be a floating-point tensor [n, *dims], got {reference!r:.200}")
+            raise TypeError(f"reference must be a floating-point tensor [n, *dims], got {short_repr(reference)}")
         if reference.shape[0] == 0:
             raise ValueError("reference must hold at least one data point")
         if not bool(torch.isfinite(reference).all()):
