@@ -62,3 +62,8 @@ class ConfigError(FlowkitError, ValueError):
 
 class CheckpointError(FlowkitError, OSError):
     """A checkpoint directory is missing, incomplete or corrupt."""
+
+
+class NotRebuildableWarning(UserWarning):
+    """A component object given to a pipeline cannot be recorded as a factory reference with
+    plain-data parameters: a saved pipeline holds its state but needs the object again on load."""

@@ -11,8 +11,10 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from flowkit.core.construction import RecordsArguments
 
-class Coupling(ABC):
+
+class Coupling(RecordsArguments, ABC):
     """Pairs a batch of prior draws ``x0`` with a batch of data ``x1``."""
 
     @abstractmethod

@@ -16,11 +16,12 @@ import torch
 from torch import Tensor
 
 from flowkit.core.capabilities import PRIOR, TIME_RANGE, Capability
+from flowkit.core.construction import RecordsArguments
 from flowkit.core.model import VectorFieldModel
 from flowkit.core.path import ProbabilityPath
 
 
-class Objective(ABC):
+class Objective(RecordsArguments, ABC):
     """A loss ``L(theta)`` estimated on a data batch; built on a path and a coupling.
 
     ``path_requirements`` lists the :class:`flowkit.core.capabilities.Capability` objects the

@@ -19,6 +19,7 @@ import attrs
 import torch
 from torch import Tensor
 
+from flowkit.core.construction import RecordsArguments
 from flowkit.core.counted_field import CountedField
 from flowkit.core.solver_times import check_interval, check_start, requested_times
 from flowkit.exceptions import NonFiniteError, SolverError
@@ -44,7 +45,7 @@ class Solution:
     trajectory: Tensor | None = None
 
 
-class ODESolver(ABC):
+class ODESolver(RecordsArguments, ABC):
     """Integrates a vector field; works forwards (``t0 < t1``) and backwards (``t0 > t1``).
 
     Subclasses implement :meth:`integrate`; :meth:`solve` checks the inputs and builds the
