@@ -164,18 +164,11 @@ class Pipeline:
 
     @classmethod
     def from_components(
-        cls,
-        *,
-        data: Any = None,
-        path: Any = None,
-        coupling: Any = None,
-        objective: Any = None,
-        model: Any = None,
-        solver: Any = None,
-        config: PipelineConfig | Mapping[str, Any] | str | Path | None = None,
+        cls, *, config: PipelineConfig | Mapping[str, Any] | str | Path | None = None, data: Any = None, **components: Any
     ) -> Pipeline:
-        """Build a pipeline from component objects (the others from ``config``, default: the defaults)."""
-        return cls(config, data=data, path=path, coupling=coupling, objective=objective, model=model, solver=solver)
+        """Build a pipeline from component objects (``path=``, ``coupling=``, ``objective=``,
+        ``model=``, ``solver=``); the others come from ``config`` (default: the defaults)."""
+        return cls(config, data=data, **components)
 
     @property
     def dataset(self) -> Dataset:
