@@ -39,6 +39,12 @@ class TinyField(VectorFieldModel):
 """
 
 
+@pytest.fixture(autouse=True)
+def _restore_registry():
+    with registry.scoped():
+        yield
+
+
 @pytest.fixture
 def own_module(tmp_path, monkeypatch):
     folder = tmp_path / "own"
@@ -90,12 +96,13 @@ def test_cli_trains_a_config_naming_a_reference(own_module, tmp_path, capsys):
     assert (tmp_path / "run" / "checkpoint" / "manifest.json").is_file()
 
 
-def test_bench_suite_names_a_reference(own_module, tmp_path):
+def test_bench_suite_names_a_reference_and_an_in_process_name(own_module, tmp_path):
+    flowkit.register("path", "half-ot-test", lambda: flowkit.ConditionalOTPath(sigma_min=0.5))
     suite = load_suite(
         {
             "name": "own",
             "axes": {
-                "path": [f"{own_module}:straight_path"],
+                "path": [f"{own_module}:straight_path", "half-ot-test"],
                 "model": [f"{own_module}:TinyField"],
                 "data": [{"name": "moons", "n_train": 256, "n_test": 64}],
                 "solver": [{"name": "euler", "steps": 2}],
@@ -105,7 +112,7 @@ def test_bench_suite_names_a_reference(own_module, tmp_path):
         }
     )
     report = run_suite(suite, tmp_path / "bench", plots=False, log=lambda line: None)
-    assert (report.cells, report.ran, report.errors) == (1, 1, 0)
+    assert (report.cells, report.ran, report.errors) == (2, 2, 0)
 
 
 # -- objects -------------------------------------------------------------------------------------
