@@ -72,7 +72,10 @@ def flowkit_register_solvers(register: Register) -> None:
     """Register ODE solvers (kind ``"solver"``).
 
     A factory returns a :class:`flowkit.ODESolver`: ``solve(field, x0, t0=, t1=)`` returns a
-    :class:`flowkit.Solution` with the final state and the number of field evaluations.
+    :class:`flowkit.Solution` with the final state and the number of field evaluations. The
+    base class checks the inputs, counts evaluations and honours requested times; a solver
+    declares a tableau (:class:`flowkit.RungeKuttaSolver`), writes a step
+    (:class:`flowkit.FixedStepSolver`) or writes its loop (``ODESolver.integrate``).
     """
 
 
