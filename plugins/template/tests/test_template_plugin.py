@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import torch
-from flowkit import registry
+import pytest
+from flowkit import InvalidParameterError, registry
 from flowkit_template_plugin import ExampleEuler
 
 
@@ -42,3 +43,10 @@ def test_example_ralston_written_as_a_tableau_only_converges_at_order_two():
     orders = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
     assert all(abs(order - 2) < 0.25 for order in orders), orders  # error ratio 4 per halving
     assert ExampleRalston(steps=8).solve(riccati, x0).nfe == 16
+
+
+def test_the_solver_base_checks_the_interval_and_the_times():
+    with pytest.raises(InvalidParameterError, match="t0 and t1 must differ"):
+        ExampleEuler(steps=4).solve(lambda t, x: -x, torch.ones(2, 1), t0=0.5, t1=0.5)
+    with pytest.raises(InvalidParameterError, match="trajectory_times must lie in"):
+        ExampleEuler(steps=4).solve(lambda t, x: -x, torch.ones(2, 1), trajectory_times=[2.0])
