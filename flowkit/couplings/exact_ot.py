@@ -26,6 +26,8 @@ __all__ = ["ExactOTCoupling"]
 class ExactOTCoupling(Coupling):
     """Re-pairs ``x0`` with ``x1`` by the permutation of least total squared distance."""
 
+    capturable = False  # the assignment is solved on the host
+
     @checked
     def assignment(self, x0: Batch, x1: Batch) -> Tensor:
         """The optimal permutation ``pi`` (``[n]``, on ``x0``'s device): ``x0[pi[j]]`` is paired with ``x1[j]``."""

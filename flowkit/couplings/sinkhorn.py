@@ -87,6 +87,8 @@ class SinkhornCoupling(Coupling):
         tol: L1 tolerance on the row marginals.
     """
 
+    capturable = False  # the temperature schedule and the convergence test read the cost on the host
+
     reg: float = attrs.field(default=0.05, converter=float, validator=_check_reg)
     max_iter: int = attrs.field(default=1000, converter=int, validator=_check_max_iter)
     tol: float = attrs.field(default=1e-4, converter=float, validator=_check_tol)

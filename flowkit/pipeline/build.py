@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 from flowkit import registry
 from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel, require_capabilities
 from flowkit.core.construction import construction_parameters
+from flowkit.device import place_model
 from flowkit.exceptions import ConfigError, InvalidParameterError, NotRebuildableWarning, UnknownComponentError
 from flowkit.pipeline.config import COMPONENT_KINDS, ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed
@@ -321,4 +322,4 @@ def build_components(
     if model_classes is not None and num_classes is None:
         raise ConfigError(f"model {config.model.name!r} is class-conditional, but the data set has no labels")
     solver = objects["solver"] if "solver" in objects else build_solver(config.solver)
-    return Components(path, coupling, objective, model.to(device), solver)
+    return Components(path, coupling, objective, place_model(model, device), solver)

@@ -484,7 +484,7 @@ class Pipeline:
         if self.trainer.ema is not None:
             tensors[EMA_FILE] = self.trainer.ema.average.state_dict()
         if self.trainer.optimizer.state:
-            optimizer_tensors, optimizer_meta = split_optimizer_state(self.trainer.optimizer.state_dict())
+            optimizer_tensors, optimizer_meta = split_optimizer_state(self.trainer.optimizer_state_dict())
             tensors[OPTIMIZER_FILE] = optimizer_tensors
             json_data[OPTIMIZER_META_FILE] = optimizer_meta
         text = {CONFIG_FILE: self.config.to_toml()}
@@ -528,7 +528,7 @@ class Pipeline:
                 checkpoint.read_tensors(OPTIMIZER_FILE, pipeline.device), checkpoint.read_json(OPTIMIZER_META_FILE)
             )
             try:
-                trainer.optimizer.load_state_dict(optimizer_state)
+                trainer.load_optimizer_state_dict(optimizer_state)
             except (ValueError, KeyError, RuntimeError) as exc:
                 raise CheckpointError(f"{checkpoint.path / OPTIMIZER_FILE} does not fit the model: {exc}") from None
             trainer.configure(config.train)
