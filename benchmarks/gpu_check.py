@@ -95,9 +95,9 @@ def basics() -> None:
     device = resolve_device("auto")
     check(device.type == "cuda", f"device='auto' resolves to {device}")
     torch.manual_seed(0)
-    model = place_model(registry.create("model", "unet", channels=3, image_size=32, base_channels=64,
-                                        channel_mult=(1, 2, 2), attention_resolutions=(16,)), device)
-    x = torch.randn(64, 3, 32, 32, device=device)
+    model = place_model(registry.create("model", "unet", channels=3, image_size=16, base_channels=32,
+                                        channel_mult=(1, 2), attention_resolutions=(8,)), device)
+    x = torch.randn(64, 3, 16, 16, device=device)
     t = torch.rand(64, device=device)
     with torch.no_grad():
         reference = model(t, x)
@@ -205,8 +205,6 @@ def unet_throughput(steps: int = 30) -> None:
         ("fp32 NCHW", "fp32", False),
         ("tf32 NCHW", "tf32", False),
         ("bf16 NCHW", "bf16", False),
-        ("fp32 channels-last", "fp32", True),
-        ("tf32 channels-last", "tf32", True),
         ("bf16 channels-last", "bf16", True),
     ):
         torch.manual_seed(0)
@@ -231,14 +229,14 @@ def unet_throughput(steps: int = 30) -> None:
         print(f"  {label:20s} {results[label]:8.0f} samples/s", flush=True)
         del model, optimizer
     RESULTS["unet_samples_per_s"] = results
-    check(results["bf16 channels-last"] > results["fp32 NCHW"], "bf16 (channels-last) faster than fp32 (NCHW)")
+    check(results["bf16 NCHW"] > results["fp32 NCHW"], "bf16 faster than fp32 (hand-written step, NCHW)")
 
     data = torch.rand(2048, 3, 32, 32) * 2 - 1
-    for precision in ("fp32", "bf16"):
+    for precision, compile_mode in (("fp32", "off"), ("fp32", "auto"), ("bf16", "off"), ("bf16", "auto")):
         pipeline = Pipeline({
             "path": "ot", "objective": "cfm", "device": "cuda", "model": {"name": "unet", **CIFAR_UNET},
             "train": {"steps": 10**6, "batch_size": 128, "log_every": 10**5, "checkpoint_every": 0,
-                      "precision": precision, "compile": "auto"},
+                      "precision": precision, "compile": compile_mode},
         }, data=data)
         pipeline.fit(steps=10, progress=False)
         torch.cuda.synchronize()
@@ -247,9 +245,9 @@ def unet_throughput(steps: int = 30) -> None:
         torch.cuda.synchronize()
         rate = steps * 128 / (time.perf_counter() - start)
         memory = torch.cuda.max_memory_allocated() / 2**30
-        RESULTS[f"unet_pipeline_{precision}"] = {"samples_per_s": rate, "max_memory_gib": memory,
+        RESULTS[f"unet_pipeline_{precision}_{compile_mode}"] = {"samples_per_s": rate, "max_memory_gib": memory,
                                                  "mode": pipeline.trainer.step_mode.name}
-        print(f"  Pipeline.fit U-Net {precision} (compile auto -> {pipeline.trainer.step_mode.name}): "
+        print(f"  Pipeline.fit U-Net {precision} (compile {compile_mode} -> {pipeline.trainer.step_mode.name}): "
               f"{rate:.0f} samples/s, peak memory {memory:.1f} GiB", flush=True)
         del pipeline
         torch.cuda.reset_peak_memory_stats()

@@ -37,7 +37,7 @@ SIGMA_MIN = 1e-4
 
 CONFIGS = {
     "small": {"width": 64, "depth": 3, "batch_size": 256, "steps_per_round": 400},
-    "large": {"width": 512, "depth": 4, "batch_size": 4096, "steps_per_round": 20},
+    "large": {"width": 512, "depth": 4, "batch_size": 4096, "steps_per_round": 200},
 }
 
 

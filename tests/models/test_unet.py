@@ -106,3 +106,20 @@ def test_same_seed_same_output():
         outputs.append(small_unet()(t, x))
     torch.testing.assert_close(outputs[0], outputs[1], rtol=0, atol=0)
     assert not torch.allclose(outputs[0], outputs[2])
+
+
+def test_group_norm_keeps_bf16_activations_in_bf16_under_autocast():
+    from flowkit.models.unet_layers import GroupNorm
+
+    torch.manual_seed(0)
+    norm = GroupNorm(4, 16)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(3, 16, 5, 5) * 3 + 1
+    reference = torch.nn.functional.group_norm(x, 4, norm.weight, norm.bias, norm.eps)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = norm(x.bfloat16())
+    assert low.dtype == torch.bfloat16
+    torch.testing.assert_close(low.float(), reference, rtol=2e-2, atol=2e-2)
+    torch.testing.assert_close(norm(x), reference)  # float32 outside autocast: plain GroupNorm
