@@ -23,8 +23,8 @@ steps. The modes differ in how the work reaches the device:
   the kernels) the step is captured once with :class:`torch.cuda.CUDAGraph` and replayed; a
   capture that fails leaves the same step running eagerly, so the numbers do not depend on
   whether or when capture succeeded.
-- :class:`InductorStep` (``"inductor"``): the eager step with the loss (forward pass, path
-  sample and target) compiled by ``torch.compile`` for the fixed batch shape.
+- :class:`InductorStep` (``"inductor"``): the eager step with the network compiled by
+  ``torch.compile`` for the fixed batch shape.
 
 Logging and checkpoints stay outside the step; see :mod:`flowkit.pipeline.step_modes` for how
 ``"auto"`` chooses.
@@ -136,20 +136,26 @@ class EagerStep:
 
 
 class InductorStep(EagerStep):
-    """The eager step with the loss compiled by ``torch.compile`` (fixed shapes, no recompiles).
+    """The eager step with the network compiled by ``torch.compile`` (fixed shapes, no recompiles).
 
-    Randomness inside the compiled loss comes from torch's global generator (forked privately by
-    the trainer), which inductor's random-number lowering draws its seeds from.
+    Only the network is compiled: the objective's own Python (path sample, target, the frozen
+    ``PathSample``) stays eager, which keeps the mode working for any objective.
     """
 
     name = "inductor"
 
     def __init__(self, parts: StepParts):
         super().__init__(parts)
-        self._compiled = torch.compile(lambda x1, y: parts.loss(x1, y, None), dynamic=False)
+        self._compiled = torch.compile(parts.train_model, dynamic=False)
 
     def loss(self, x1: Tensor, y: Tensor | None) -> Tensor:
-        return self._compiled(x1, y)
+        parts = self.parts
+        if parts.num_bins is not None:
+            x1 = dequantize(x1, parts.num_bins, parts.generator)
+        with parts._autocast:
+            return parts.objective.loss(
+                model=self._compiled, x1=x1, y=y if parts.conditional else None, generator=parts.generator
+            )
 
 
 class GraphStep:
