@@ -19,6 +19,7 @@ device.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import attrs
 import torch
@@ -86,6 +87,9 @@ class SinkhornCoupling(Coupling):
         max_iter: the most Sinkhorn updates per batch.
         tol: L1 tolerance on the row marginals.
     """
+
+    runs_on_host: ClassVar[bool] = False
+    """The plan and the draws are computed in torch on the batch's device."""
 
     reg: float = attrs.field(default=0.05, converter=float, validator=_check_reg)
     max_iter: int = attrs.field(default=1000, converter=int, validator=_check_max_iter)
