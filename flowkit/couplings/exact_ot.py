@@ -128,7 +128,7 @@ class ExactOTCoupling(Coupling):
             host = torch.empty(cost.shape, dtype=cost.dtype, pin_memory=True)
             host.copy_(cost, non_blocking=True)
             ready = torch.cuda.Event()
-            ready.record()
+            ready.record(torch.cuda.current_stream(cost.device))
             return StagedCost(host, ready)
         return StagedCost(cost.to("cpu"))
 
