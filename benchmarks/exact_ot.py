@@ -45,7 +45,7 @@ from flowkit.couplings import HostAssignmentPrefetcher
 from flowkit.couplings.cost import squared_distances
 from flowkit.data import dequantize
 
-EXACT_ITERATIONS = 10**12
+EXACT_ITERATIONS = 2**31 - 1
 """An iteration cap POT never reaches before the optimum at these sizes."""
 
 

@@ -42,9 +42,10 @@ __all__ = ["EXACT_OT_SOLVERS", "ExactOTCoupling", "StagedCost"]
 EXACT_OT_SOLVERS = ("network_simplex", "shortest_augmenting_path")
 """The accepted values of ``ExactOTCoupling(solver=...)``."""
 
-_NETWORK_SIMPLEX_MAX_ITER = 2**62
-"""Iteration cap of the network simplex: never reached in practice (POT's default of 1e5 is
-reached at batch 2048 and stops short of the optimum); it only guards against a runaway solve."""
+_NETWORK_SIMPLEX_MAX_ITER = 2**31 - 1
+"""Iteration cap of the network simplex: far above what batches up to 4096 need (POT's default
+of 1e5 is reached from batch 2048 on and stops short of the optimum); it only guards against a
+runaway solve."""
 
 _NETWORK_SIMPLEX_OPTIMAL = 1
 """POT's result code for an optimal solution."""

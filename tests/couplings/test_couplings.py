@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowkit import Coupling, registry
+from flowkit.couplings import exact_ot
 from flowkit.couplings import (
     EXACT_OT_SOLVERS,
     ExactOTCoupling,
@@ -140,6 +141,14 @@ def test_exact_ot_rejects_non_finite_input(value):
     x0[2, 1] = value
     with pytest.raises(NonFiniteError, match="x0 or x1"):
         ExactOTCoupling().pair(x0, torch.randn(5, 2))
+
+
+@pytest.mark.filterwarnings("ignore:numItermax reached:UserWarning")  # POT warns too; flowkit raises
+def test_network_simplex_stopped_short_of_the_optimum_is_an_error(monkeypatch):
+    monkeypatch.setattr(exact_ot, "_NETWORK_SIMPLEX_MAX_ITER", 3)
+    generator = torch.Generator().manual_seed(1)
+    with pytest.raises(SolverError, match="did not reach the optimum"):
+        ExactOTCoupling().assignment(torch.randn(40, 2, generator=generator), torch.randn(40, 2, generator=generator))
 
 
 def test_exact_ot_solve_needs_a_square_matrix():
