@@ -119,6 +119,19 @@ def test_prefetcher_gives_the_sync_permutations_in_order():
         assert torch.equal(perm, coupling.assignment(x0, x1))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_prefetcher_on_cuda_matches_the_host_solve():
+    """CUDA path: cost on the device, pinned non-blocking copy, event wait on the worker."""
+    generator = torch.Generator().manual_seed(9)
+    x0, x1 = torch.randn(256, 2, generator=generator, dtype=F64), torch.randn(256, 2, generator=generator, dtype=F64)
+    coupling = ExactOTCoupling()
+    with HostAssignmentPrefetcher(coupling) as prefetcher:
+        perm = prefetcher.submit(x0.cuda(), x1.cuda()).result(timeout=60)
+    assert perm.device.type == "cpu" and perm.is_pinned()
+    assert _cost(x0[perm], x1) == pytest.approx(_cost(x0[coupling.assignment(x0, x1)], x1), rel=1e-12)
+    assert coupling.assignment(x0.cuda(), x1.cuda()).device.type == "cuda"
+
+
 def test_prefetcher_errors():
     with pytest.raises(InvalidParameterError, match="runs_on_host"):
         HostAssignmentPrefetcher(SinkhornCoupling())
