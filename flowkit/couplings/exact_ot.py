@@ -14,7 +14,7 @@ Solvers (the ``solver`` parameter), both exact for the ``float64`` cost matrix:
   data at large batches (``benchmarks/exact_ot.py``). The iteration cap is set far above what
   the solver needs; a solve that stops short of optimality raises :class:`SolverError`.
 - ``"shortest_augmenting_path"``: :func:`scipy.optimize.linear_sum_assignment` (Crouse, 2016),
-  faster for high-dimensional data at small batches.
+  as fast or faster for high-dimensional data at small batches.
 
 The cost matrix is computed in torch on the batch's device; only the ``[n, n]`` matrix goes to
 the host (pinned, ``non_blocking`` on CUDA), where the solver runs. :meth:`ExactOTCoupling.stage_cost`
