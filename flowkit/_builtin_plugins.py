@@ -12,4 +12,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flowkit.models.plugin",
     "flowkit.data.plugin",
     "flowkit.metrics.plugin",
+    "flowkit.pipeline.plugin",
 )

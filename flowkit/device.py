@@ -4,7 +4,8 @@
   MPS, then CPU), and checks that an explicitly requested one is available.
 - :func:`autocast_context` runs a block under ``torch.autocast`` in ``"bf16"`` or ``"fp16"``
   (matrix products and convolutions in the low precision, reductions and the parameters in
-  float32), or does nothing for ``"fp32"``. ``"auto"`` is bf16 on CUDA devices that support it
+  float32), runs float32 matrix products and convolutions on TF32 tensor cores for ``"tf32"``
+  (CUDA only; elsewhere the same as fp32), or does nothing for ``"fp32"``. ``"auto"`` is bf16 on CUDA devices that support it
   and fp32 elsewhere, so mixed precision is off by default on CPU. Training in fp16 needs a
   gradient scaler (``torch.amp.GradScaler``); bf16 does not.
 - :func:`maybe_compile` wraps a module with ``torch.compile`` when asked to; ``"auto"``
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import ContextManager, Literal
 
 import torch
@@ -31,10 +33,16 @@ __all__ = [
     "default_precision",
     "maybe_compile",
     "module_device",
+    "place_model",
     "resolve_device",
 ]
 
-PRECISIONS: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+PRECISIONS: dict[str, torch.dtype] = {
+    "fp32": torch.float32,
+    "tf32": torch.float32,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
 """The precision names accepted by :func:`autocast_context` and the dtype each computes in."""
 
 
@@ -85,13 +93,18 @@ def default_precision(device: str | torch.device) -> str:
     return "fp32"
 
 
-def autocast_context(device: str | torch.device, precision: str = "fp32") -> ContextManager[None]:
+def autocast_context(
+    device: str | torch.device, precision: str = "fp32", *, cache_enabled: bool = True
+) -> ContextManager[None]:
     """A context that autocasts the operations on ``device`` to ``precision``.
 
-    ``precision`` is ``"fp32"`` (no autocast), ``"bf16"``, ``"fp16"`` or ``"auto"``
+    ``precision`` is ``"fp32"`` (no autocast), ``"tf32"`` (float32 tensors, matrix products and
+    convolutions on TF32 tensor cores: a 10-bit mantissa inside the products, float32
+    accumulation), ``"bf16"``, ``"fp16"`` or ``"auto"``
     (:func:`default_precision`). A precision the device does not support raises
     :class:`InvalidParameterError` (e.g. bf16 on a CUDA GPU without bfloat16, or any device type
-    without autocast).
+    without autocast). ``cache_enabled=False`` turns off autocast's cache of cast weights, as CUDA
+    graph capture requires.
     """
     device = _parse_device(device)
     if precision == "auto":
@@ -100,15 +113,17 @@ def autocast_context(device: str | torch.device, precision: str = "fp32") -> Con
         raise InvalidParameterError(
             f"unknown precision {precision!r}; accepted: 'auto', {', '.join(map(repr, PRECISIONS))}"
         )
-    if precision == "fp32":
+    if precision == "fp32" or (precision == "tf32" and device.type != "cuda"):
         return contextlib.nullcontext()
+    if precision == "tf32":
+        return _tf32_matmuls()
     if not torch.amp.is_autocast_available(device.type):
         raise InvalidParameterError(f"precision {precision!r}: autocast is not available on {device.type}; use 'fp32'")
     if device.type == "cuda" and precision == "bf16" and not torch.cuda.is_bf16_supported():
         raise InvalidParameterError("precision 'bf16' is not supported by this CUDA GPU; use 'fp16' or 'fp32'")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        context = torch.autocast(device.type, dtype=PRECISIONS[precision])
+        context = torch.autocast(device.type, dtype=PRECISIONS[precision], cache_enabled=cache_enabled)
     # torch disables autocast with a warning (instead of raising) for an unsupported dtype.
     refused = [w for w in caught if "autocast" in str(w.message).lower()]
     if refused:
@@ -118,6 +133,18 @@ def autocast_context(device: str | torch.device, precision: str = "fp32") -> Con
     return context
 
 
+@contextlib.contextmanager
+def _tf32_matmuls() -> Iterator[None]:
+    """Float32 matrix products on TF32 tensor cores inside the block (convolutions already are, by
+    cuDNN's default); the previous setting comes back on exit."""
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
 def module_device(module: nn.Module) -> torch.device:
     """The device of ``module``'s first parameter (or buffer); CPU for a module with neither."""
     for tensor in (*module.parameters(), *module.buffers()):
@@ -125,10 +152,26 @@ def module_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def maybe_compile(model: nn.Module, enabled: bool | Literal["auto"] = "auto", **compile_options) -> nn.Module:
-    """``torch.compile(model, **compile_options)`` if ``enabled``, else ``model`` itself.
+def place_model(model: nn.Module, device: torch.device) -> nn.Module:
+    """Move ``model`` to ``device``, in the memory format it prefers there.
 
-    ``enabled="auto"`` compiles only a model whose parameters are on CUDA. The compiled module
+    A model with ``prefers_channels_last = True`` (the U-Net) gets its 4-d weights in the
+    channels-last format on CUDA, where convolutions in that layout run on the tensor cores
+    without transposes.
+    """
+    model = model.to(device)
+    if device.type == "cuda" and getattr(model, "prefers_channels_last", False):
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def maybe_compile(model: nn.Module, enabled: bool | Literal["auto"] = "auto", **compile_options) -> nn.Module:
+    """``torch.compile(model, dynamic=False, **compile_options)`` if ``enabled``, else ``model`` itself.
+
+    Shapes are static unless ``dynamic=True`` is passed: each new batch size compiles anew.
+    Compiling with a symbolic batch size crashed in inductor's autotuning of a fused GroupNorm
+    backward kernel (``CUDA error: misaligned address``, H200, torch 2.11, bf16 U-Net), so it is
+    not the default. ``enabled="auto"`` compiles only a model whose parameters are on CUDA. The compiled module
     shares parameters with ``model`` (train through either, save ``model``'s state dict) and
     forwards attribute access, e.g. ``num_classes``, to it.
     """
@@ -138,4 +181,4 @@ def maybe_compile(model: nn.Module, enabled: bool | Literal["auto"] = "auto", **
         raise InvalidParameterError(f"enabled must be True, False or 'auto', got {enabled!r}")
     if not enabled:
         return model
-    return torch.compile(model, **compile_options)
+    return torch.compile(model, **{"dynamic": False, **compile_options})

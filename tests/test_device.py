@@ -63,7 +63,7 @@ def test_bf16_autocast_on_cpu_runs_a_model_in_bfloat16():
 
 
 def test_unsupported_precisions_are_refused(monkeypatch):
-    with pytest.raises(InvalidParameterError, match="accepted: 'auto', 'fp32', 'bf16', 'fp16'"):
+    with pytest.raises(InvalidParameterError, match="accepted: 'auto', 'fp32', 'tf32', 'bf16', 'fp16'"):
         autocast_context("cpu", "fp8")
     with pytest.raises(InvalidParameterError, match="autocast is not available on meta"):
         autocast_context("meta", "bf16")
@@ -117,3 +117,26 @@ def test_compiled_graph_captures_forward_and_backward():
     grads = torch.autograd.grad(out.square().sum(), list(model.parameters()))
     for g, e in zip(grads, eager_grads):
         torch.testing.assert_close(g, e)
+
+
+def test_tf32_sets_the_matmul_precision_inside_the_block_only_on_cuda():
+    before = torch.get_float32_matmul_precision()
+    with autocast_context(torch.device("cuda"), "tf32"):
+        assert torch.get_float32_matmul_precision() == "high"
+    assert torch.get_float32_matmul_precision() == before
+    with autocast_context("cpu", "tf32"):  # no TF32 on the CPU: plain float32
+        assert torch.get_float32_matmul_precision() == before
+
+
+def test_the_unet_gives_the_same_field_in_channels_last_layout():
+    from flowkit import registry
+
+    torch.manual_seed(0)
+    model = registry.create("model", "unet", channels=3, image_size=8, base_channels=16, channel_mult=(1, 2))
+    x, t = torch.randn(4, 3, 8, 8), torch.rand(4)
+    with torch.no_grad():
+        reference = model(t, x)
+        model.to(memory_format=torch.channels_last)
+        out = model(t, x.contiguous(memory_format=torch.channels_last))
+    assert out.is_contiguous()
+    torch.testing.assert_close(out, reference, rtol=1e-4, atol=1e-5)

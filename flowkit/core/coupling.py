@@ -7,13 +7,23 @@ The paper draws ``x0`` and ``x1`` independently; minibatch optimal-transport cou
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 
 class Coupling(ABC):
-    """Pairs a batch of prior draws ``x0`` with a batch of data ``x1``."""
+    """Pairs a batch of prior draws ``x0`` with a batch of data ``x1``.
+
+    ``capturable`` declares whether :meth:`pair` runs entirely on the batch's device without
+    reading device values on the host (no ``.item()``, ``float(tensor)`` or copies to the CPU),
+    so that a training step using it can be captured in a CUDA graph. A coupling that solves on
+    the host (exact OT) or stops on a convergence test read on the host sets it to ``False``;
+    training then runs eagerly (``train.compile = "auto"``) or refuses ``"cuda-graph"``.
+    """
+
+    capturable: ClassVar[bool] = True
 
     @abstractmethod
     def pair(

@@ -111,6 +111,7 @@ class ExactOTCoupling(Coupling):
             (SciPy); both give an optimal permutation (see the module docstring).
     """
 
+    capturable = False  # the assignment is solved on the host
     runs_on_host: ClassVar[bool] = True
     """The assignment is solved on the host CPU: a training step using it cannot be captured
     whole on the device; :class:`flowkit.couplings.HostAssignmentPrefetcher` overlaps it."""

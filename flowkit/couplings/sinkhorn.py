@@ -9,8 +9,9 @@ temperature starts at ``max C`` and halves per update down to ``eps``, then stay
     g_j = -eps log m - eps logsumexp_i((f_i - C_ij) / eps)
 
 ``eps = reg * mean(C)``: ``reg`` is relative to the batch's mean cost, so it does not depend on
-the data scale. Iteration stops when the row marginals are within ``tol`` (L1) of uniform, or
-after ``max_iter`` updates. As ``reg -> 0`` the plan tends to an exact OT plan. Pairs are drawn
+the data scale; ``epsilon`` sets an absolute ``eps`` instead (Schrodinger-bridge CFM needs
+``eps = 2 sigma^2`` in the units of the cost). Iteration stops when the row marginals are within
+``tol`` (L1) of uniform, or after ``max_iter`` updates. As ``reg -> 0`` the plan tends to an exact OT plan. Pairs are drawn
 from the plan column by column, ``x0`` index ``i ~ P[:, j] / sum_i P[:, j]`` for each ``x1_j``,
 so ``x1`` keeps its order and ``x0`` rows may repeat. Everything runs in torch on the batch's
 device.
@@ -27,6 +28,7 @@ from torch import Tensor
 
 from flowkit.core.coupling import Coupling
 from flowkit.couplings.cost import squared_distances
+from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import Batch, checked
 
 __all__ = ["SinkhornCoupling", "sample_sources", "sinkhorn_log_plan"]
@@ -68,6 +70,13 @@ def _check_reg(instance, attribute, value: float) -> None:
         raise ValueError(f"reg must be a finite number > 0 (relative to the mean cost), got {value!r}")
 
 
+def _check_epsilon(instance, attribute, value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        raise InvalidParameterError(f"epsilon must be None or a finite number > 0 (an absolute temperature), got {value!r}")
+
+
 def _check_max_iter(instance, attribute, value: int) -> None:
     if value < 1:
         raise ValueError(f"max_iter must be a positive integer, got {value!r}")
@@ -84,19 +93,24 @@ class SinkhornCoupling(Coupling):
 
     Parameters:
         reg: entropic regularisation relative to the mean squared distance of the batch.
+        epsilon: an absolute temperature ``eps`` (then ``reg`` is not used); ``None``: ``reg * mean(C)``.
         max_iter: the most Sinkhorn updates per batch.
         tol: L1 tolerance on the row marginals.
     """
 
+    capturable = False  # the temperature schedule and the convergence test read the cost on the host
     runs_on_host: ClassVar[bool] = False
-    """The plan and the draws are computed in torch on the batch's device."""
+    """The plan and the draws are computed in torch on the batch's device (with host reads: not capturable)."""
 
     reg: float = attrs.field(default=0.05, converter=float, validator=_check_reg)
     max_iter: int = attrs.field(default=1000, converter=int, validator=_check_max_iter)
     tol: float = attrs.field(default=1e-4, converter=float, validator=_check_tol)
+    epsilon: float | None = attrs.field(default=None, validator=_check_epsilon)
 
     def _log_plan(self, x0: Tensor, x1: Tensor) -> Tensor:
         cost = squared_distances(x0, x1)
+        if self.epsilon is not None:
+            return sinkhorn_log_plan(cost, self.epsilon, max_iter=self.max_iter, tol=self.tol)
         eps = self.reg * max(float(cost.mean()), torch.finfo(cost.dtype).tiny)
         return sinkhorn_log_plan(cost, eps, max_iter=self.max_iter, tol=self.tol)
 

@@ -6,6 +6,8 @@
 - :func:`guided` wraps a conditional model for classifier-free guidance:
   ``v = v_null + scale * (v_y - v_null)``.
 - :data:`NULL_LABEL` is the label value that asks a conditional model for the unconditional field.
+- :class:`ScoreFlowModel` holds a velocity and a score network (``score-flow-mlp``: two MLPs),
+  for score + flow matching (``sf2m``) and SDE sampling with a learned score.
 - :func:`count_parameters` counts a module's parameters.
 """
 
@@ -14,6 +16,7 @@ from flowkit.models.embeddings import FourierTimeEmbedding, SinusoidalTimeEmbedd
 from flowkit.models.guidance import ClassifierFreeGuidance, guided
 from flowkit.models.mlp import MLPVectorField
 from flowkit.models.parameters import count_parameters
+from flowkit.models.score_flow import ScoreFlowModel, score_flow_mlp
 from flowkit.models.unet import UNetVectorField
 
 __all__ = [
@@ -22,9 +25,11 @@ __all__ = [
     "ConditionEmbedding",
     "FourierTimeEmbedding",
     "MLPVectorField",
+    "ScoreFlowModel",
     "SinusoidalTimeEmbedding",
     "UNetVectorField",
     "count_parameters",
     "guided",
+    "score_flow_mlp",
     "time_embedding",
 ]

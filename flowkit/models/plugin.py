@@ -14,6 +14,7 @@ from typing import Any, Callable
 from flowkit.exceptions import InvalidParameterError
 from flowkit.hookspecs import Register, hookimpl
 from flowkit.models.mlp import MLPVectorField
+from flowkit.models.score_flow import score_flow_mlp
 from flowkit.models.unet import UNetVectorField
 
 
@@ -47,3 +48,4 @@ def flowkit_register_models(register: Register) -> None:
     register("unet", UNetVectorField, description="U-Net vector field for square images (channels=..., image_size=...); num_classes=K conditions on labels")
     register("conditional-mlp", conditional_factory(MLPVectorField), description="class-conditional MLP (num_classes required), for classifier-free guidance")
     register("conditional-unet", conditional_factory(UNetVectorField), description="class-conditional U-Net (num_classes required), for classifier-free guidance")
+    register("score-flow-mlp", score_flow_mlp, description="MLP velocity and MLP score heads (for the sf2m objective and SDE sampling with score='model')")

@@ -81,6 +81,10 @@ class UNetVectorField(VectorFieldModel):
             class-conditional one (labels ``y`` in ``[0, num_classes)``, ``-1`` = no label).
         condition_dropout: probability that a label is replaced by the null token in training
             mode (used only when ``num_classes`` is set); enables classifier-free guidance.
+        channels_last: on CUDA, run the convolutions in the channels-last (NHWC) memory format,
+            the layout the GPU's tensor cores read directly (bf16 convolutions on NCHW tensors
+            pay for transposes). :func:`flowkit.device.place_model` converts the weights when it
+            moves the model to CUDA; inputs are converted in :meth:`forward`.
     """
 
     def __init__(
@@ -98,8 +102,10 @@ class UNetVectorField(VectorFieldModel):
         time_embedding: str = "sinusoidal",
         num_classes: int | None = None,
         condition_dropout: float = 0.1,
+        channels_last: bool = True,
     ):
         super().__init__()
+        self.prefers_channels_last = bool(channels_last)
         self.channels = positive_int("channels", channels)
         self.image_size = positive_int("image_size", image_size)
         base_channels = positive_int("base_channels", base_channels)
@@ -189,6 +195,8 @@ class UNetVectorField(VectorFieldModel):
         if checks_active():
             self._check_inputs(x, t, y)
         c = self.condition(t, y)
+        if self.prefers_channels_last and x.is_cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
         h = self.input_conv(x)
         skips = [h]
         for level in self.down_levels:
@@ -205,7 +213,8 @@ class UNetVectorField(VectorFieldModel):
                 h = stage(torch.cat([h, skips.pop()], dim=1), c)
             if level.resample is not None:
                 h = level.resample(h)
-        return self.output_conv(F.silu(self.output_norm(h))).to(x.dtype)
+        out = self.output_conv(F.silu(self.output_norm(h))).to(x.dtype)
+        return out.contiguous()
 
     @checked
     def _check_inputs(

@@ -112,6 +112,12 @@ class RegressionObjective(Objective):
         generator: torch.Generator | None = None,
     ) -> Scalar:
         """``mean_b w(t_b) mean_d (v(t, x_t [, y]) - target)^2`` on the data batch ``x1`` (labels ``y``)."""
+        return self._flow_loss(model, x1, y, generator)[0]
+
+    def _flow_loss(
+        self, model: Callable[..., Tensor], x1: Tensor, y: Tensor | None, generator: torch.Generator | None
+    ) -> tuple[Tensor, PathSample]:
+        """The regression loss of :meth:`loss` and the path sample it was computed on."""
         if x1.dim() < 2:
             raise ShapeError(
                 f"{type(self).__name__}.loss: x1 must be [batch, *dims] with at least one event dimension, "
@@ -128,11 +134,11 @@ class RegressionObjective(Objective):
                 f"expected the shape of x_t {tuple(target.shape)}"
             )
         if self.weighting is None:
-            return torch.nn.functional.mse_loss(v, target)
+            return torch.nn.functional.mse_loss(v, target), sample
         per_sample = (v - target).square().reshape(v.shape[0], -1).mean(dim=1)
         weights = self.weighting(sample.t)
         if shape_checks_enabled() and tuple(weights.shape) != (v.shape[0],):
             raise ShapeError(
                 f"{type(self).__name__}.loss: weighting(t) returned shape {tuple(weights.shape)}, expected [{v.shape[0]}]"
             )
-        return (weights * per_sample).mean()
+        return (weights * per_sample).mean(), sample

@@ -11,6 +11,8 @@ from the schedule (primes are d/dt):
   ``u_t(x) = sum_i w_i(x) u_t(x | x1_i)``, ``w = softmax_i(-||x - a x1_i||^2 / (2 s^2))``,
   i.e. the conditional field at the posterior mean ``E[x1 | x_t = x]``
 * marginal log-density: ``log p_t(x) = logsumexp_i log N(x; a x1_i, s^2 I) - log n``
+* conditional noise and score: ``(s, eps)`` of a draw (:meth:`GaussianPath.conditional_noise`),
+  ``grad_x log p_t(x | x1) = -(x - a x1) / s^2 = -eps / s``
 * parametrisations, with ``k = s a' - a s'`` (``= s^2 d/dt(a/s) > 0`` when the signal-to-noise
   ratio ``a/s`` increases):
 
@@ -157,6 +159,15 @@ class GaussianPath(ProbabilityPath):
         a, s, da, ds = self._prepare("sample", t, x1, x0=x0, x1=x1)
         eps = x0 if self.prior_std == 1.0 else x0 / self.prior_std
         return PathSample(t=t, x0=x0, x1=x1, x_t=_combine(a, x1, s, eps), u_t=_combine(da, x1, ds, eps))
+
+    def conditional_noise(self, sample: PathSample) -> tuple[Tensor, Tensor]:
+        """``(s(t), eps)`` of a drawn sample, ``x_t = a x1 + s eps``: ``s`` as ``[batch]``, ``eps = x0 / prior_std``.
+
+        The conditional score is ``grad log p_t(x_t | x1) = -eps / s``; score-matching objectives
+        (``sf2m``) regress onto it in the bounded form ``s * score + eps``.
+        """
+        eps = sample.x0 if self.prior_std == 1.0 else sample.x0 / self.prior_std
+        return self._flat(self.s(_broadcast(sample.t, eps)), sample.t, eps), eps
 
     @checked
     def conditional_vector_field(self, *, x: Batch, x1: Batch, t: Time) -> Batch:

@@ -54,8 +54,12 @@ class BatchSampler:
         order = order.to(self.x.device)
         self._shuffled = (self.x[order], None if self.y is None else self.y[order])
 
-    def next(self) -> tuple[Tensor, Tensor | None]:
-        """This process's part of the next batch: ``x`` (``[B/R, *dims]``) and labels or ``None``."""
+    def next_range(self) -> tuple[Tensor, Tensor | None, int]:
+        """Advance by one batch: the epoch's shuffled ``x`` and labels, and where this process's rows start.
+
+        The rows of the batch are ``[start, start + B/R)`` of the returned tensors, which stay the
+        same objects for the whole epoch (a capturable step copies them once per epoch).
+        """
         if self.cursor + self.batch_size > self.x.shape[0]:
             self.epoch += 1
             self.cursor = 0
@@ -64,8 +68,13 @@ class BatchSampler:
             self._shuffle()
         x, y = self._shuffled  # type: ignore[misc]
         start = self.cursor + self.rank * self.local_batch_size
-        stop = start + self.local_batch_size
         self.cursor += self.batch_size
+        return x, y, start
+
+    def next(self) -> tuple[Tensor, Tensor | None]:
+        """This process's part of the next batch: ``x`` (``[B/R, *dims]``) and labels or ``None``."""
+        x, y, start = self.next_range()
+        stop = start + self.local_batch_size
         return x[start:stop], None if y is None else y[start:stop]
 
     def state_dict(self) -> dict[str, int]:

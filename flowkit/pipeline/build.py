@@ -1,7 +1,8 @@
 """Composition: registered components built from a :class:`PipelineConfig`.
 
-The objective is built on the configured path and coupling (``objective(path=, coupling=,
-**params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
+A coupling factory with a ``pipeline_config`` parameter (``reflow``, whose default teacher is the
+pipeline's own configuration) gets the configuration. The objective is built on the configured
+path and coupling (``objective(path=, coupling=, **params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
 the training data unless the configuration gives one. The model's shape parameters are filled
 in from the data's event shape when the configuration leaves them out: ``dim`` for vector data
 ``[D]``, ``channels`` and ``image_size`` for square images ``[C, S, S]``; a model whose
@@ -22,11 +23,20 @@ from torch.utils.data import DataLoader
 
 from flowkit import registry
 from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel
+from flowkit.device import place_model
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.config import ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed
 
-__all__ = ["Components", "as_dataset", "build_components", "build_dataset", "build_solver", "model_params"]
+__all__ = [
+    "Components",
+    "as_dataset",
+    "bind_solver",
+    "build_components",
+    "build_dataset",
+    "build_solver",
+    "model_params",
+]
 
 
 @attrs.frozen
@@ -105,6 +115,22 @@ def build_solver(solver: Any) -> ODESolver:
     return _create("solver", ComponentConfig.parse(solver, key="solver"))
 
 
+def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, labels: Tensor | None) -> ODESolver:
+    """``solver`` bound to the pipeline's path and learned score when it declares ``needs_path``.
+
+    The SDE samplers (:mod:`flowkit.solvers.sde`) turn the velocity into a score through the path,
+    or use the score head ``network.score(t, x [, y])`` of a model trained with ``sf2m``; other
+    solvers are returned unchanged.
+    """
+    if not getattr(solver, "needs_path", False):
+        return solver
+    score = getattr(network, "score", None)
+    score_field = None
+    if callable(score):
+        score_field = (lambda t, x: score(t, x)) if labels is None else (lambda t, x: score(t, x, labels))
+    return solver.bind(path=path, score_field=score_field)
+
+
 def _signature(factory: Any) -> inspect.Signature | None:
     try:
         return inspect.signature(factory)
@@ -157,7 +183,11 @@ def build_components(
     parameter that the configuration leaves unset.
     """
     path = _create("path", config.path)
-    coupling = _create("coupling", config.coupling)
+    coupling_signature = _signature(registry.get("coupling", config.coupling.name).factory)
+    coupling_extra: dict[str, Any] = {}
+    if coupling_signature is not None and "pipeline_config" in coupling_signature.parameters:
+        coupling_extra["pipeline_config"] = config
+    coupling = _create("coupling", config.coupling, **coupling_extra)
     extra: dict[str, Any] = {"path": path, "coupling": coupling}
     objective_signature = _signature(registry.get("objective", config.objective.name).factory)
     if (
@@ -183,5 +213,5 @@ def build_components(
     if model_classes is not None and num_classes is None:
         raise ConfigError(f"model {config.model.name!r} is class-conditional, but the data set has no labels")
     solver = build_solver(config.solver)
-    return Components(path, coupling, objective, model.to(device), solver)
+    return Components(path, coupling, objective, place_model(model, device), solver)
 

@@ -10,6 +10,7 @@ A pipeline is described by plain data (a dict, a TOML or a JSON file)::
     data = "checkerboard"
     device = "auto"
     seed = 0
+    # recipe = { name = "sb-cfm", sigma = 0.5 }  # a method's components (flowkit.pipeline.recipes)
 
     [train]
     steps = 10000
@@ -62,7 +63,8 @@ COMPONENT_KINDS: dict[str, str] = {
 """Configuration key of each component and the registry kind it is looked up in."""
 
 LR_SCHEDULES = ("cosine", "linear", "constant")
-PRECISIONS = ("fp32", "bf16", "auto")
+PRECISIONS = ("fp32", "tf32", "bf16", "auto")
+COMPILE_MODES = ("auto", "off", "cuda-graph", "inductor")
 DIVERGENCES = ("auto", "exact", "hutchinson")
 
 
@@ -230,8 +232,13 @@ class TrainConfig:
     (``0`` turns clipping off); ``ema_decay`` is the decay of the exponential moving average of
     the weights used for sampling (``0`` turns it off); metrics are logged every ``log_every``
     steps and a checkpoint written every ``checkpoint_every`` steps (``0``: only at the end);
-    ``precision`` is ``fp32``, ``bf16`` (the loss computed under bfloat16 autocast, weights and
-    optimizer in float32) or ``auto`` (bf16 on CUDA devices that support it, fp32 elsewhere).
+    ``precision`` is ``fp32``, ``tf32`` (float32, with matrix products on TF32 tensor cores on
+    CUDA; the same as fp32 elsewhere), ``bf16`` (the loss computed under bfloat16 autocast, weights and
+    optimizer in float32) or ``auto`` (bf16 on CUDA devices that support it, fp32 elsewhere);
+    ``compile`` is how each step runs: ``off`` (eager PyTorch), ``cuda-graph`` (the whole step
+    captured once in a CUDA graph and replayed), ``inductor`` (the loss compiled by
+    ``torch.compile``) or ``auto`` (the fastest measured mode the run allows, never
+    slower than eager: see :mod:`flowkit.pipeline.step_modes`).
     """
 
     steps: int = attrs.field(default=10_000, converter=_number("train.steps", integer=True, minimum=1))
@@ -250,6 +257,7 @@ class TrainConfig:
         default=1000, converter=_number("train.checkpoint_every", integer=True, minimum=0)
     )
     precision: str = attrs.field(default="fp32", converter=_choice("train.precision", PRECISIONS))
+    compile: str = attrs.field(default="auto", converter=_choice("train.compile", COMPILE_MODES))
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
@@ -349,7 +357,14 @@ class PipelineConfig:
     # -- plain data ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Any) -> PipelineConfig:
-        """Read a configuration from plain data; unknown keys and bad values raise ConfigError."""
+        """Read a configuration from plain data; unknown keys and bad values raise ConfigError.
+
+        A ``recipe`` key is expanded first (:mod:`flowkit.pipeline.recipes`); keys given beside it win.
+        """
+        if isinstance(data, Mapping) and "recipe" in data:
+            from flowkit.pipeline.recipes import expand_recipe
+
+            data = {**expand_recipe(data["recipe"]), **{k: v for k, v in data.items() if k != "recipe"}}
         return cls(**_check_keys(data, _fields(cls), "the pipeline config"))
 
     def to_dict(self) -> dict[str, Any]:

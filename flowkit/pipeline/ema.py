@@ -44,5 +44,20 @@ class EMA:
         """Move the average towards the current weights after optimisation step ``step``."""
         weight = 1.0 - ema_decay_at(step, self.decay)
         torch._foreach_lerp_(self._target, self._source, weight)
+        self._copy_buffers()
+
+    @torch.no_grad()
+    def update_by(self, weight: torch.Tensor) -> None:
+        """The same update with ``1 - beta_k`` given as a 0-d device tensor (no host value read).
+
+        ``theta_ema += weight * (theta - theta_ema)``, so a CUDA graph can replay it with the
+        weight refilled before each step.
+        """
+        difference = torch._foreach_sub(self._source, self._target)
+        torch._foreach_mul_(difference, weight)
+        torch._foreach_add_(self._target, difference)
+        self._copy_buffers()
+
+    def _copy_buffers(self) -> None:
         for target, source in zip(self._target_buffers, self._source_buffers):
             target.copy_(source)

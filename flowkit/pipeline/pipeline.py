@@ -34,7 +34,7 @@ from flowkit import __version__, registry
 from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
 from flowkit.device import resolve_device
 from flowkit.exceptions import CheckpointError, ConfigError, InvalidParameterError
-from flowkit.pipeline.build import as_dataset, build_components, build_dataset, build_solver
+from flowkit.pipeline.build import as_dataset, bind_solver, build_components, build_dataset, build_solver
 from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, Checkpoint, write_checkpoint
 from flowkit.pipeline.config import PipelineConfig
 from flowkit.pipeline.distributed import context_from_environment
@@ -300,6 +300,7 @@ class Pipeline:
         ode = self.solver if solver is None else build_solver(solver)
         t0, t1 = self._time_range()
         with torch.no_grad(), self._sampling_network(labels, guidance) as field:
+            ode = bind_solver(ode, path=self.path, network=self.ema_model, labels=labels)
             return ode.solve(field, x0, t0=t0, t1=t1, trajectory_times=trajectory_times)
 
     def sample(
@@ -448,7 +449,7 @@ class Pipeline:
         if self.trainer.ema is not None:
             tensors[EMA_FILE] = self.trainer.ema.average.state_dict()
         if self.trainer.optimizer.state:
-            optimizer_tensors, optimizer_meta = split_optimizer_state(self.trainer.optimizer.state_dict())
+            optimizer_tensors, optimizer_meta = split_optimizer_state(self.trainer.optimizer_state_dict())
             tensors[OPTIMIZER_FILE] = optimizer_tensors
             json_data[OPTIMIZER_META_FILE] = optimizer_meta
         text = {CONFIG_FILE: self.config.to_toml()}
@@ -489,7 +490,7 @@ class Pipeline:
                 checkpoint.read_tensors(OPTIMIZER_FILE, pipeline.device), checkpoint.read_json(OPTIMIZER_META_FILE)
             )
             try:
-                trainer.optimizer.load_state_dict(optimizer_state)
+                trainer.load_optimizer_state_dict(optimizer_state)
             except (ValueError, KeyError, RuntimeError) as exc:
                 raise CheckpointError(f"{checkpoint.path / OPTIMIZER_FILE} does not fit the model: {exc}") from None
             trainer.configure(config.train)

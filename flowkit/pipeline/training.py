@@ -8,13 +8,16 @@ quantised) is::
     theta <- AdamW(theta, g, lr_s)                           # lr_s from flowkit.pipeline.schedule
     theta_ema <- beta theta_ema + (1 - beta) theta           # flowkit.pipeline.ema
 
-The inner loop is kept close to a hand-written one: shape checks run on the first step of each
-:meth:`Trainer.run` and are off afterwards, the loss is summed on the device and read (one
-host synchronisation) only every ``log_every`` steps and before a checkpoint, where a
-non-finite value raises :class:`flowkit.exceptions.NonFiniteError` (so no checkpoint ever holds
-a diverged state). All randomness comes from the trainer's own generator (and a private copy of
-torch's global generator for components that use it), saved with the checkpoint, so a resumed
-run continues exactly as an uninterrupted one.
+carried out eagerly, replayed from a CUDA graph or compiled, as ``train.compile`` says
+(:mod:`flowkit.pipeline.step`, :mod:`flowkit.pipeline.step_modes`). The loop around it is the
+same in every mode: shape checks run on the first step of each :meth:`Trainer.run` and are off
+afterwards, the loss is summed on the device and read (one host synchronisation) only every
+``log_every`` steps and before a checkpoint, where a non-finite value raises
+:class:`flowkit.exceptions.NonFiniteError` (so no checkpoint ever holds a diverged state). All
+randomness comes from the trainer's own generator and a private copy of torch's global
+generators (used by components that take no ``generator``, dropout, and the captured and
+compiled steps), saved with the checkpoint, so a resumed run continues exactly as an
+uninterrupted one in the same mode.
 """
 
 from __future__ import annotations
@@ -22,22 +25,22 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from flowkit.core import Objective, VectorFieldModel
-from flowkit.data.quantization import dequantize
-from flowkit.device import autocast_context
-from flowkit.exceptions import NonFiniteError
+from flowkit.exceptions import ConfigError, NonFiniteError
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
 from flowkit.pipeline.distributed import DistributedContext, DistributedModel, all_gather, mean_across
 from flowkit.pipeline.ema import EMA
 from flowkit.pipeline.monitor import TrainingMonitor
-from flowkit.pipeline.schedule import learning_rate
 from flowkit.pipeline.seeding import derive_seed, generator_for
+from flowkit.pipeline.step import EagerStep, GraphStep, StepParts
+from flowkit.pipeline.step_modes import StepMode, build_step, configure_optimizer, resolve_step_mode
 from flowkit.shapes import shape_checks
 
 __all__ = ["Trainer"]
@@ -82,11 +85,21 @@ class Trainer:
         self._position = {"epoch": 0, "cursor": 0}
         self.last_checkpoint: str | None = None
         self._train_model: VectorFieldModel | None = None
+        self._step_runner: EagerStep | GraphStep | None = None
+        self.step_mode: StepMode = self._resolve_mode()
+        configure_optimizer(self.optimizer, self.step_mode.name, device)
+
+    def _resolve_mode(self) -> StepMode:
+        return resolve_step_mode(
+            self.config.compile, device=self.device, distributed=self.context.active, objective=self.objective
+        )
 
     # -- configuration ---------------------------------------------------------------------------
     def configure(self, config: TrainConfig) -> None:
         """Apply (possibly changed) training settings: optimizer hyper-parameters and EMA decay."""
         self.config = config
+        self._step_runner = None  # hyper-parameters may be baked into a captured step
+        self.step_mode = self._resolve_mode()
         for group in self.optimizer.param_groups:
             group.update(betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
         if config.ema_decay == 0:
@@ -99,6 +112,7 @@ class Trainer:
     def set_data(self, x: Tensor, y: Tensor | None) -> None:
         """Use the training tensors ``x`` (and labels ``y``), keeping the position in the data."""
         position = self.data_position()
+        self._step_runner = None
         self.sampler = BatchSampler(
             x,
             y,
@@ -118,6 +132,21 @@ class Trainer:
         self._position = {"epoch": int(position["epoch"]), "cursor": int(position["cursor"])}
         if self.sampler is not None:
             self.sampler.load_state_dict(self._position)
+
+    # -- optimizer state ---------------------------------------------------------------------------
+    def optimizer_state_dict(self) -> dict[str, Any]:
+        """The optimizer's state dict with plain-number hyper-parameters (as in every mode)."""
+        state = self.optimizer.state_dict()
+        for group in state["param_groups"]:
+            if isinstance(group["lr"], Tensor):
+                group["lr"] = float(group["lr"])
+        return state
+
+    def load_optimizer_state_dict(self, state: dict[str, Any]) -> None:
+        """Load an optimizer state written in any mode and set it up for this trainer's mode."""
+        self.optimizer.load_state_dict(state)
+        self._step_runner = None  # a captured step refers to the replaced state tensors
+        configure_optimizer(self.optimizer, self.step_mode.name, self.device)
 
     # -- RNG state ---------------------------------------------------------------------------------
     def _cuda_devices(self) -> list[int]:
@@ -195,6 +224,51 @@ class Trainer:
             finally:
                 self._global_rng = self._global_rng_now()
 
+    def _runner(self, num_bins: int | None, conditional: bool, monitor: TrainingMonitor) -> EagerStep | GraphStep:
+        """The step object for this run, kept across runs while the data and settings stay."""
+        runner = self._step_runner
+        if runner is not None and (runner.parts.num_bins, runner.parts.conditional) == (num_bins, conditional):
+            return runner
+        mode = self.step_mode
+        if mode.fallback_reason is not None:
+            monitor.write(f"training step not captured in a CUDA graph (running eagerly): {mode.fallback_reason}")
+
+        def on_capture_failure(error: BaseException) -> None:
+            message = (
+                f"capturing the training step in a CUDA graph failed ({type(error).__name__}: {error}): a component "
+                f"of the step ({self._component_names()}) reads device values on the host"
+            )
+            if self.config.compile == "cuda-graph":
+                raise ConfigError(f"train.compile = 'cuda-graph': {message}; use 'auto' to run it eagerly") from error
+            monitor.write(f"{message}; the step keeps running eagerly")
+
+        parts = StepParts(
+            model=self.model,
+            train_model=self._train_model,  # type: ignore[arg-type]
+            objective=self.objective,
+            optimizer=self.optimizer,
+            ema=self.ema,
+            sampler=self.sampler,  # type: ignore[arg-type]
+            config=self.config,
+            device=self.device,
+            num_bins=num_bins,
+            conditional=conditional,
+            generator=self.generator,
+            loss_sum=torch.zeros((), device=self.device),
+            norm_sum=torch.zeros((), device=self.device),
+        )
+        self._step_runner = build_step(mode.name, parts, on_capture_failure=on_capture_failure)
+        return self._step_runner
+
+    def _component_names(self) -> str:
+        parts = {
+            "objective": self.objective,
+            "path": getattr(self.objective, "path", None),
+            "coupling": getattr(self.objective, "coupling", None),
+            "model": self.model,
+        }
+        return ", ".join(f"{kind} {type(value).__name__}" for kind, value in parts.items() if value is not None)
+
     def _loop(
         self,
         until: int,
@@ -204,41 +278,17 @@ class Trainer:
         checkpoint: Callable[[], str | None] | None,
     ) -> None:
         config = self.config
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        loss_sum = torch.zeros((), device=self.device)
-        norm_sum = torch.zeros((), device=self.device)
+        runner = self._runner(num_bins, conditional, monitor)
+        parts = runner.parts
+        params = parts.params
+        loss_sum, norm_sum = parts.loss_sum.zero_(), parts.norm_sum.zero_()
         window_start, window_step, window_time = self.step, self.step, time.perf_counter()
         lr = 0.0
-        autocast = autocast_context(self.device, config.precision)
 
-        def one_step(step: int) -> None:
+        def one_step() -> None:
             nonlocal lr
-            x1, y = self.sampler.next()  # type: ignore[union-attr]
-            if num_bins is not None:
-                x1 = dequantize(x1, num_bins, self.generator)
-            with autocast:
-                loss = self.objective.loss(
-                    model=self._train_model, x1=x1, y=y if conditional else None, generator=self.generator
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip > 0:
-                norm_sum.add_(torch.nn.utils.clip_grad_norm_(params, config.grad_clip))
-            lr = learning_rate(
-                step,
-                lr=config.lr,
-                steps=config.steps,
-                warmup_steps=config.warmup_steps,
-                schedule=config.lr_schedule,
-                min_lr_ratio=config.min_lr_ratio,
-            )
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            self.optimizer.step()
-            if self.ema is not None:
-                self.ema.update(step + 1)
-            loss_sum.add_(loss.detach())
-            self.step = step + 1
+            lr = runner(self.step)
+            self.step += 1
 
         def report() -> None:
             nonlocal window_step, window_time
@@ -267,7 +317,7 @@ class Trainer:
             norm_sum.zero_()
             window_step, window_time = self.step, time.perf_counter()
 
-        one_step(self.step)  # with shape checks as set by the caller: validates the first step
+        one_step()  # with shape checks as set by the caller: validates the first step
         with shape_checks(False):
             while True:
                 due_checkpoint = checkpoint is not None and (
@@ -283,7 +333,7 @@ class Trainer:
                 window_start = self.step
                 if self.step == until:
                     break
-                one_step(self.step)
+                one_step()
 
 
 def _finite(params: list[Tensor]) -> bool:

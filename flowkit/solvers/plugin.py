@@ -1,8 +1,9 @@
-"""Registers the built-in solvers (kind ``"solver"``): fixed-step and adaptive Runge-Kutta methods."""
+"""Registers the built-in solvers (kind ``"solver"``): fixed-step and adaptive Runge-Kutta methods, SDE samplers."""
 
 from flowkit.hookspecs import Register, hookimpl
 from flowkit.solvers.adaptive import AdaptiveHeun, Bosh3, Dopri5, Dopri8, Fehlberg2
 from flowkit.solvers.fixed import RK4, Euler, Heun, Midpoint
+from flowkit.solvers.sde import EulerMaruyama, StochasticHeun
 
 
 @hookimpl
@@ -16,4 +17,14 @@ def flowkit_register_solvers(register: Register) -> None:
     register("dopri8", Dopri8, description="adaptive Dormand-Prince 8 via torchdiffeq (atol=, rtol=, max_steps=)")
     register("bosh3", Bosh3, description="adaptive Bogacki-Shampine 3(2) via torchdiffeq (atol=, rtol=, max_steps=)")
     register("adaptive_heun", AdaptiveHeun, description="adaptive Heun-Euler 2(1) via torchdiffeq (atol=, rtol=, max_steps=)")
+    register(
+        "euler-maruyama",
+        EulerMaruyama,
+        description="SDE sampler dx = (v + g^2/2 score) dt + g dW, marginals of the flow kept (diffusion=, schedule=, score=, seed=)",
+    )
+    register(
+        "sde-heun",
+        StochasticHeun,
+        description="stochastic Heun (predictor-corrector) for the same SDE, two evaluations per step",
+    )
     register("fehlberg2", Fehlberg2, description="adaptive Runge-Kutta-Fehlberg 2(1) via torchdiffeq (atol=, rtol=, max_steps=)")

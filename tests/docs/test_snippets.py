@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 INCLUDE = re.compile(r'^--8<-- "([^"]+)"$', re.M)
-PIPELINE_KEYS = {"path", "coupling", "objective", "model", "solver", "data", "train", "eval", "device", "seed"}
+PIPELINE_KEYS = {"path", "coupling", "objective", "model", "solver", "data", "train", "eval", "device", "seed", "recipe"}
 PIPELINE_CONSTRUCTORS = {"Pipeline", "Pipeline.from_config", "Pipeline.load"}
 
 

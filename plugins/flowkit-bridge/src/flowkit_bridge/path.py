@@ -116,6 +116,18 @@ class BrownianBridgePath(ProbabilityPath):
         """``d/dt x_t = x1 - x0 + s_t' noise`` with ``noise`` fixed, which is ``u_t(x_t | x0, x1)``."""
         return x1 - x0 + _per_sample(self.std_derivative(t), x1) * noise
 
+    def conditional_noise(self, sample: PathSample) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(s_t, eps)`` with ``x_t = mu_t + s_t eps``: ``s_t`` as ``[batch]``, ``eps = (x_t - mu_t) / s_t``.
+
+        The conditional score is ``grad log p_t(x_t | x0, x1) = -eps / s_t`` (used by score + flow
+        matching, ``sf2m``); where ``s_t = 0`` (the endpoints) ``eps`` is 0.
+        """
+        std = self.std(sample.t)
+        mean = self.interpolate(sample.t, sample.x0, sample.x1, torch.zeros_like(sample.x1))
+        std_b = _per_sample(std, sample.x1)
+        safe = torch.where(std_b > 0, std_b, torch.ones_like(std_b))
+        return std.to(sample.x1.dtype), torch.where(std_b > 0, (sample.x_t - mean) / safe, torch.zeros_like(sample.x_t))
+
     @checked
     def sample(
         self,

@@ -1,0 +1,194 @@
+"""Unbalanced and partial entropic minibatch OT, registered as ``unbalanced-ot`` and ``partial-ot``.
+
+Both relax the marginals of the balanced entropic plan (``sinkhorn``) so that outliers of either
+batch need not be transported. With the squared-Euclidean cost ``C``, uniform weights
+``a = 1/n``, ``b = 1/m`` and the temperature ``eps``:
+
+* **unbalanced** (Chizat, Peyre, Schmitzer, Vialard, 2018), marginals penalised by KL with
+  strength ``tau``::
+
+      min_P <P, C> + eps KL(P | a b^T) + tau KL(P 1 | a) + tau KL(P^T 1 | b)
+
+  solved by log-domain Sinkhorn with damped updates, ``P_ij = a_i b_j exp((f_i + g_j - C_ij) / eps)``,
+  ``lambda = tau / (tau + eps)``::
+
+      f_i = -lambda eps logsumexp_j(log b_j + (g_j - C_ij) / eps)
+      g_j = -lambda eps logsumexp_i(log a_i + (f_i - C_ij) / eps)
+
+  ``tau -> inf`` gives ``lambda = 1``, the balanced plan.
+
+* **partial** (Benamou, Carlier, Cuturi, Nenna, Peyre, 2015), only the mass ``m`` transported::
+
+      min_P <P, C> - eps H(P)   s.t.   P 1 <= a,  P^T 1 <= b,  sum P = m
+
+  solved by Bregman projections of ``log K = -C / eps`` onto the three constraint sets in turn,
+  with Dykstra's corrections (the row and column sets are inequalities, where plain alternating
+  projections would stop short of the KL projection). ``m = 1`` gives the balanced plan.
+
+``reg`` and ``tau`` are in units of the batch's mean cost (as ``sinkhorn``'s ``reg``), so they do
+not depend on the data scale; ``epsilon`` gives an absolute temperature instead (then ``tau`` is
+absolute too). Every iteration runs on the batch's device with a fixed count and no host
+synchronisation, so a training step using these couplings can be captured. The unbalanced solver
+anneals the temperature from ``max C`` halving per update down to ``eps``.
+
+Pairs are drawn as for ``sinkhorn``: for each data point ``x1_j`` a source ``i ~ P[:, j]``
+(normalised), so ``x1`` keeps its rows (labels stay aligned) and the relaxation acts on which
+sources are used: sources that the plan leaves (nearly) untransported are rarely drawn.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import torch
+from torch import Tensor
+
+from flowkit.core.coupling import Coupling
+from flowkit.couplings.cost import squared_distances
+from flowkit.couplings.sinkhorn import sample_sources
+from flowkit.exceptions import InvalidParameterError
+from flowkit.shapes import Batch, checked
+
+__all__ = ["PartialOTCoupling", "UnbalancedOTCoupling", "partial_log_plan", "unbalanced_log_plan"]
+
+_ANNEALING = 0.5
+
+
+def unbalanced_log_plan(cost: Tensor, eps: Tensor | float, tau: Tensor | float, *, iterations: int) -> Tensor:
+    """``log P`` (``[n, m]``) of the KL-relaxed entropic plan with uniform weights (module docstring).
+
+    ``eps`` and ``tau`` may be 0-d tensors on ``cost``'s device; ``tau = inf`` is the balanced plan.
+    """
+    n, m = cost.shape
+    log_a, log_b = -math.log(n), -math.log(m)
+    eps = torch.as_tensor(eps, dtype=cost.dtype, device=cost.device)
+    tau = torch.as_tensor(tau, dtype=cost.dtype, device=cost.device)
+    f = cost.new_zeros(n)
+    g = cost.new_zeros(m)
+    temperature = torch.maximum(cost.max(), eps)
+    for _ in range(iterations):
+        temperature = torch.maximum(temperature * _ANNEALING, eps)
+        damping = torch.where(torch.isinf(tau), torch.ones_like(tau), tau / (tau + temperature))
+        f = -damping * temperature * torch.logsumexp(log_b + (g[None, :] - cost) / temperature, dim=1)
+        g = -damping * temperature * torch.logsumexp(log_a + (f[:, None] - cost) / temperature, dim=0)
+    return log_a + log_b + (f[:, None] + g[None, :] - cost) / eps
+
+
+def partial_log_plan(cost: Tensor, eps: Tensor | float, mass: float, *, iterations: int) -> Tensor:
+    """``log P`` (``[n, m]``) of the entropic partial plan moving ``mass`` (module docstring)."""
+    n, m = cost.shape
+    log_a, log_b, log_mass = -math.log(n), -math.log(m), math.log(mass)
+    log_p = -cost / torch.as_tensor(eps, dtype=cost.dtype, device=cost.device)
+    rows = cost.new_zeros(n, 1)
+    columns = cost.new_zeros(1, m)
+    total = cost.new_zeros(())
+    for _ in range(iterations):
+        z = log_p + rows
+        rows = torch.clamp(torch.logsumexp(z, dim=1, keepdim=True) - log_a, min=0.0)
+        log_p = z - rows
+        z = log_p + columns
+        columns = torch.clamp(torch.logsumexp(z, dim=0, keepdim=True) - log_b, min=0.0)
+        log_p = z - columns
+        z = log_p + total
+        total = torch.logsumexp(z.reshape(-1), dim=0) - log_mass
+        log_p = z - total
+    return log_p
+
+
+def _positive(name: str, *, allow_inf: bool = False, optional: bool = False):
+    accepted = "a number > 0" + (" (inf allowed)" if allow_inf else "") + (" or None" if optional else "")
+
+    def check(instance, attribute, value) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise InvalidParameterError(f"{name} must be {accepted}, got {value!r}")
+        if not allow_inf and not math.isfinite(value):
+            raise InvalidParameterError(f"{name} must be finite ({accepted}), got {value!r}")
+
+    return check
+
+
+def _check_iterations(instance, attribute, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameterError(f"iterations must be an integer >= 1, got {value!r}")
+
+
+def _check_mass(instance, attribute, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise InvalidParameterError(f"mass must be a number in (0, 1] (the fraction of mass transported), got {value!r}")
+
+
+@attrs.frozen
+class _RelaxedOTCoupling(Coupling):
+    """Shared plumbing: the cost, its scale, the plan and column-wise pair sampling."""
+
+    capturable = True  # fixed iteration counts, nothing read on the host
+
+    reg: float = attrs.field(default=0.05, validator=_positive("reg"))
+    epsilon: float | None = attrs.field(default=None, validator=_positive("epsilon", optional=True))
+
+    def _scale(self, cost: Tensor) -> Tensor | float:
+        """The unit of ``reg`` and ``tau``: the mean cost, or 1 when ``epsilon`` is absolute."""
+        if self.epsilon is not None:
+            return 1.0
+        return cost.mean().clamp_min(torch.finfo(cost.dtype).tiny)
+
+    def _eps(self, scale: Tensor | float) -> Tensor | float:
+        return self.epsilon if self.epsilon is not None else self.reg * scale
+
+    def _log_plan(self, cost: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    @checked
+    def plan(self, x0: Batch, x1: Batch) -> Tensor:
+        """The relaxed plan ``P`` (``[n, m]``; its total mass is ``<= 1``) between the two batches."""
+        with torch.no_grad():
+            return self._log_plan(squared_distances(x0, x1)).exp()
+
+    @checked
+    def pair(self, x0: Batch, x1: Batch, *, generator: torch.Generator | None = None) -> tuple[Batch, Batch]:
+        """Return ``(x0[i], x1)`` with ``i_j ~ P[:, j]`` drawn independently per column (from ``generator``)."""
+        with torch.no_grad():
+            index = sample_sources(self._log_plan(squared_distances(x0, x1)), generator)
+        return x0[index], x1
+
+
+@attrs.frozen
+class UnbalancedOTCoupling(_RelaxedOTCoupling):
+    """Pairs drawn from the unbalanced entropic plan (marginals relaxed by ``tau`` KL; module docstring).
+
+    Parameters:
+        reg: the temperature relative to the batch's mean cost (ignored when ``epsilon`` is given).
+        tau: the marginal penalty, in the same unit (relative, or absolute with ``epsilon``); ``inf``
+            is balanced.
+        epsilon: an absolute temperature.
+        iterations: Sinkhorn updates per batch (a fixed count, so the step stays capturable).
+    """
+
+    tau: float = attrs.field(default=1.0, validator=_positive("tau", allow_inf=True))
+    iterations: int = attrs.field(default=200, validator=_check_iterations)
+
+    def _log_plan(self, cost: Tensor) -> Tensor:
+        scale = self._scale(cost)
+        tau = self.tau if math.isinf(self.tau) or self.epsilon is not None else self.tau * scale
+        return unbalanced_log_plan(cost, self._eps(scale), tau, iterations=self.iterations)
+
+
+@attrs.frozen
+class PartialOTCoupling(_RelaxedOTCoupling):
+    """Pairs drawn from the entropic partial plan that moves the fraction ``mass`` (module docstring).
+
+    Parameters:
+        reg: the temperature relative to the batch's mean cost (ignored when ``epsilon`` is given).
+        mass: the fraction of mass transported, in ``(0, 1]``.
+        epsilon: an absolute temperature.
+        iterations: rounds of the three Bregman projections per batch (a fixed count).
+    """
+
+    mass: float = attrs.field(default=0.8, validator=_check_mass)
+    iterations: int = attrs.field(default=200, validator=_check_iterations)
+
+    def _log_plan(self, cost: Tensor) -> Tensor:
+        return partial_log_plan(cost, self._eps(self._scale(cost)), float(self.mass), iterations=self.iterations)

@@ -1,0 +1,79 @@
+"""Score and flow matching (SF2M; Tong et al., 2023), registered as ``sf2m``.
+
+A velocity ``v`` and a separate score ``s ~ grad_x log p_t`` are trained together on the same
+draws ``x_t = mean_t(z) + std_t(z) eps`` of a conditional Gaussian path (any path with
+``conditional_noise``: the Gaussian paths, and the Brownian bridge of Schrodinger-bridge CFM)::
+
+    L = E w(t) ||v(t, x_t) - u_t(x_t | z)||^2 / D  +  score_weight * E ||lambda(t) s(t, x_t) + eps||^2 / D
+
+The score term is denoising score matching with ``lambda(t) = std_t``: the conditional score is
+``grad log p_t(x_t | z) = -eps / std_t``, so ``||lambda (s - (-eps / std_t))||^2 = ||std_t s + eps||^2``,
+which stays bounded where ``std_t -> 0`` (Song et al., 2021's ``lambda(t)^2 = sigma_t^2``
+weighting). Its minimiser is the marginal score ``grad log p_t(x) = E[-eps / std_t | x_t = x]``.
+The model must have a score head (:class:`flowkit.models.ScoreFlowModel`, e.g. ``score-flow-mlp``);
+the SDE samplers use it with ``score="model"``: ``dx = [v + g^2/2 s] dt + g dW``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from flowkit.core.path import PathSample
+from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.objectives.regression import RegressionObjective
+from flowkit.shapes import Batch, Labels, Scalar, checked
+
+__all__ = ["ScoreFlowMatching"]
+
+
+class ScoreFlowMatching(RegressionObjective):
+    """Regresses the velocity onto ``u_t(x_t | z)`` and the score head onto ``-eps / std_t`` (module docstring).
+
+    Parameters (besides those of :class:`~flowkit.objectives.regression.RegressionObjective`):
+        score_weight: the weight of the score term (``> 0``).
+    """
+
+    def __init__(self, *, score_weight: float = 1.0, **params) -> None:
+        super().__init__(**params)
+        if isinstance(score_weight, bool) or not isinstance(score_weight, (int, float)) or not (
+            math.isfinite(score_weight) and score_weight > 0
+        ):
+            raise InvalidParameterError(f"score_weight must be a finite number > 0, got {score_weight!r}")
+        if not callable(getattr(self.path, "conditional_noise", None)):
+            raise InvalidParameterError(
+                f"the sf2m objective needs a path with conditional_noise(sample) -> (std, eps) (a Gaussian "
+                f"conditional path such as 'ot', 'vp' or 'bridge'); {self.path!r} has none"
+            )
+        self.score_weight = float(score_weight)
+
+    def target(self, sample: PathSample) -> Tensor:
+        """The velocity target ``sample.u_t``."""
+        return sample.u_t
+
+    @checked
+    def loss(
+        self,
+        *,
+        model: Callable[..., Tensor],
+        x1: Batch,
+        y: Labels | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Scalar:
+        """The flow term plus ``score_weight`` times the weighted score term on the batch ``x1``."""
+        score_head = getattr(model, "score", None)
+        if not callable(score_head):
+            raise InvalidParameterError(
+                f"the sf2m objective trains a score head, and the model {type(model).__name__} has none: use a "
+                "flowkit.models.ScoreFlowModel such as the model 'score-flow-mlp' (not supported under torchrun yet)"
+            )
+        flow, sample = self._flow_loss(model, x1, y, generator)
+        std, eps = self.path.conditional_noise(sample)
+        score = score_head(sample.t, sample.x_t) if y is None else score_head(sample.t, sample.x_t, y)
+        if score.shape != eps.shape:
+            raise ShapeError(f"sf2m: the score head returned shape {tuple(score.shape)}, expected {tuple(eps.shape)}")
+        scaled = std.reshape(-1, *([1] * (eps.dim() - 1))) * score + eps
+        return flow + self.score_weight * scaled.square().mean()
