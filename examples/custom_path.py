@@ -10,8 +10,10 @@ shape. What it shows:
 - the path from two callables with ``SchedulePath`` (derivatives by autograd), and the same path
   as a ``GaussianPath`` subclass with closed-form derivatives — checked to agree;
 - training it with the CFM objective and a registered model and solver in a plain PyTorch loop,
-  no pipeline needed (a custom Python path is an object, not plain configuration data; to use it
-  by name in configurations and ``flowkit bench``, register it from a plugin, see docs/plugins.md);
+  no pipeline needed (a pipeline takes it as an object, ``Pipeline(config, path=WarpedOTPath())``,
+  or by name once registered, ``flowkit.register("path", "warped-ot", WarpedOTPath)``, or as the
+  factory reference ``"my_module:WarpedOTPath"`` in configurations and ``flowkit bench`` suites;
+  see docs/howto/own-components.md);
 - a fair comparison with the OT path (same network, data, steps, seed): energy distance to
   held-out data against the number of Euler steps, and the samples.
 

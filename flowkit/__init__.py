@@ -14,23 +14,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 from flowkit import registry  # noqa: E402
-from flowkit.core import (  # noqa: E402
-    Coupling,
-    Dataset,
-    DataSplit,
-    EvaluationContext,
-    Metric,
-    ODESolver,
-    Objective,
-    PathSample,
-    Prior,
-    ProbabilityPath,
-    Solution,
-    VectorField,
-    VectorFieldModel,
-)
-from flowkit.hookspecs import hookimpl  # noqa: E402
-from flowkit.shapes import set_shape_checks, shape_checks  # noqa: E402
+from flowkit import core as _core  # noqa: E402
+from flowkit.core import *  # noqa: E402, F403  (the interfaces and what a plugin needs: see flowkit.core.__all__)
+from flowkit.hookspecs import Register, hookimpl  # noqa: E402
+from flowkit.registry import register  # noqa: E402
+from flowkit.shapes import set_shape_checks  # noqa: E402
 
 # Names exported lazily: importing them pulls in a family module only when it is used.
 _LAZY_EXPORTS: dict[str, str] = {
@@ -67,23 +55,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Coupling",
-    "DataSplit",
-    "Dataset",
-    "EvaluationContext",
-    "Metric",
-    "ODESolver",
-    "Objective",
-    "PathSample",
-    "Prior",
-    "ProbabilityPath",
-    "Solution",
-    "VectorField",
-    "VectorFieldModel",
+    *_core.__all__,
+    "Register",
     "__version__",
     "hookimpl",
+    "register",
     "registry",
     "set_shape_checks",
-    "shape_checks",
     *_LAZY_EXPORTS,
 ]

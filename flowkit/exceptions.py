@@ -39,6 +39,11 @@ class InvalidParameterError(FlowkitError, ValueError):
     """An unknown or invalid parameter or argument value (factory parameters, times out of range)."""
 
 
+class CapabilityError(InvalidParameterError, TypeError):
+    """A component lacks a method or attribute that a component it is combined with needs
+    (e.g. the ``fm`` objective and a path without ``marginal_vector_field``); the member is named."""
+
+
 class ShapeError(FlowkitError, TypeError):
     """A tensor argument has the wrong shape or dtype for a public interface."""
 
@@ -57,3 +62,8 @@ class ConfigError(FlowkitError, ValueError):
 
 class CheckpointError(FlowkitError, OSError):
     """A checkpoint directory is missing, incomplete or corrupt."""
+
+
+class NotRebuildableWarning(UserWarning):
+    """A component object given to a pipeline cannot be recorded as a factory reference with
+    plain-data parameters: a saved pipeline holds its state but needs the object again on load."""

@@ -12,7 +12,7 @@ the ``flowkit`` entry-point group. Built-in components register through these sa
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 import pluggy
 
@@ -21,8 +21,17 @@ PROJECT_NAME = "flowkit"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Register = Callable[..., None]
-"""``register(name, factory, **metadata)``: adds one component of the hook's kind."""
+class Register(Protocol):
+    """The ``register`` callable each hook receives: adds one component of the hook's kind.
+
+    ``name``: the short lowercase registry name, unique within the kind, without ``":"``;
+    ``factory``: a class or function that builds the component from keyword parameters;
+    ``metadata``: at least ``description=`` (one line shown by ``flowkit plugins``). A bad name,
+    a non-callable factory or a name registered twice makes the hook fail (reported by
+    ``flowkit plugins``, the plugin's other hooks still count).
+    """
+
+    def __call__(self, name: str, factory: Callable[..., Any], **metadata: Any) -> None: ...
 
 
 @hookspec
@@ -48,7 +57,13 @@ def flowkit_register_objectives(register: Register) -> None:
     """Register training objectives (kind ``"objective"``).
 
     A factory returns a :class:`flowkit.Objective`: ``loss(model=, x1=, y=)`` returns a scalar
-    tensor to minimise.
+    tensor to minimise. A pipeline calls the factory with the keywords ``path=`` (the built
+    path), ``coupling=`` (the built coupling), the configured parameters, and ``reference=``
+    (the training data) when the factory accepts ``reference`` and the configuration leaves it
+    unset. The class attribute ``path_requirements`` declares what the objective needs from
+    the path (default: a prior and a time range; ``fm`` adds ``MARGINAL_FIELD``,
+    ``marginal_vector_field(x=, t=, data=, chunk_size=)``); it is checked before the factory is
+    called.
     """
 
 
@@ -57,7 +72,10 @@ def flowkit_register_solvers(register: Register) -> None:
     """Register ODE solvers (kind ``"solver"``).
 
     A factory returns a :class:`flowkit.ODESolver`: ``solve(field, x0, t0=, t1=)`` returns a
-    :class:`flowkit.Solution` with the final state and the number of field evaluations.
+    :class:`flowkit.Solution` with the final state and the number of field evaluations. The
+    base class checks the inputs, counts evaluations and honours requested times; a solver
+    declares a tableau (:class:`flowkit.RungeKuttaSolver`), writes a step
+    (:class:`flowkit.FixedStepSolver`) or writes its loop (``ODESolver.integrate``).
     """
 
 

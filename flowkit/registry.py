@@ -7,24 +7,41 @@ Plugins are modules with :data:`flowkit.hookimpl` functions for the hooks in
 separately, so a plugin that fails to import or to register is recorded in
 :attr:`Registry.failures` while the rest keeps working.
 
+Components can also be registered in process, without a distribution:
+:func:`register` (``flowkit.register(kind, name, factory, **metadata)``, or as a decorator)
+adds one to the default registry, with the module that defines the factory as its provider;
+:func:`scoped` restores the registry when its ``with`` block ends (tests, notebooks). In-process
+registrations meet the same duplicate-name and parameter checks as plugin registrations.
+
+A component may also be named by a **factory reference** ``"package.module:factory"`` (a
+dotted attribute path after the colon, e.g. ``"my_flows.paths:TrigPath"`` or
+``"my_flows:Solvers.fast"``) wherever a registered name is accepted: :meth:`Registry.get`
+imports the module and uses the attribute as the factory, with the same parameter checks.
+Importing a module runs its code, exactly like ``import``; nothing is ever unpickled, and a
+module that cannot be imported raises :class:`UnknownComponentError` saying which component
+and how to make it importable.
+
 Module-level functions (:func:`names`, :func:`create`, :func:`get`, ...) use a process-wide
-default registry built on first use; :func:`reload` rebuilds it (e.g. after installing a plugin).
+default registry built on first use; :func:`reload` rebuilds it (e.g. after installing a plugin)
+and keeps the in-process registrations.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.metadata
 import inspect
 import os
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import attrs
 import pluggy
 
 from flowkit import hookspecs
 from flowkit._builtin_plugins import BUILTIN_PLUGINS
+from flowkit.validation import short_repr
 from flowkit.exceptions import (
     DuplicateComponentError,
     InvalidParameterError,
@@ -34,6 +51,7 @@ from flowkit.exceptions import (
 )
 
 ENTRY_POINT_GROUP = "flowkit"
+REFERENCE_SEPARATOR = ":"
 AUTOLOAD_ENV = "FLOWKIT_DISABLE_PLUGIN_AUTOLOAD"
 KINDS = hookspecs.KINDS
 
@@ -48,19 +66,29 @@ __all__ = [
     "default_registry",
     "failures",
     "get",
+    "is_reference",
     "names",
     "raise_for_failures",
+    "register",
+    "reference_to",
     "reload",
+    "resolve_reference",
+    "scoped",
 ]
 
 
 @attrs.frozen
 class Provider:
-    """Who registered a component: plugin name, distribution and version."""
+    """Who registered a component: plugin name, distribution and version.
+
+    For an in-process registration (``in_process``) ``plugin`` is the module that defines the
+    factory and ``distribution`` and ``version`` are empty.
+    """
 
     plugin: str
     distribution: str
     version: str
+    in_process: bool = False
 
 
 @attrs.frozen
@@ -124,12 +152,14 @@ class Registry:
         self._providers: dict[str, Provider] = {}
         self._components: dict[str, dict[str, ComponentSpec]] = {kind: {} for kind in KINDS}
         self.failures: list[PluginFailure] = []
+        self._in_process: dict[tuple[str, str], ComponentSpec] = {}
         from flowkit import __version__
 
         for module_name in builtin_plugins:
             self._load(module_name, Provider(module_name, "flowkit", __version__), entry_point=module_name)
         if autoload is None:
             autoload = not _autoload_disabled()
+        self.autoload = bool(autoload)
         if autoload:
             self._load_entry_points()
         self._collect()
@@ -218,12 +248,17 @@ class Registry:
         return sorted(self._kind(kind))
 
     def get(self, kind: str, name: str) -> ComponentSpec:
-        """The :class:`ComponentSpec` of ``kind``/``name``; unknown names list the alternatives."""
+        """The :class:`ComponentSpec` of ``kind``/``name``; unknown names list the alternatives.
+
+        ``name`` may be a factory reference ``"module:factory"`` (see the module docstring).
+        """
         components = self._kind(kind)
         try:
             return components[name]
         except (KeyError, TypeError):
             pass
+        if isinstance(name, str) and REFERENCE_SEPARATOR in name:
+            return resolve_reference(kind, name)
         lines = [f"unknown {kind} {name!r}."]
         close = difflib.get_close_matches(str(name), list(components), n=1)
         if close:
@@ -237,6 +272,17 @@ class Registry:
         if self.failures:
             failed = ", ".join(f.plugin for f in self.failures)
             lines.append(f"Plugins that failed to load (see `flowkit plugins`): {failed}")
+        if not self.autoload:
+            lines.append(
+                f"Plugin autoloading is off ({AUTOLOAD_ENV}={os.environ[AUTOLOAD_ENV]}), so installed plugin "
+                f"distributions were not loaded; unset {AUTOLOAD_ENV} to use them."
+                if _autoload_disabled()
+                else "This registry was built with autoload=False, so installed plugin distributions were not loaded."
+            )
+        lines.append(
+            "A component can also be named by a factory reference 'package.module:factory', or registered "
+            "in process with flowkit.register(kind, name, factory)."
+        )
         raise UnknownComponentError("\n".join(lines))
 
     def create(self, kind: str, name: str, **params: Any) -> Any:
@@ -266,9 +312,50 @@ class Registry:
             raise
         except (TypeError, ValueError) as exc:
             raise InvalidParameterError(
-                f"{kind} {name!r}: invalid parameters {params!r}: {exc}. "
+                f"{kind} {name!r}: invalid parameters {short_repr(params)}: {exc}. "
                 f"Accepted parameters: {', '.join(accepted) or '(none)'}"
             ) from exc
+
+    def register(
+        self, kind: str, name: str, factory: Callable[..., Any], /, *, replace: bool = False, **metadata: Any
+    ) -> ComponentSpec:
+        """Register ``factory`` as ``kind``/``name`` in process; the factory's module is its provider.
+
+        The name must be new for its kind (:class:`DuplicateComponentError` names both providers)
+        unless ``replace`` is true, which replaces the registered component (a built-in, a
+        plugin's or an earlier in-process one). ``metadata`` is stored as a plugin's is
+        (``description=`` is shown by ``flowkit plugins``).
+        """
+        components = self._kind(kind)
+        _check_registration(kind, name, factory)
+        spec = ComponentSpec(kind, name, factory, Provider(_defining_module(factory), "", "", True), dict(metadata))
+        existing = components.get(name)
+        if existing is not None and not replace:
+            raise DuplicateComponentError(
+                f"{kind} {name!r} is provided by both {_provider_label(existing.provider)} and "
+                f"{_provider_label(spec.provider)}; choose another name, pass replace=True to replace it, "
+                "or register inside `with flowkit.registry.scoped():` so that it is removed afterwards"
+            )
+        components[name] = spec
+        self._in_process[(kind, name)] = spec
+        return spec
+
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator[Registry]:
+        """A ``with`` block after which the registry is as before: registrations made inside are gone."""
+        components = {kind: dict(specs) for kind, specs in self._components.items()}
+        in_process = dict(self._in_process)
+        failures = list(self.failures)
+        try:
+            yield self
+        finally:
+            self._components = components
+            self._in_process = in_process
+            self.failures = failures
+
+    def in_process(self) -> list[ComponentSpec]:
+        """The components registered in process (:meth:`register`), in registration order."""
+        return list(self._in_process.values())
 
     def components(self, kind: str | None = None) -> list[ComponentSpec]:
         """Every registered component (of ``kind`` if given), ordered by kind then name."""
@@ -281,14 +368,23 @@ class Registry:
         return self._pm
 
 
+def _check_registration(kind: str, name: Any, factory: Any) -> None:
+    """The checks every registration meets, from a plugin hook or in process."""
+    if not isinstance(name, str) or not name:
+        raise InvalidParameterError(f"component name must be a non-empty string, got {name!r}")
+    if ":" in name:
+        raise InvalidParameterError(
+            f"component name {name!r} must not contain ':' (reserved for factory references 'module:factory')"
+        )
+    if not callable(factory):
+        raise InvalidParameterError(f"factory for {kind} {name!r} is not callable: {factory!r}")
+
+
 def _registrar(kind: str, provider: Provider, staged: dict[str, ComponentSpec]) -> Callable[..., None]:
     """The ``register(name, factory, **metadata)`` callable handed to one plugin's hook."""
 
     def register(name: str, factory: Callable[..., Any], **metadata: Any) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"component name must be a non-empty string, got {name!r}")
-        if not callable(factory):
-            raise TypeError(f"factory for {kind} {name!r} is not callable: {factory!r}")
+        _check_registration(kind, name, factory)
         if name in staged:
             raise DuplicateComponentError(f"{kind} {name!r} registered twice by plugin {provider.plugin!r}")
         staged[name] = ComponentSpec(kind, name, factory, provider, dict(metadata))
@@ -296,8 +392,82 @@ def _registrar(kind: str, provider: Provider, staged: dict[str, ComponentSpec]) 
     return register
 
 
+def is_reference(name: object) -> bool:
+    """Whether ``name`` is a factory reference ``"module:factory"`` rather than a registered name."""
+    return isinstance(name, str) and REFERENCE_SEPARATOR in name
+
+
+def reference_to(factory: Callable[..., Any]) -> str | None:
+    """The factory reference ``"module:qualname"`` that :func:`resolve_reference` turns back into
+    ``factory``, or ``None`` when there is none (a lambda, a function defined inside another,
+    an object defined in ``__main__``, a name that does not lead back to ``factory``)."""
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__" or "<" in qualname:
+        return None
+    reference = f"{module}{REFERENCE_SEPARATOR}{qualname}"
+    try:
+        found = _import_attribute(module, qualname)
+    except Exception:
+        return None
+    return reference if found is factory else None
+
+
+def _import_attribute(module_name: str, attribute: str) -> Any:
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def resolve_reference(kind: str, reference: str) -> ComponentSpec:
+    """The :class:`ComponentSpec` of the factory reference ``"package.module:factory"``.
+
+    Imports ``package.module`` (running its code) and follows the dotted attribute path after the
+    colon. An unimportable module, a missing attribute or a non-callable one raises
+    :class:`UnknownComponentError` naming the component and how to fix it.
+    """
+    module_name, _, attribute = reference.partition(REFERENCE_SEPARATOR)
+    where = f"{kind} {reference!r}"
+    form = "a factory reference is 'package.module:factory' (a module path, one colon, an attribute path)"
+    if not module_name or not attribute or not all(p.isidentifier() for p in (*module_name.split("."), *attribute.split("."))):
+        raise UnknownComponentError(f"{where} is neither a registered {kind} name nor a valid factory reference; {form}")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise UnknownComponentError(
+                f"{where} cannot be built: module {module_name!r} is not importable in this process. Install the "
+                f"distribution that provides it, or add the folder that holds it to PYTHONPATH (or sys.path)"
+            ) from None
+        raise UnknownComponentError(f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}") from exc
+    except Exception as exc:
+        raise UnknownComponentError(f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}") from exc
+    target: Any = module
+    for depth, part in enumerate(attribute.split(".")):
+        if not hasattr(target, part):
+            owner = ".".join([module_name, *attribute.split(".")[:depth]])
+            close = difflib.get_close_matches(part, [n for n in dir(target) if not n.startswith("_")], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownComponentError(f"{where} cannot be built: {owner!r} has no attribute {part!r}.{hint}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise UnknownComponentError(f"{where} cannot be built: {module_name}.{attribute} is a {type(target).__name__}, not a callable factory")
+    provider = Provider(module_name, "", "", True)
+    return ComponentSpec(kind, reference, target, provider, {"description": (inspect.getdoc(target) or "").partition("\n")[0]})
+
+
 def _provider_label(provider: Provider) -> str:
+    if provider.in_process:
+        return f"module {provider.plugin!r} (registered in process)"
     return f"{provider.distribution} {provider.version} (plugin {provider.plugin!r})"
+
+
+def _defining_module(factory: Callable[..., Any]) -> str:
+    module = getattr(factory, "__module__", None)
+    if not isinstance(module, str):
+        module = getattr(type(factory), "__module__", None)
+    return module if isinstance(module, str) else "<unknown>"
 
 
 _default: Registry | None = None
@@ -312,10 +482,65 @@ def default_registry() -> Registry:
 
 
 def reload() -> Registry:
-    """Rebuild the default registry (re-reads entry points and the autoload setting)."""
+    """Rebuild the default registry (re-reads entry points and the autoload setting).
+
+    In-process registrations are kept; one whose name a newly loaded plugin now provides is
+    recorded in :func:`failures` and the plugin's component wins.
+    """
     global _default
+    previous = _default
     _default = Registry()
+    for spec in previous.in_process() if previous is not None else ():
+        try:
+            _default.register(spec.kind, spec.name, spec.factory, **spec.metadata)
+        except DuplicateComponentError as exc:
+            _default._fail(spec.provider, spec.provider.plugin, _describe(exc))
     return _default
+
+
+def register(kind: str, name: str, factory: Callable[..., Any] | None = None, /, **metadata: Any) -> Any:
+    """Register a component in process: ``flowkit.register("path", "trig", TrigPath, description=...)``.
+
+    Without ``factory`` it is a decorator::
+
+        @flowkit.register("solver", "my-euler", description="Euler, my way")
+        class MyEuler(flowkit.FixedStepSolver): ...
+
+    The component is then found by name everywhere a registered one is (``Pipeline`` configs,
+    the CLI, benchmark suites run in this process) and listed by ``flowkit plugins`` with the
+    defining module as its provider. ``replace=True`` replaces an existing component of that
+    name; otherwise a taken name raises :class:`DuplicateComponentError`. Returns the factory
+    (so the decorator leaves the class or function unchanged).
+    """
+    if factory is None:
+
+        def decorate(target: Callable[..., Any]) -> Callable[..., Any]:
+            default_registry().register(kind, name, target, **metadata)
+            return target
+
+        return decorate
+    default_registry().register(kind, name, factory, **metadata)
+    return factory
+
+
+@contextlib.contextmanager
+def scoped() -> Iterator[Registry]:
+    """A ``with`` block that restores the default registry on exit (tests, notebooks)::
+
+        with flowkit.registry.scoped():
+            flowkit.register("path", "trig", TrigPath)
+            Pipeline({"path": "trig", ...}).fit()
+        # "trig" is unregistered again
+
+    A :func:`reload` inside the block is undone too.
+    """
+    global _default
+    registry = default_registry()
+    with registry.scoped():
+        try:
+            yield registry
+        finally:
+            _default = registry
 
 
 def names(kind: str) -> list[str]:

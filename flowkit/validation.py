@@ -1,4 +1,6 @@
-"""Value checks shared by the components (finite inputs, times in range).
+"""Value checks shared by the components (finite inputs, times in range), and the short form in
+which error messages show a value (:func:`short_repr`: a tensor as its shape and dtype, never its
+entries).
 
 Each check reads a tensor back to the host (a device synchronisation), so callers run them only
 while :func:`flowkit.shapes.shape_checks_enabled` is true, like the shape checks of
@@ -7,12 +9,32 @@ while :func:`flowkit.shapes.shape_checks_enabled` is true, like the shape checks
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
 
-__all__ = ["require_finite", "require_times"]
+__all__ = ["require_finite", "require_times", "short_repr"]
+
+SHORT_REPR_LIMIT = 80
+"""The most characters :func:`short_repr` shows of one value's ``repr``."""
+
+
+def short_repr(value: Any, limit: int = SHORT_REPR_LIMIT) -> str:
+    """``repr(value)`` for an error message: arrays (tensors, NumPy) as type, shape, dtype and
+    device; mappings entry by entry; anything else cut to ``limit`` characters."""
+    if isinstance(value, Tensor):
+        return f"Tensor(shape={list(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if isinstance(shape, tuple) and dtype is not None:
+        return f"{type(value).__name__}(shape={list(shape)}, dtype={dtype})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key!r}: {short_repr(item, limit)}" for key, item in value.items()) + "}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def require_finite(where: str, **tensors: Tensor) -> None:

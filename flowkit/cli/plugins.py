@@ -1,4 +1,12 @@
-"""``flowkit plugins``: list every registered component and every plugin that failed to load."""
+"""``flowkit plugins``: list every registered component and every plugin that failed to load.
+
+The JSON listing (``--json``) names providers the same way in both lists: ``distribution`` is
+the installed distribution (``null`` for a component registered in process), ``entry_point``
+the plugin's name in the ``flowkit`` entry-point group (for a built-in: its plugin module;
+``null`` in process), ``module`` the module that defines the component's factory.
+A failure has ``distribution``, ``entry_point``, ``target`` (what the entry point names,
+``name = module``) and ``error``.
+"""
 
 from __future__ import annotations
 
@@ -20,28 +28,38 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def collect(kind: str | None = None) -> dict[str, list[dict[str, str]]]:
-    """The listing as plain data: ``{"components": [...], "failures": [...]}``."""
-    components = [
-        {
-            "kind": spec.kind,
-            "name": spec.name,
-            "plugin": spec.provider.distribution,
-            "version": spec.provider.version,
-            "description": spec.description,
-        }
-        for spec in registry.components(kind)
-    ]
+def _component_row(spec: registry.ComponentSpec) -> dict[str, str | None]:
+    provider = spec.provider
+    return {
+        "kind": spec.kind,
+        "name": spec.name,
+        "description": spec.description,
+        "distribution": None if provider.in_process else provider.distribution,
+        "version": None if provider.in_process else provider.version,
+        "entry_point": None if provider.in_process else provider.plugin,
+        "module": provider.plugin if provider.in_process else getattr(spec.factory, "__module__", None),
+    }
+
+
+def collect(kind: str | None = None) -> dict[str, list[dict[str, str | None]]]:
+    """The listing as plain data: ``{"components": [...], "failures": [...]}`` (fields above)."""
+    components = [_component_row(spec) for spec in registry.components(kind)]
     failures = [
         {
-            "plugin": failure.plugin,
             "distribution": failure.distribution,
-            "entry_point": failure.entry_point,
+            "entry_point": failure.plugin,
+            "target": failure.entry_point,
             "error": failure.error,
         }
         for failure in registry.failures()
     ]
     return {"components": components, "failures": failures}
+
+
+def _provided_by(row: dict[str, str | None]) -> str:
+    if row["distribution"] is None:
+        return f"{row['module']} (in process)"
+    return f"{row['distribution']} {row['version']}"
 
 
 def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
@@ -57,12 +75,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(listing, indent=2))
         return 0
     if listing["components"]:
-        print(_table(listing["components"], ["kind", "name", "description", "plugin", "version"]))
+        rows = [{**row, "provided by": _provided_by(row)} for row in listing["components"]]
+        print(_table(rows, ["kind", "name", "description", "provided by"]))
     else:
         print("no components registered")
     if listing["failures"]:
         print(f"\n{len(listing['failures'])} plugin(s) failed to load:")
         for failure in listing["failures"]:
-            print(f"  {failure['plugin']} ({failure['distribution']}, entry point {failure['entry_point']})")
+            print(f"  {failure['entry_point']} ({failure['distribution']}, entry point {failure['target']})")
             print(f"    {failure['error']}")
     return 0

@@ -1,9 +1,16 @@
-"""flowkit's typed core: the interfaces every component implements.
+"""flowkit's typed core: the interfaces every component implements, and what a plugin needs.
 
 The core names no built-in component; built-ins and third-party plugins implement these
 abstract base classes and register factories through the hooks in :mod:`flowkit.hookspecs`.
+Besides the interfaces it re-exports the public surface a plugin lives on: the solver bases
+(:class:`ODESolver`, :class:`FixedStepSolver`, :class:`RungeKuttaSolver`,
+:class:`ButcherTableau`), the exception types of :mod:`flowkit.exceptions`, and the shape aliases
+and checks of :mod:`flowkit.shapes` (``Batch``, ``Time``, ``Labels``, ``PerSample``, ``Scalar``,
+:func:`checked`, :func:`shape_checks`, :func:`shape_checks_enabled`). Built-in priors
+(``StandardNormal``, ``IsotropicGaussian``) and paths are importable from :mod:`flowkit`.
 """
 
+from flowkit.core.capabilities import MARGINAL_FIELD, PRIOR, TIME_RANGE, Capability, require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.dataset import Dataset, DataSplit
 from flowkit.core.metric import EvaluationContext, Metric
@@ -12,19 +19,64 @@ from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.core.prior import Prior
 from flowkit.core.solver import ODESolver, Solution, VectorField
+from flowkit.core.fixed_step import FixedStepSolver
+from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
+from flowkit.exceptions import (
+    CapabilityError,
+    CheckpointError,
+    ConfigError,
+    DuplicateComponentError,
+    FlowkitError,
+    InvalidParameterError,
+    NonFiniteError,
+    PluginLoadError,
+    ShapeError,
+    SolverError,
+    UnknownComponentError,
+    UnknownKindError,
+)
+from flowkit.shapes import Batch, Labels, PerSample, Scalar, Time, checked, shape_checks, shape_checks_enabled
 
 __all__ = [
+    "MARGINAL_FIELD",
+    "PRIOR",
+    "TIME_RANGE",
+    "Batch",
+    "ButcherTableau",
+    "Capability",
+    "CapabilityError",
+    "CheckpointError",
+    "ConfigError",
     "Coupling",
     "DataSplit",
     "Dataset",
+    "DuplicateComponentError",
     "EvaluationContext",
+    "FixedStepSolver",
+    "FlowkitError",
+    "InvalidParameterError",
+    "Labels",
     "Metric",
+    "NonFiniteError",
     "ODESolver",
     "Objective",
     "PathSample",
+    "PerSample",
+    "PluginLoadError",
     "Prior",
     "ProbabilityPath",
+    "RungeKuttaSolver",
+    "Scalar",
+    "ShapeError",
     "Solution",
+    "SolverError",
+    "Time",
+    "UnknownComponentError",
+    "UnknownKindError",
     "VectorField",
     "VectorFieldModel",
+    "checked",
+    "require_capabilities",
+    "shape_checks",
+    "shape_checks_enabled",
 ]

@@ -12,8 +12,10 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from flowkit.core.construction import RecordsArguments
 
-class Coupling(ABC):
+
+class Coupling(RecordsArguments, ABC):
     """Pairs a batch of prior draws ``x0`` with a batch of data ``x1``.
 
     ``capturable`` declares whether :meth:`pair` runs entirely on the batch's device without

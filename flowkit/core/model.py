@@ -7,8 +7,10 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from flowkit.core.construction import RecordsArguments
 
-class VectorFieldModel(torch.nn.Module, ABC):
+
+class VectorFieldModel(RecordsArguments, torch.nn.Module, ABC):
     """A ``torch.nn.Module`` called as ``model(t, x, y=None)``.
 
     ``t`` has shape ``[batch]``, ``x`` has shape ``[batch, *dims]``, ``y`` is an optional

@@ -14,6 +14,7 @@ import attrs
 import torch
 from torch import Tensor
 
+from flowkit.core.construction import RecordsArguments
 from flowkit.core.prior import Prior
 
 
@@ -31,7 +32,7 @@ class PathSample:
     u_t: Tensor
 
 
-class ProbabilityPath(ABC):
+class ProbabilityPath(RecordsArguments, ABC):
     """A family of conditional probability paths with a common prior ``p0``.
 
     Subclasses implement :attr:`prior` and :meth:`sample`. Gaussian paths

@@ -16,9 +16,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from flowkit.core.capabilities import MARGINAL_FIELD
 from flowkit.core.coupling import Coupling
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.objectives.regression import RegressionObjective
+from flowkit.validation import short_repr
 
 __all__ = ["FlowMatching"]
 
@@ -35,6 +37,8 @@ class FlowMatching(RegressionObjective):
     stays the independent-coupling marginal field; use the ``independent`` coupling for the
     paper's objective.
     """
+
+    path_requirements = (*RegressionObjective.path_requirements, MARGINAL_FIELD)
 
     def __init__(
         self,
@@ -56,12 +60,8 @@ class FlowMatching(RegressionObjective):
             logit_normal_std=logit_normal_std,
             weighting=weighting,
         )
-        if not callable(getattr(self.path, "marginal_vector_field", None)):
-            raise TypeError(
-                f"the fm objective needs a path with marginal_vector_field (a flowkit.paths.GaussianPath), got {self.path!r}"
-            )
         if not isinstance(reference, Tensor) or not reference.is_floating_point() or reference.dim() < 2:
-            raise TypeError(f"reference must be a floating-point tensor [n, *dims], got {reference!r:.200}")
+            raise TypeError(f"reference must be a floating-point tensor [n, *dims], got {short_repr(reference)}")
         if reference.shape[0] == 0:
             raise ValueError("reference must hold at least one data point")
         if not bool(torch.isfinite(reference).all()):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from flowkit.core.capabilities import require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
@@ -64,6 +65,7 @@ class RegressionObjective(Objective):
             path = _default_path()
         if not isinstance(path, ProbabilityPath):
             raise TypeError(f"path must be a flowkit.ProbabilityPath (e.g. registry.create('path', 'ot')), got {path!r}")
+        require_capabilities(path, self.path_requirements, needed_by=f"objective {type(self).__name__}", role="path")
         if coupling is None:
             from flowkit.couplings import IndependentCoupling
 

@@ -1,19 +1,33 @@
 """Composition: registered components built from a :class:`PipelineConfig`.
 
 A coupling factory with a ``pipeline_config`` parameter (``reflow``, whose default teacher is the
-pipeline's own configuration) gets the configuration. The objective is built on the configured
-path and coupling (``objective(path=, coupling=, **params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
-the training data unless the configuration gives one. The model's shape parameters are filled
+pipeline's own configuration) gets the configuration. The objective is built on the configured path and coupling (``objective(path=, coupling=,
+**params)``); an objective that takes a ``reference`` batch (the marginal-field FM loss) gets
+the training data unless the configuration gives one. Before it is built, the path is checked
+against the objective's declared ``path_requirements`` (:mod:`flowkit.core.capabilities`), so
+a path without, e.g., the marginal field of ``fm`` fails at once with the missing method named. The model's shape parameters are filled
 in from the data's event shape when the configuration leaves them out: ``dim`` for vector data
 ``[D]``, ``channels`` and ``image_size`` for square images ``[C, S, S]``; a model whose
 ``num_classes`` is required (e.g. ``conditional-mlp``) gets the data set's number of classes.
 The model's weights are initialised from the pipeline seed alone.
+
+Any component may instead be given as an object (``Pipeline(config, model=my_net,
+path=my_path, ...)``): :func:`component_objects` checks it against its interface (an objective
+object brings its own path and coupling) and :func:`describe_objects` records it in the
+configuration as its class, named by a factory reference ``"package.module:Class"`` (or its
+registered name), plus its constructor parameters
+(:func:`flowkit.core.construction.construction_parameters`), so that a saved pipeline is
+rebuilt from plain data by importing that module; nothing is pickled. An object that cannot be
+described so (a class defined in ``__main__`` or in a function, arguments that are not plain
+data) triggers a :class:`flowkit.exceptions.NotRebuildableWarning`: its weights are saved, and
+``Pipeline.load`` needs the object again.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+import warnings
+from typing import Any, Callable, Mapping
 
 import attrs
 import numpy as np
@@ -22,21 +36,35 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from flowkit import registry
-from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel
+from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel, require_capabilities
+from flowkit.core.construction import construction_parameters
 from flowkit.device import place_model
-from flowkit.exceptions import ConfigError
-from flowkit.pipeline.config import ComponentConfig, PipelineConfig
+from flowkit.exceptions import ConfigError, InvalidParameterError, NotRebuildableWarning, UnknownComponentError
+from flowkit.pipeline.config import COMPONENT_KINDS, ComponentConfig, PipelineConfig
 from flowkit.pipeline.seeding import derive_seed
 
 __all__ = [
+    "COMPONENT_INTERFACES",
     "Components",
     "as_dataset",
     "bind_solver",
     "build_components",
     "build_dataset",
     "build_solver",
+    "check_registered",
+    "component_objects",
+    "describe_objects",
     "model_params",
 ]
+
+COMPONENT_INTERFACES: dict[str, type] = {
+    "path": ProbabilityPath,
+    "coupling": Coupling,
+    "objective": Objective,
+    "model": VectorFieldModel,
+    "solver": ODESolver,
+}
+"""The configuration keys that accept component objects, and the interface each must implement."""
 
 
 @attrs.frozen
@@ -51,7 +79,92 @@ class Components:
 
 
 def _create(kind: str, component: ComponentConfig, **extra: Any) -> Any:
-    return registry.create(kind, component.name, **dict(component.params), **extra)
+    try:
+        return registry.create(kind, component.name, **dict(component.params), **extra)
+    except (UnknownComponentError, InvalidParameterError) as exc:
+        raise _with_rebuild_hint(exc, kind, component.name) from exc
+
+
+def _with_rebuild_hint(exc: Exception, kind: str, name: str) -> Exception:
+    """``exc`` with, for a factory reference, how to rebuild a component that was given as an object."""
+    if not registry.is_reference(name):
+        return exc
+    key = next(k for k, v in COMPONENT_KINDS.items() if v == kind)
+    return type(exc)(
+        f"{exc}\n{kind} {name!r} could not be rebuilt from the configuration. If it was given to Pipeline as an "
+        f"object, give it again (Pipeline.load(directory, {key}=...)), or make its class importable under that "
+        "name with plain-data constructor parameters (or a factory_parameters() method)."
+    )
+
+
+# -- component objects -------------------------------------------------------------------------
+def component_objects(objects: Mapping[str, Any]) -> dict[str, Any]:
+    """The component objects given to a pipeline (``None`` values dropped), each checked against
+    its interface; an objective object brings its own ``path`` and ``coupling``."""
+    given = {key: value for key, value in objects.items() if value is not None}
+    for key, value in given.items():
+        interface = COMPONENT_INTERFACES.get(key)
+        if interface is None:
+            raise ConfigError(f"unknown component {key!r}; objects are accepted for {', '.join(COMPONENT_INTERFACES)}")
+        if not isinstance(value, interface):
+            raise ConfigError(
+                f"{key}= must be a flowkit.{interface.__name__}, got {type(value).__name__}; subclass "
+                f"flowkit.{interface.__name__}, or name a registered {COMPONENT_KINDS[key]} or a factory "
+                "'package.module:factory' in the config instead"
+            )
+    objective = given.get("objective")
+    for key in ("path", "coupling") if objective is not None else ():
+        own = getattr(objective, key, None)
+        if own is None:
+            continue
+        if key in given and given[key] is not own:
+            raise ConfigError(f"the objective object was built on a different {key} than {key}=; pass only one of them")
+        given[key] = own
+    return given
+
+
+def _describe_object(key: str, component: Any) -> ComponentConfig:
+    kind = COMPONENT_KINDS[key]
+    cls = type(component)
+    registered = [spec.name for spec in registry.components(kind) if spec.factory is cls and not spec.provider.in_process]
+    name = registered[0] if registered else registry.reference_to(cls)
+    problem = None
+    if name is None:
+        name = f"{cls.__module__}:{cls.__qualname__}"
+        problem = f"its class {name} cannot be imported by that name (defined in __main__ or inside a function)"
+    try:
+        params = construction_parameters(component)
+        for built in ("path", "coupling") if key == "objective" else ():
+            params.pop(built, None)
+        description = ComponentConfig(name, params)
+    except (LookupError, TypeError, ConfigError) as exc:
+        problem = problem or f"its constructor parameters cannot be recorded as plain data ({exc})"
+        description = ComponentConfig(name)
+    if problem is not None:
+        warnings.warn(
+            f"{key}: {problem}. Pipeline.save stores its state, not how to rebuild it: pass {key}=... to "
+            f"Pipeline.load again, or make its class importable with plain-data constructor parameters (or "
+            "give it a factory_parameters() method)",
+            NotRebuildableWarning,
+            stacklevel=4,
+        )
+    return description
+
+
+def describe_objects(config: PipelineConfig, objects: Mapping[str, Any]) -> PipelineConfig:
+    """``config`` with each object's component replaced by its class (a registered name or a
+    factory reference) and constructor parameters, so that saving it saves how to rebuild it."""
+    return attrs.evolve(config, **{key: _describe_object(key, value) for key, value in objects.items()})
+
+
+def check_registered(config: PipelineConfig, *, skip: Any = ()) -> None:
+    """Look up every configured component not in ``skip`` (keys given as objects) in the registry."""
+    for key, component in config.components().items():
+        if key not in skip:
+            try:
+                registry.get(COMPONENT_KINDS[key], component.name)
+            except UnknownComponentError as exc:
+                raise _with_rebuild_hint(exc, COMPONENT_KINDS[key], component.name) from None
 
 
 def build_dataset(component: ComponentConfig) -> Dataset:
@@ -176,31 +289,52 @@ def build_components(
     num_classes: int | None,
     device: torch.device,
     reference: Callable[[], Tensor],
+    objects: Mapping[str, Any] | None = None,
 ) -> Components:
     """Build path, coupling, objective, model (on ``device``) and solver from ``config``.
 
-    ``reference()`` (the training data) is called for an objective with a ``reference``
-    parameter that the configuration leaves unset.
+    ``objects`` (from :func:`component_objects`) are used as they are instead of building those
+    components. ``reference()`` (the training data) is called for an objective with a
+    ``reference`` parameter that the configuration leaves unset.
     """
-    path = _create("path", config.path)
-    coupling_signature = _signature(registry.get("coupling", config.coupling.name).factory)
-    coupling_extra: dict[str, Any] = {}
-    if coupling_signature is not None and "pipeline_config" in coupling_signature.parameters:
-        coupling_extra["pipeline_config"] = config
-    coupling = _create("coupling", config.coupling, **coupling_extra)
-    extra: dict[str, Any] = {"path": path, "coupling": coupling}
-    objective_signature = _signature(registry.get("objective", config.objective.name).factory)
-    if (
-        objective_signature is not None
-        and "reference" in objective_signature.parameters
-        and "reference" not in config.objective.params
-    ):
-        extra["reference"] = reference()
-    objective = _create("objective", config.objective, **extra)
-    params = model_params(config.model, event_shape, num_classes)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(config.seed, "init"))
-        model = registry.create("model", config.model.name, **params)
+    objects = dict(objects or {})
+    path = objects["path"] if "path" in objects else _create("path", config.path)
+    if "coupling" in objects:
+        coupling = objects["coupling"]
+    else:
+        coupling_signature = _signature(registry.get("coupling", config.coupling.name).factory)
+        coupling_extra: dict[str, Any] = {}
+        if coupling_signature is not None and "pipeline_config" in coupling_signature.parameters:
+            coupling_extra["pipeline_config"] = config
+        coupling = _create("coupling", config.coupling, **coupling_extra)
+    objective_factory = (
+        type(objects["objective"]) if "objective" in objects else registry.get("objective", config.objective.name).factory
+    )
+    require_capabilities(
+        path,
+        getattr(objective_factory, "path_requirements", ()),
+        needed_by=f"objective {config.objective.name!r}",
+        role=f"path {config.path.name!r}",
+    )
+    if "objective" in objects:
+        objective = objects["objective"]
+    else:
+        extra: dict[str, Any] = {"path": path, "coupling": coupling}
+        objective_signature = _signature(objective_factory)
+        if (
+            objective_signature is not None
+            and "reference" in objective_signature.parameters
+            and "reference" not in config.objective.params
+        ):
+            extra["reference"] = reference()
+        objective = _create("objective", config.objective, **extra)
+    if "model" in objects:
+        model = objects["model"]
+    else:
+        params = model_params(config.model, event_shape, num_classes)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(config.seed, "init"))
+            model = _create("model", ComponentConfig(config.model.name, params))
     if not isinstance(model, VectorFieldModel):
         raise ConfigError(
             f"model {config.model.name!r} built a {type(model).__name__}, not a flowkit.VectorFieldModel"
@@ -212,6 +346,5 @@ def build_components(
         )
     if model_classes is not None and num_classes is None:
         raise ConfigError(f"model {config.model.name!r} is class-conditional, but the data set has no labels")
-    solver = build_solver(config.solver)
+    solver = objects["solver"] if "solver" in objects else build_solver(config.solver)
     return Components(path, coupling, objective, place_model(model, device), solver)
-

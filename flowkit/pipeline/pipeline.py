@@ -34,7 +34,16 @@ from flowkit import __version__, registry
 from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
 from flowkit.device import resolve_device
 from flowkit.exceptions import CheckpointError, ConfigError, InvalidParameterError
-from flowkit.pipeline.build import as_dataset, bind_solver, build_components, build_dataset, build_solver
+from flowkit.pipeline.build import (
+    as_dataset,
+    bind_solver,
+    build_components,
+    build_dataset,
+    build_solver,
+    check_registered,
+    component_objects,
+    describe_objects,
+)
 from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, Checkpoint, write_checkpoint
 from flowkit.pipeline.config import PipelineConfig
 from flowkit.pipeline.distributed import context_from_environment
@@ -78,20 +87,39 @@ class _DataInfo:
 class Pipeline:
     """A Flow Matching model composed from registered components.
 
-    ``Pipeline(config, data=None)``: ``config`` is a :class:`PipelineConfig`, plain data or a
-    path to a TOML/JSON file; ``data`` (a :class:`flowkit.Dataset`, a tensor ``x`` or a pair
-    ``(x, y)``) replaces the configured data set. Every component name is looked up before
+    ``Pipeline(config, data=None, path=None, coupling=None, objective=None, model=None,
+    solver=None)``: ``config`` is a :class:`PipelineConfig`, plain data or a path to a TOML/JSON
+    file (``None``: the defaults); ``data`` (a :class:`flowkit.Dataset`, a tensor ``x`` or a pair
+    ``(x, y)``) replaces the configured data set; a component object replaces the configured
+    component and is recorded in :attr:`config` as its class (factory reference) and
+    constructor parameters, so the pipeline saves and loads (see
+    :func:`flowkit.pipeline.build.describe_objects`). Every component name is looked up before
     anything is built, so an unknown name fails at once with the registry's list of names.
 
     Attributes: ``config``, ``device``, ``path``, ``coupling``, ``objective``, ``model`` (the
     trained network), ``ema_model`` (the weights used for sampling), ``solver``, ``step``.
     """
 
-    def __init__(self, config: PipelineConfig | Mapping[str, Any] | str | Path, *, data: Any = None):
-        self._setup(_as_config(config), data=data, info=None)
+    def __init__(
+        self,
+        config: PipelineConfig | Mapping[str, Any] | str | Path | None = None,
+        *,
+        data: Any = None,
+        path: Any = None,
+        coupling: Any = None,
+        objective: Any = None,
+        model: Any = None,
+        solver: Any = None,
+    ):
+        objects = dict(path=path, coupling=coupling, objective=objective, model=model, solver=solver)
+        self._setup(_as_config(config), data=data, info=None, objects=objects)
 
-    def _setup(self, config: PipelineConfig, *, data: Any, info: _DataInfo | None) -> None:
-        config.check_components()
+    def _setup(
+        self, config: PipelineConfig, *, data: Any, info: _DataInfo | None, objects: Mapping[str, Any] | None = None
+    ) -> None:
+        objects = component_objects(objects or {})
+        check_registered(config, skip=objects)
+        config = describe_objects(config, objects)
         if config.eval.metrics != "all":
             for metric in config.eval.metrics:
                 registry.get("metric", metric)
@@ -113,6 +141,7 @@ class Pipeline:
             num_classes=info.num_classes,
             device=self.device,
             reference=self._reference_for_objective,
+            objects=objects,
         )
         self.path = components.path
         self.coupling = components.coupling
@@ -133,6 +162,14 @@ class Pipeline:
     def from_config(cls, config: PipelineConfig | Mapping[str, Any] | str | Path, *, data: Any = None) -> Pipeline:
         """Build a pipeline from a config object, plain data, or a ``.toml`` / ``.json`` file."""
         return cls(config, data=data)
+
+    @classmethod
+    def from_components(
+        cls, *, config: PipelineConfig | Mapping[str, Any] | str | Path | None = None, data: Any = None, **components: Any
+    ) -> Pipeline:
+        """Build a pipeline from component objects (``path=``, ``coupling=``, ``objective=``,
+        ``model=``, ``solver=``); the others come from ``config`` (default: the defaults)."""
+        return cls(config, data=data, **components)
 
     @property
     def dataset(self) -> Dataset:
@@ -456,11 +493,14 @@ class Pipeline:
         return write_checkpoint(directory, text=text, json_data=json_data, tensors=tensors)
 
     @classmethod
-    def load(cls, directory: str | Path, *, data: Any = None, device: str | None = None) -> Pipeline:
+    def load(cls, directory: str | Path, *, data: Any = None, device: str | None = None, **objects: Any) -> Pipeline:
         """Load a checkpoint written by :meth:`save` (or the ``checkpoint/`` of a run directory).
 
         ``data`` supplies the data set when the config has none (pipelines built on user tensors);
-        ``device`` overrides the saved one. Every file is checked against the manifest; a missing,
+        ``device`` overrides the saved one; component objects (``model=``, ``path=``, ...) replace
+        the saved components (the saved weights are loaded into a given model), e.g. for one whose
+        class the config cannot import. Components named by a factory reference are rebuilt by
+        importing their module, which runs its code (only load checkpoints you trust). Every file is checked against the manifest; a missing,
         incomplete or corrupt checkpoint raises :class:`CheckpointError` naming the file.
         """
         checkpoint = Checkpoint(directory)
@@ -477,7 +517,7 @@ class Pipeline:
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"corrupt checkpoint file {checkpoint.path / STATE_FILE}: {exc!r}") from None
         pipeline = cls.__new__(cls)
-        pipeline._setup(config, data=data, info=info)
+        pipeline._setup(config, data=data, info=info, objects=objects)
         trainer = pipeline.trainer
         _load_weights(pipeline.model, checkpoint, MODEL_FILE, pipeline.device)
         if trainer.ema is not None:
@@ -506,6 +546,8 @@ class Pipeline:
 
 
 def _as_config(config: Any) -> PipelineConfig:
+    if config is None:
+        return PipelineConfig()
     if isinstance(config, PipelineConfig):
         return config
     if isinstance(config, (str, Path)):

@@ -22,7 +22,6 @@ end of a step (which would add an interpolation error above the tolerance).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import ClassVar
 
 import attrs
@@ -30,12 +29,10 @@ import torch
 import torchdiffeq
 from torch import Tensor
 
-from flowkit.core.solver import ODESolver, Solution
+from flowkit.core.counted_field import CountedField
+from flowkit.core.solver import ODESolver
+from flowkit.core.solver_times import insert_times
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, SolverError
-from flowkit.shapes import Batch, checked, shape_checks
-from flowkit.core.solver import VectorField
-from flowkit.solvers.field import CountedField
-from flowkit.solvers.times import check_interval, check_start, insert_times, requested_times
 
 __all__ = ["AdaptiveHeun", "AdaptiveSolver", "Bosh3", "Dopri5", "Dopri8", "Fehlberg2"]
 
@@ -50,20 +47,24 @@ def _check_max_steps(instance: object, attribute: attrs.Attribute, value: int) -
         raise InvalidParameterError(f"max_steps must be an integer >= 1, got {value!r}")
 
 
-class _MonitoredField(CountedField):
-    """A counted field that torchdiffeq calls back at every step to enforce the step limit."""
+class _StepMonitor:
+    """The counted field as torchdiffeq sees it: called back before every step to enforce the step limit."""
 
-    def __init__(self, field: VectorField, *, max_steps: int, method: str, t0: float, t1: float) -> None:
-        super().__init__(field)
+    def __init__(self, field: CountedField, *, max_steps: int, method: str, t0: float, t1: float) -> None:
+        self.field = field
         self.max_steps = max_steps
         self.method = method
         self.interval = (t0, t1)
         self.steps = 0
 
+    def __call__(self, t: Tensor, x: Tensor) -> Tensor:
+        return self.field(t, x)
+
     def callback_step(self, t0: Tensor, y0: Tensor, dt: Tensor) -> None:
         """Called by torchdiffeq before each attempted step from the last accepted time ``t0``."""
         self.steps += 1
-        if self.last_output is not None and not bool(torch.isfinite(self.last_output).all()):
+        last = self.field.last_output
+        if last is not None and not bool(torch.isfinite(last).all()):
             raise NonFiniteError(
                 f"the vector field returned non-finite values in a step after the last accepted time, {self._where(t0)}"
             )
@@ -95,40 +96,20 @@ class AdaptiveSolver(ODESolver):
     rtol: float = attrs.field(default=1e-5, validator=_check_tolerance)
     max_steps: int = attrs.field(default=10_000, validator=_check_max_steps)
 
-    @checked
-    def solve(
-        self,
-        field: VectorField,
-        x0: Batch,
-        *,
-        t0: float | int = 0.0,
-        t1: float | int = 1.0,
-        trajectory_times: Sequence[float | int] | Tensor | None = None,
-        enable_grad: bool = False,
-    ) -> Solution:
-        """Integrate ``dx/dt = field(t, x)`` from ``x(t0) = x0`` to ``t1`` with step-size control."""
-        t0, t1 = check_interval(t0, t1)
-        requested = requested_times(trajectory_times, t0, t1)
-        check_start(x0)
-        grid, record = insert_times([t0, t1], requested) if requested is not None else ([t0, t1], [])
-        monitored = _MonitoredField(field, max_steps=self.max_steps, method=self.method, t0=t0, t1=t1)
+    def integrate(
+        self, field: CountedField, x0: Tensor, *, t0: float, t1: float, times: list[float] | None
+    ) -> tuple[Tensor, Tensor | None]:
+        """The adaptive loop (torchdiffeq's), forced to step onto ``t1`` and every requested time."""
+        grid, record = insert_times([t0, t1], times) if times is not None else ([t0, t1], [])
+        monitored = _StepMonitor(field, max_steps=self.max_steps, method=self.method, t0=t0, t1=t1)
         # torchdiffeq keeps times in float64 (steps stay exact for float32 states); MPS has no float64.
         time_dtype = torch.float32 if x0.device.type == "mps" else torch.float64
-        times = torch.tensor(grid, dtype=time_dtype, device=x0.device)
-        options = {"step_t": times[1:], "dtype": time_dtype}
-        with torch.set_grad_enabled(enable_grad), shape_checks(False):
-            states = torchdiffeq.odeint(monitored, x0, times, rtol=self.rtol, atol=self.atol, method=self.method, options=options)
-        x = states[-1]
-        if not bool(torch.isfinite(x).all()):
-            raise NonFiniteError(f"{self.method} ended with a non-finite state at t={t1} (integrating from {t0})")
-        if requested is None:
-            return Solution(x=x, nfe=monitored.nfe)
-        return Solution(
-            x=x,
-            nfe=monitored.nfe,
-            times=torch.tensor(requested, dtype=x0.dtype, device=x0.device),
-            trajectory=states[record],
+        grid_tensor = torch.tensor(grid, dtype=time_dtype, device=x0.device)
+        options = {"step_t": grid_tensor[1:], "dtype": time_dtype}
+        states = torchdiffeq.odeint(
+            monitored, x0, grid_tensor, rtol=self.rtol, atol=self.atol, method=self.method, options=options
         )
+        return states[-1], (states[record] if times is not None else None)
 
 
 class Dopri5(AdaptiveSolver):

@@ -52,9 +52,10 @@ from torch import Tensor
 from flowkit.core.solver import Solution, VectorField
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
 from flowkit.shapes import Batch, checked, shape_checks
-from flowkit.solvers.field import CountedField
-from flowkit.solvers.fixed import EULER_TABLEAU, HEUN_TABLEAU, FixedStepSolver
-from flowkit.solvers.times import check_interval, check_start, insert_times, requested_times
+from flowkit.core.counted_field import CountedField
+from flowkit.core.fixed_step import FixedStepSolver
+from flowkit.core.solver_times import check_interval, check_start, insert_times, requested_times
+from flowkit.solvers.fixed import EULER_TABLEAU, HEUN_TABLEAU
 
 __all__ = ["DIFFUSION_SCHEDULES", "SCORE_SOURCES", "EulerMaruyama", "StochasticHeun", "StochasticSolver"]
 
@@ -213,6 +214,10 @@ class StochasticSolver(FixedStepSolver):
             return Solution(x=x, nfe=nfe)
         times = torch.tensor(requested, dtype=x0.dtype, device=x0.device)
         return Solution(x=x, nfe=nfe, times=times, trajectory=torch.stack([saved[i] for i in record]))
+
+    def step(self, field: CountedField, t: float, x: Tensor, h: float) -> Tensor:
+        """Not used: :meth:`solve` runs the stochastic loop itself (the noise and the score need it)."""
+        raise NotImplementedError(f"{type(self).__name__} samples through solve(), not step by step")
 
     @abstractmethod
     def _step(

@@ -1,80 +1,47 @@
-"""A template flowkit plugin: the explicit Euler solver, registered as the solver ``example-euler``.
+"""A template flowkit plugin: two ODE solvers, registered as ``example-euler`` and ``example-ralston``.
 
-Euler's method advances ``dx/dt = field(t, x)`` over a grid ``t_0, ..., t_N`` by
-``x_{n+1} = x_n + (t_{n+1} - t_n) field(t_n, x_n)`` (global order 1). The grid is ``steps`` equal
-steps from ``t0`` to ``t1`` plus any requested trajectory times, so those states are exact grid
-states. Copy this file to start a plugin: a component class and one ``@flowkit.hookimpl``
-function that registers it.
+Both sit on flowkit's solver base, which checks the interval and the requested trajectory
+times, counts field evaluations, honours ``enable_grad`` and builds the :class:`flowkit.Solution`:
+
+- :class:`ExampleEuler` writes one step of Euler's method,
+  ``x_{n+1} = x_n + h field(t_n, x_n)`` (global order 1), on :class:`flowkit.FixedStepSolver`,
+  which owns the grid (``steps`` equal steps or a ``time_grid``, plus requested times);
+- :class:`ExampleRalston` only declares a Butcher tableau, Ralston's second-order method
+  ``c = (0, 2/3)``, ``a_21 = 2/3``, ``b = (1/4, 3/4)``, on :class:`flowkit.RungeKuttaSolver`.
+
+Copy this file to start a plugin: a component class and one ``@flowkit.hookimpl`` function that
+registers it. A plugin imports only ``flowkit`` and ``flowkit.core``.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-import torch
-from flowkit import ODESolver, Solution, hookimpl
-from flowkit.exceptions import InvalidParameterError
-from flowkit.shapes import Batch, checked
+import flowkit
+from flowkit import ButcherTableau, FixedStepSolver, RungeKuttaSolver
+from torch import Tensor
 
 
-class ExampleEuler(ODESolver):
-    """Explicit Euler with ``steps`` equal steps: ``x_{n+1} = x_n + h_n field(t_n, x_n)``.
+class ExampleEuler(FixedStepSolver):
+    """Explicit Euler: ``x_{n+1} = x_n + h_n field(t_n, x_n)``.
 
-    Parameters:
-        steps: the number of equal steps from ``t0`` to ``t1``, an integer >= 1.
+    Parameters (from :class:`flowkit.FixedStepSolver`): ``steps``, the number of equal steps
+    (default 100), or ``time_grid``, step times from 0 to 1.
     """
 
-    def __init__(self, steps: int = 100) -> None:
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise InvalidParameterError(f"steps must be an integer >= 1, got {steps!r}")
-        self.steps = steps
-
-    @checked
-    def solve(
-        self,
-        field: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-        x0: Batch,
-        *,
-        t0: float | int = 0.0,
-        t1: float | int = 1.0,
-        trajectory_times: Sequence[float | int] | torch.Tensor | None = None,
-        enable_grad: bool = False,
-    ) -> Solution:
-        """Integrate ``dx/dt = field(t, x)`` from ``x(t0) = x0`` to ``t1`` (backwards if ``t1 < t0``).
-
-        ``field`` receives ``t`` as a ``[batch]`` tensor. ``trajectory_times`` must lie between
-        ``t0`` and ``t1``, ordered from ``t0``; their states are returned in ``Solution.trajectory``.
-        """
-        t0, t1 = float(t0), float(t1)
-        if not (math.isfinite(t0) and math.isfinite(t1)):
-            raise InvalidParameterError(f"t0 and t1 must be finite numbers, got t0={t0}, t1={t1}")
-        requested = [] if trajectory_times is None else [float(t) for t in trajectory_times]
-        progress = [(t - t0) / (t1 - t0) if t1 != t0 else 0.0 for t in requested]
-        if any(not 0.0 <= p <= 1.0 for p in progress) or progress != sorted(progress):
-            raise InvalidParameterError(
-                f"trajectory_times must lie between t0={t0} and t1={t1}, ordered from t0; got {requested}"
-            )
-        uniform = [t0 + (t1 - t0) * n / self.steps for n in range(self.steps)] + [t1]
-        grid = sorted(set(uniform + requested), key=lambda t: (t - t0) * (1.0 if t1 >= t0 else -1.0))
-
-        states = {t0: x0}
-        x, nfe = x0, 0
-        with torch.set_grad_enabled(enable_grad):
-            for t_now, t_next in itertools.pairwise(grid):
-                t_batch = torch.full((x.shape[0],), t_now, dtype=x.dtype, device=x.device)
-                x = x + (t_next - t_now) * field(t_batch, x)
-                nfe += 1
-                states[t_next] = x
-        if trajectory_times is None:
-            return Solution(x=x, nfe=nfe)
-        times = torch.tensor(requested, dtype=x0.dtype, device=x0.device)
-        trajectory = torch.stack([states[t] for t in requested]) if requested else x0.new_empty((0, *x0.shape))
-        return Solution(x=x, nfe=nfe, times=times, trajectory=trajectory)
+    def step(self, field: Callable[[float, Tensor], Tensor], t: float, x: Tensor, h: float) -> Tensor:
+        """One Euler step of size ``h`` from ``x`` at time ``t``."""
+        return x + h * field(t, x)
 
 
-@hookimpl
-def flowkit_register_solvers(register) -> None:
+class ExampleRalston(RungeKuttaSolver):
+    """Ralston's second-order method, the two-stage method of least truncation error."""
+
+    tableau = ButcherTableau(c=(0.0, 2 / 3), a=((), (2 / 3,)), b=(1 / 4, 3 / 4), order=2)
+
+
+@flowkit.hookimpl
+def flowkit_register_solvers(register: flowkit.Register) -> None:
     """Register this plugin's solvers; flowkit calls this hook once when it builds its registry."""
     register("example-euler", ExampleEuler, description="template plugin: explicit Euler (copy me)")
+    register("example-ralston", ExampleRalston, description="template plugin: Ralston's method from its tableau")

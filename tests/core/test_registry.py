@@ -220,12 +220,15 @@ def test_cli_lists_components_and_failures_as_json(make_distribution):
     assert rows[("solver", "constant-test")] == {
         "kind": "solver",
         "name": "constant-test",
-        "plugin": "acme-flows",
-        "version": "1.2.3",
         "description": "a constant for tests",
+        "distribution": "acme-flows",
+        "version": "1.2.3",
+        "entry_point": "acme_flows",
+        "module": "acme_flows",
     }
     [failure] = listing["failures"]
-    assert failure["plugin"] == "broken_flows" and "missing dependency foo" in failure["error"]
+    assert failure["distribution"] == "broken-flows" and failure["entry_point"] == "broken_flows"
+    assert failure["target"] == "broken_flows = broken_flows" and "missing dependency foo" in failure["error"]
 
     table = _run_cli("plugins", env_extra={}, pythonpath=str(site))
     assert "constant-test" in table.stdout and "acme-flows" in table.stdout

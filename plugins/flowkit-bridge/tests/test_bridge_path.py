@@ -6,8 +6,7 @@ import math
 
 import pytest
 import torch
-from flowkit import PathSample, ProbabilityPath
-from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit import InvalidParameterError, PathSample, ProbabilityPath, ShapeError
 from flowkit_bridge import BrownianBridgePath
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 from flowkit import registry
-from flowkit.exceptions import InvalidParameterError
+from flowkit import InvalidParameterError
 from flowkit_bridge import BrownianBridgePath
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flowkit import registry
-from flowkit.exceptions import InvalidParameterError
+from flowkit import InvalidParameterError
 from flowkit_multistep import AdamsBashforth
 
 

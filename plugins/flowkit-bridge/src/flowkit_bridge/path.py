@@ -32,10 +32,8 @@ from __future__ import annotations
 import math
 
 import torch
-from flowkit import PathSample, ProbabilityPath
-from flowkit.exceptions import InvalidParameterError
-from flowkit.paths import StandardNormal
-from flowkit.shapes import Batch, Time, checked, shape_checks_enabled
+from flowkit import InvalidParameterError, PathSample, ProbabilityPath, StandardNormal
+from flowkit.core import Batch, Time, checked, shape_checks_enabled
 
 
 def _validate_sigma(sigma: object) -> float:
@@ -139,8 +137,8 @@ class BrownianBridgePath(ProbabilityPath):
     ) -> PathSample:
         """Draw ``x_t ~ N(t x1 + (1 - t) x0, sigma^2 t (1 - t) I)`` and its target ``u_t(x_t | x0, x1)``.
 
-        ``t`` must lie in ``[0, 1]``: while shape checks are on (:func:`flowkit.shapes.shape_checks`)
-        other values raise :class:`~flowkit.exceptions.InvalidParameterError`. ``generator`` seeds
+        ``t`` must lie in ``[0, 1]``: while shape checks are on (:func:`flowkit.shape_checks`)
+        other values raise :class:`~flowkit.InvalidParameterError`. ``generator`` seeds
         the bridge noise ``eps``, drawn in ``x1``'s dtype on ``x1``'s device.
         """
         if shape_checks_enabled():

@@ -12,7 +12,7 @@ from flowkit_multistep.adams_bashforth import (
     AdamsBashforth3,
     AdamsBashforth4,
 )
-from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS, ButcherTableau
+from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS
 
 __all__ = [
     "ADAMS_BASHFORTH_COEFFICIENTS",
@@ -21,5 +21,4 @@ __all__ = [
     "AdamsBashforth2",
     "AdamsBashforth3",
     "AdamsBashforth4",
-    "ButcherTableau",
 ]

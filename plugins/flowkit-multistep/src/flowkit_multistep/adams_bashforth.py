@@ -20,18 +20,15 @@ trajectory time lies inside the last step (see :mod:`flowkit_multistep.dense_out
 from __future__ import annotations
 
 import collections
-import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-import torch
-from flowkit import ODESolver, Solution, shape_checks
-from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
-from flowkit.shapes import Batch, checked
+from flowkit import ODESolver
+from flowkit.core import InvalidParameterError
 from torch import Tensor
 
 from flowkit_multistep.dense_output import Trajectory
-from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS, runge_kutta_step
+from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS
 
 ADAMS_BASHFORTH_COEFFICIENTS: dict[int, tuple[float, ...]] = {
     2: (3 / 2, -1 / 2),
@@ -59,41 +56,17 @@ def _validate_steps(steps: object) -> int:
     return value
 
 
-def _validate_time(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidParameterError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-Field = Callable[[Tensor, Tensor], Tensor]
-"""``field(t, x)`` with ``t`` of shape ``[batch]``: :data:`flowkit.VectorField` spelled with
-``collections.abc.Callable``, which beartype checks without a PEP 585 deprecation warning."""
-
-
-class _CountedField:
-    """``field`` called with a float time broadcast to a ``[batch]`` tensor; counts calls, checks output shape."""
-
-    def __init__(self, field: Field) -> None:
-        self._field = field
-        self.calls = 0
-
-    def __call__(self, t: float, x: Tensor) -> Tensor:
-        self.calls += 1
-        out = self._field(torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device), x)
-        if not isinstance(out, Tensor) or out.shape != x.shape:
-            got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise ShapeError(
-                f"field(t, x) must return dx/dt shaped like x {tuple(x.shape)}, got {got} at t = {t}"
-            )
-        return out
-
-
 class AdamsBashforth(ODESolver):
     """The fixed-step Adams-Bashforth method of order ``order`` (2, 3 or 4), started by Runge-Kutta.
 
     ``x_{n+1} = x_n + h sum_j b_j f_{n-j}`` with the coefficients of
     :data:`ADAMS_BASHFORTH_COEFFICIENTS`; the first ``order - 1`` steps use the Runge-Kutta method
     of the same order. Cost: ``steps + (order - 1)^2`` field evaluations.
+
+    A multistep method writes its own loop (:meth:`integrate`); :meth:`flowkit.ODESolver.solve`
+    checks the interval, the requested times and the states, counts the evaluations and honours
+    ``enable_grad``. Requested trajectory times are grid states exactly, other times cubic
+    Hermite interpolants (:mod:`flowkit_multistep.dense_output`), so the grid stays uniform.
 
     Parameters:
         order: 2, 3 or 4.
@@ -112,85 +85,43 @@ class AdamsBashforth(ODESolver):
         """The weights ``b_j``, newest slope first."""
         return ADAMS_BASHFORTH_COEFFICIENTS[self.order]
 
-    @checked
-    def solve(
-        self,
-        field: Field,
-        x0: Batch,
-        *,
-        t0: float | int = 0.0,
-        t1: float | int = 1.0,
-        trajectory_times: Sequence[float | int] | Tensor | None = None,
-        enable_grad: bool = False,
-    ) -> Solution:
-        """Integrate ``dx/dt = field(t, x)`` from ``x(t0) = x0`` to ``t1`` in ``steps`` equal steps.
-
-        ``field`` receives ``t`` as a ``[batch]`` tensor in ``x0``'s dtype and device.
-        ``t1 < t0`` integrates backwards. ``trajectory_times`` (ordered from ``t0`` towards ``t1``)
-        requests the states at those times: grid states exactly, other times by cubic Hermite
-        interpolation. ``nfe`` is the number of calls actually made to ``field``.
-
-        Raises :class:`~flowkit.exceptions.InvalidParameterError` for non-finite or equal ``t0`` and
-        ``t1`` or badly placed trajectory times, :class:`~flowkit.exceptions.ShapeError` when
-        ``field`` returns a tensor not shaped like ``x``, and
-        :class:`~flowkit.exceptions.NonFiniteError` when the initial or the final state contains NaN
-        or infinity.
-        """
-        start, end = _validate_time(t0, "t0"), _validate_time(t1, "t1")
-        if start == end:
-            raise InvalidParameterError(f"t0 and t1 must differ, got t0 = t1 = {start}")
-        trajectory = None
-        if trajectory_times is not None:
-            trajectory = Trajectory(trajectory_times, t0=start, t1=end, steps=self.steps)
-        if not bool(torch.isfinite(x0).all()):
-            raise NonFiniteError(f"{self!r}: the initial state x0 contains NaN or infinity")
-        counted = _CountedField(field)
-        with torch.set_grad_enabled(enable_grad):
-            x = self._integrate(counted, x0, start, end, trajectory)
-        if not bool(torch.isfinite(x).all()):
-            raise NonFiniteError(
-                f"{self!r}: the ODE state at t1 = {end} contains NaN or infinity; "
-                "the field may be unstable at this step size (try more steps)"
-            )
-        if trajectory is None:
-            return Solution(x=x, nfe=counted.calls)
-        times, states = trajectory.result(x0)
-        return Solution(x=x, nfe=counted.calls, times=times, trajectory=states)
-
-    def _integrate(
+    def integrate(
         self,
         field: Callable[[float, Tensor], Tensor],
-        x: Tensor,
+        x0: Tensor,
+        *,
         t0: float,
         t1: float,
-        trajectory: Trajectory | None,
-    ) -> Tensor:
+        times: list[float] | None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """``steps`` equal steps from ``t0`` to ``t1``: Runge-Kutta start, then Adams-Bashforth."""
+        trajectory = None if times is None else Trajectory(times, t0=t0, t1=t1, steps=self.steps)
         steps, order = self.steps, self.order
         h = (t1 - t0) / steps
         grid = [t0 + (t1 - t0) * n / steps for n in range(steps)] + [t1]
         starter = RUNGE_KUTTA_STARTERS[order]
-        slope = field(grid[0], x)  # shape checks stay on for the first call only
+        x = x0
+        slope = field(grid[0], x)
         history: collections.deque[Tensor] = collections.deque([slope], maxlen=order)  # newest first
         if trajectory is not None:
             trajectory.at_grid(0, x)
-        with shape_checks(False):
-            for n in range(steps):
-                if n < order - 1:
-                    x_next = runge_kutta_step(field, starter, grid[n], x, h, slope)
-                else:
-                    x_next = x
-                    for weight, past in zip(self.coefficients, history, strict=True):
-                        x_next = x_next + (h * weight) * past
-                last = n + 1 == steps
-                needs_slope = not last or (trajectory is not None and trajectory.needs_end_slope(n))
-                slope_next = field(grid[n + 1], x_next) if needs_slope else None
-                if trajectory is not None:
-                    trajectory.in_step(n, x, slope, x_next, slope_next, h)
-                    trajectory.at_grid(n + 1, x_next)
-                if slope_next is not None:
-                    history.appendleft(slope_next)
-                x, slope = x_next, slope_next
-        return x
+        for n in range(steps):
+            if n < order - 1:
+                x_next = starter.step(field, grid[n], x, h, first_slope=slope)
+            else:
+                x_next = x
+                for weight, past in zip(self.coefficients, history, strict=True):
+                    x_next = x_next + (h * weight) * past
+            last = n + 1 == steps
+            needs_slope = not last or (trajectory is not None and trajectory.needs_end_slope(n))
+            slope_next = field(grid[n + 1], x_next) if needs_slope else None
+            if trajectory is not None:
+                trajectory.in_step(n, x, slope, x_next, slope_next, h)
+                trajectory.at_grid(n + 1, x_next)
+            if slope_next is not None:
+                history.appendleft(slope_next)
+            x, slope = x_next, slope_next
+        return x, (None if trajectory is None else trajectory.states())
 
 
 class AdamsBashforth2(AdamsBashforth):

@@ -1,4 +1,4 @@
-"""Integration intervals and requested output times, shared by the built-in solvers.
+"""Integration intervals and requested output times, checked once by :class:`flowkit.ODESolver`.
 
 A solve runs from ``t0`` to ``t1`` (either order). Requested trajectory times must lie in the
 closed interval and be listed in integration order (non-decreasing when ``t0 < t1``,

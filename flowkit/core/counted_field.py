@@ -1,4 +1,4 @@
-"""The counted field: how every built-in solver calls a user's vector field.
+"""The counted field: how :class:`flowkit.ODESolver` hands a user's vector field to a solver.
 
 :class:`CountedField` broadcasts the solver's scalar time to the ``[batch]`` tensor the
 :data:`flowkit.VectorField` contract promises, counts every call (the ``nfe`` a
@@ -9,12 +9,16 @@ the setting that was active when the solve started).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor
 
-from flowkit.core.solver import VectorField
-from flowkit.exceptions import ShapeError
+from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.shapes import shape_checks, shape_checks_enabled
+
+if TYPE_CHECKING:
+    from flowkit.core.solver import VectorField
 
 __all__ = ["CountedField"]
 
@@ -29,7 +33,7 @@ class CountedField:
 
     def __init__(self, field: VectorField) -> None:
         if not callable(field):
-            raise TypeError(f"field must be callable as field(t, x), got {type(field).__name__}")
+            raise InvalidParameterError(f"field must be callable as field(t, x), got {type(field).__name__}")
         self.field = field
         self.nfe = 0
         self.last_output: Tensor | None = None
