@@ -53,7 +53,7 @@ class NonFiniteError(FlowkitError, FloatingPointError):
 
 
 class SolverError(FlowkitError, RuntimeError):
-    """An ODE solve could not complete (step limit reached, step size underflow, ...)."""
+    """An ODE solve (step limit reached, step size underflow, ...) or an assignment solve could not complete."""
 
 
 class ConfigError(FlowkitError, ValueError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 import torch
 
@@ -14,6 +16,9 @@ __all__ = ["IndependentCoupling"]
 @attrs.frozen
 class IndependentCoupling(Coupling):
     """Keeps the pairs as drawn: ``pair(x0, x1) = (x0, x1)``."""
+
+    runs_on_host: ClassVar[bool] = False
+    """No host work: the pairing is the identity (capturable on the device)."""
 
     @checked
     def pair(self, x0: Batch, x1: Batch, *, generator: torch.Generator | None = None) -> tuple[Batch, Batch]:

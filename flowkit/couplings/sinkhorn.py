@@ -20,6 +20,7 @@ device.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import attrs
 import torch
@@ -98,6 +99,8 @@ class SinkhornCoupling(Coupling):
     """
 
     capturable = False  # the temperature schedule and the convergence test read the cost on the host
+    runs_on_host: ClassVar[bool] = False
+    """The plan and the draws are computed in torch on the batch's device (with host reads: not capturable)."""
 
     reg: float = attrs.field(default=0.05, converter=float, validator=_check_reg)
     max_iter: int = attrs.field(default=1000, converter=int, validator=_check_max_iter)

@@ -1,4 +1,4 @@
-"""Couplings: exact OT against brute force, Sinkhorn's marginals and its limit, row order of x1."""
+"""Couplings: exact OT against brute force and scipy, its host prefetcher, Sinkhorn's marginals and its limit, row order of x1."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ import itertools
 
 import pytest
 import torch
-from hypothesis import given
+from scipy.optimize import linear_sum_assignment
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowkit import Coupling, registry
-from flowkit.couplings import ExactOTCoupling, IndependentCoupling, SinkhornCoupling, sample_sources
-from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.couplings import exact_ot
+from flowkit.couplings import (
+    EXACT_OT_SOLVERS,
+    ExactOTCoupling,
+    HostAssignmentPrefetcher,
+    IndependentCoupling,
+    SinkhornCoupling,
+    sample_sources,
+)
+from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError, SolverError
 
 F64 = torch.float64
 
@@ -37,21 +46,132 @@ def test_independent_is_identity():
     assert p0 is x0 and p1 is x1
 
 
+@pytest.mark.parametrize("solver", EXACT_OT_SOLVERS)
 @given(
-    n=st.integers(1, 6),
+    n=st.integers(1, 7),
     dims=st.lists(st.integers(1, 3), min_size=1, max_size=2),
     seed=st.integers(0, 10_000),
 )
-def test_exact_ot_is_the_best_permutation(n, dims, seed):
+@settings(max_examples=40, deadline=None)
+def test_exact_ot_is_the_best_permutation(solver, n, dims, seed):
     generator = torch.Generator().manual_seed(seed)
     x0 = torch.randn(n, *dims, dtype=F64, generator=generator)
     x1 = torch.randn(n, *dims, dtype=F64, generator=generator)
-    p0, p1 = ExactOTCoupling().pair(x0, x1)
+    coupling = ExactOTCoupling(solver=solver)
+    p0, p1 = coupling.pair(x0, x1)
     assert p1 is x1  # x1 keeps its rows (and labels stay aligned)
-    perm = ExactOTCoupling().assignment(x0, x1)
-    assert sorted(perm.tolist()) == list(range(n))  # a permutation of x0's rows
+    perm = coupling.assignment(x0, x1)
+    assert perm.dtype == torch.long and sorted(perm.tolist()) == list(range(n))  # a permutation of x0's rows
     torch.testing.assert_close(p0, x0[perm])
     assert _cost(p0, x1) == pytest.approx(_brute_force_cost(x0, x1), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("solver", EXACT_OT_SOLVERS)
+def test_exact_ot_with_ties_is_still_a_best_permutation(solver):
+    """Repeated points make many optimal permutations (a degenerate LP): any optimal one will do."""
+    x0 = torch.tensor([[0.0], [0.0], [1.0], [1.0], [1.0], [3.0], [3.0]], dtype=F64)
+    x1 = torch.tensor([[1.0], [0.0], [1.0], [3.0], [0.0], [1.0], [3.0]], dtype=F64)
+    perm = ExactOTCoupling(solver=solver).assignment(x0, x1)
+    assert sorted(perm.tolist()) == list(range(7))
+    assert _cost(x0[perm], x1) == _brute_force_cost(x0, x1) == 0.0
+
+
+def test_network_simplex_agrees_with_scipy_at_n_200():
+    """An independent exact solver (scipy's shortest augmenting path) gives the same optimal cost."""
+    generator = torch.Generator().manual_seed(11)
+    for dim in (2, 64):
+        x0 = torch.randn(200, dim, generator=generator, dtype=F64)
+        x1 = torch.rand(200, dim, generator=generator, dtype=F64) * 8 - 4
+        ours = ExactOTCoupling().assignment(x0, x1)
+        rows, cols = linear_sum_assignment(torch.cdist(x0, x1).square().numpy())
+        assert sorted(ours.tolist()) == list(range(200))
+        assert _cost(x0[ours], x1) == pytest.approx(_cost(x0[rows], x1[cols]), rel=1e-12)
+
+
+def test_exact_ot_in_float32_and_on_images():
+    """float32 batches (costs solved in float64) and image-shaped events pair by the flattened distance."""
+    generator = torch.Generator().manual_seed(3)
+    x0, x1 = torch.randn(6, 1, 2, 2, generator=generator), torch.randn(6, 1, 2, 2, generator=generator)
+    p0, _ = ExactOTCoupling().pair(x0, x1)
+    assert p0.dtype == torch.float32 and p0.shape == x0.shape
+    assert _cost(p0.double(), x1.double()) == pytest.approx(_brute_force_cost(x0.double(), x1.double()), rel=1e-6)
+
+
+def test_exact_ot_empty_batch():
+    perm = ExactOTCoupling().assignment(torch.empty(0, 2), torch.empty(0, 2))
+    assert perm.shape == (0,) and perm.dtype == torch.long
+
+
+def test_host_flags():
+    assert ExactOTCoupling.runs_on_host is True
+    assert IndependentCoupling.runs_on_host is False and SinkhornCoupling.runs_on_host is False
+
+
+def test_prefetcher_gives_the_sync_permutations_in_order():
+    generator = torch.Generator().manual_seed(8)
+    coupling = ExactOTCoupling()
+    batches = [(torch.randn(64, 3, generator=generator), torch.randn(64, 3, generator=generator)) for _ in range(4)]
+    with HostAssignmentPrefetcher(coupling) as prefetcher:
+        futures = [prefetcher.submit(x0, x1) for x0, x1 in batches]
+        results = [future.result(timeout=60) for future in futures]
+    for (x0, x1), perm in zip(batches, results):
+        assert isinstance(perm, torch.Tensor) and perm.device.type == "cpu"
+        assert torch.equal(perm, coupling.assignment(x0, x1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_prefetcher_on_cuda_matches_the_host_solve():
+    """CUDA path: cost on the device, pinned non-blocking copy, event wait on the worker."""
+    generator = torch.Generator().manual_seed(9)
+    x0, x1 = torch.randn(256, 2, generator=generator, dtype=F64), torch.randn(256, 2, generator=generator, dtype=F64)
+    coupling = ExactOTCoupling()
+    with HostAssignmentPrefetcher(coupling) as prefetcher:
+        perm = prefetcher.submit(x0.cuda(), x1.cuda()).result(timeout=60)
+    assert perm.device.type == "cpu" and perm.is_pinned()
+    assert _cost(x0[perm], x1) == pytest.approx(_cost(x0[coupling.assignment(x0, x1)], x1), rel=1e-12)
+    assert coupling.assignment(x0.cuda(), x1.cuda()).device.type == "cuda"
+
+
+def test_prefetcher_errors():
+    with pytest.raises(InvalidParameterError, match="runs_on_host"):
+        HostAssignmentPrefetcher(SinkhornCoupling())
+    prefetcher = HostAssignmentPrefetcher(ExactOTCoupling())
+    with pytest.raises(ShapeError, match="x1"):
+        prefetcher.submit(torch.randn(4, 2), torch.randn(5, 2))
+    bad = torch.randn(4, 2)
+    bad[1, 0] = float("nan")
+    future = prefetcher.submit(bad, torch.randn(4, 2))
+    with pytest.raises(NonFiniteError, match="NaN"):
+        future.result(timeout=60)
+    prefetcher.close()
+    with pytest.raises(SolverError, match="closed"):
+        prefetcher.submit(torch.randn(4, 2), torch.randn(4, 2))
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_exact_ot_rejects_non_finite_input(value):
+    x0 = torch.randn(5, 2)
+    x0[2, 1] = value
+    with pytest.raises(NonFiniteError, match="x0 or x1"):
+        ExactOTCoupling().pair(x0, torch.randn(5, 2))
+
+
+@pytest.mark.filterwarnings("ignore:numItermax reached:UserWarning")  # POT warns too; flowkit raises
+def test_network_simplex_stopped_short_of_the_optimum_is_an_error(monkeypatch):
+    monkeypatch.setattr(exact_ot, "_NETWORK_SIMPLEX_MAX_ITER", 3)
+    generator = torch.Generator().manual_seed(1)
+    with pytest.raises(SolverError, match="did not reach the optimum"):
+        ExactOTCoupling().assignment(torch.randn(40, 2, generator=generator), torch.randn(40, 2, generator=generator))
+
+
+def test_exact_ot_solve_needs_a_square_matrix():
+    with pytest.raises(ShapeError, match="square"):
+        ExactOTCoupling().solve(torch.rand(3, 4))
+
+
+def test_exact_ot_unknown_solver():
+    with pytest.raises(InvalidParameterError, match="network_simplex"):
+        registry.create("coupling", "ot", solver="hungarian")
 
 
 def test_sinkhorn_plan_has_uniform_marginals():
