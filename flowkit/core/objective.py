@@ -27,10 +27,15 @@ class Objective(RecordsArguments, ABC):
     ``path_requirements`` lists the :class:`flowkit.core.capabilities.Capability` objects the
     objective needs from its path (default: its prior and its time range); a subclass that calls
     more of the path adds them, e.g. ``(*Objective.path_requirements, MARGINAL_FIELD)``.
+
+    ``accepts_paired_sources`` declares that :meth:`loss` also takes ``x0=``: source points
+    already paired with ``x1`` (by a coupling solved elsewhere, e.g. one step ahead on a worker
+    thread), in which case it draws neither from the prior nor from its coupling.
     """
 
     path: ProbabilityPath
     path_requirements: ClassVar[tuple[Capability, ...]] = (PRIOR, TIME_RANGE)
+    accepts_paired_sources: ClassVar[bool] = False
 
     @abstractmethod
     def loss(

@@ -51,6 +51,8 @@ class RegressionObjective(Objective):
         weighting: ``None`` or a callable ``w(t)`` mapping ``[batch]`` times to ``[batch]`` weights.
     """
 
+    accepts_paired_sources = True
+
     def __init__(
         self,
         *,
@@ -91,10 +93,14 @@ class RegressionObjective(Objective):
             f"time_distribution={self.time_distribution!r}, weighting={self.weighting!r})"
         )
 
-    def draw(self, x1: Tensor, generator: torch.Generator | None = None) -> PathSample:
-        """Draw ``x0``, pair it with ``x1``, draw ``t`` and return ``path.sample(x0=, x1=, t=)``."""
-        x0 = self._prior.sample(x1.shape, device=x1.device, dtype=x1.dtype, generator=generator)
-        x0, x1 = self.coupling.pair(x0, x1, generator=generator)
+    def draw(self, x1: Tensor, generator: torch.Generator | None = None, *, x0: Tensor | None = None) -> PathSample:
+        """Draw ``x0``, pair it with ``x1``, draw ``t`` and return ``path.sample(x0=, x1=, t=)``.
+
+        A given ``x0`` is taken as already paired with ``x1``: neither the prior nor the coupling is drawn.
+        """
+        if x0 is None:
+            x0 = self._prior.sample(x1.shape, device=x1.device, dtype=x1.dtype, generator=generator)
+            x0, x1 = self.coupling.pair(x0, x1, generator=generator)
         t = self.time_distribution.sample(
             x1.shape[0], time_range=self._time_range, device=x1.device, dtype=x1.dtype, generator=generator
         )
@@ -112,12 +118,22 @@ class RegressionObjective(Objective):
         x1: Batch,
         y: Labels | None = None,
         generator: torch.Generator | None = None,
+        x0: Batch | None = None,
     ) -> Scalar:
-        """``mean_b w(t_b) mean_d (v(t, x_t [, y]) - target)^2`` on the data batch ``x1`` (labels ``y``)."""
-        return self._flow_loss(model, x1, y, generator)[0]
+        """``mean_b w(t_b) mean_d (v(t, x_t [, y]) - target)^2`` on the data batch ``x1`` (labels ``y``).
+
+        ``x0``: source points already paired with ``x1`` (see :meth:`draw`); drawn and paired here when ``None``.
+        """
+        return self._flow_loss(model, x1, y, generator, x0=x0)[0]
 
     def _flow_loss(
-        self, model: Callable[..., Tensor], x1: Tensor, y: Tensor | None, generator: torch.Generator | None
+        self,
+        model: Callable[..., Tensor],
+        x1: Tensor,
+        y: Tensor | None,
+        generator: torch.Generator | None,
+        *,
+        x0: Tensor | None = None,
     ) -> tuple[Tensor, PathSample]:
         """The regression loss of :meth:`loss` and the path sample it was computed on."""
         if x1.dim() < 2:
@@ -127,7 +143,7 @@ class RegressionObjective(Objective):
             )
         if shape_checks_enabled():
             require_finite(f"{type(self).__name__}.loss", x1=x1)
-        sample = self.draw(x1, generator)
+        sample = self.draw(x1, generator, x0=x0)
         target = self.target(sample)
         v = model(sample.t, sample.x_t) if y is None else model(sample.t, sample.x_t, y)
         if v.shape != target.shape:

@@ -77,6 +77,13 @@ class BatchSampler:
         stop = start + self.local_batch_size
         return x[start:stop], None if y is None else y[start:stop]
 
+    def peek(self) -> tuple[Tensor, Tensor | None]:
+        """The batch that :meth:`next` will return, without moving the position."""
+        saved = (self.epoch, self.cursor, self._shuffled)
+        batch = self.next()
+        self.epoch, self.cursor, self._shuffled = saved
+        return batch
+
     def state_dict(self) -> dict[str, int]:
         """The position ``{"epoch": e, "cursor": c}``."""
         return {"epoch": self.epoch, "cursor": self.cursor}

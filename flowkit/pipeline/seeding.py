@@ -1,7 +1,7 @@
 """Independent random streams derived from one seed.
 
 Each stream (model initialisation, the training noise of process ``r``, the data order of
-epoch ``e``, sampling) gets its own 63-bit seed ``derive_seed(seed, *keys)``, mixed by NumPy's
+epoch ``e``, sampling, the source draws of step ``k`` paired ahead of time) gets its own 63-bit seed ``derive_seed(seed, *keys)``, mixed by NumPy's
 ``SeedSequence`` so that nearby seeds and keys give unrelated streams, identically on every
 machine.
 """
@@ -13,7 +13,7 @@ import torch
 
 __all__ = ["STREAMS", "derive_seed", "generator_for"]
 
-STREAMS: dict[str, int] = {"init": 0, "train": 1, "data": 2, "sample": 3, "eval": 4}
+STREAMS: dict[str, int] = {"init": 0, "train": 1, "data": 2, "sample": 3, "eval": 4, "pairs": 5}
 """The named random streams of a pipeline and their keys."""
 
 

@@ -25,6 +25,8 @@ steps. The modes differ in how the work reaches the device:
   whether or when capture succeeded.
 - :class:`InductorStep` (``"inductor"``): the eager step with the network compiled by
   ``torch.compile`` for the fixed batch shape.
+- :class:`PrefetchingEagerStep` (``"off"`` with a coupling that solves on the host, exact OT):
+  the eager step with the next step's assignment solved on a worker thread meanwhile.
 
 Logging and checkpoints stay outside the step; see :mod:`flowkit.pipeline.step_modes` for how
 ``"auto"`` chooses.
@@ -41,14 +43,16 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Objective, VectorFieldModel
+from flowkit.couplings import HostAssignmentPrefetcher
 from flowkit.data.quantization import dequantize
 from flowkit.device import autocast_context
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
 from flowkit.pipeline.ema import EMA, ema_decay_at
 from flowkit.pipeline.schedule import learning_rate
+from flowkit.pipeline.seeding import generator_for
 
-__all__ = ["WARMUP_STEPS", "EagerStep", "GraphStep", "InductorStep", "StepParts"]
+__all__ = ["WARMUP_STEPS", "EagerStep", "GraphStep", "InductorStep", "PrefetchingEagerStep", "StepParts"]
 
 WARMUP_STEPS = 3
 """Eager steps of the capturable form run before the CUDA graph is captured."""
@@ -92,13 +96,32 @@ class StepParts:
             min_lr_ratio=config.min_lr_ratio,
         )
 
-    def loss(self, x1: Tensor, y: Tensor | None, generator: torch.Generator | None, *, cache: bool = True) -> Tensor:
-        """The objective's loss on the batch, dequantised first when the data are quantised."""
-        if self.num_bins is not None:
-            x1 = dequantize(x1, self.num_bins, generator)
+    def prepare(self, x1: Tensor, generator: torch.Generator | None) -> Tensor:
+        """The batch as trained on: dequantised (uniform noise across each bin) when the data are quantised."""
+        return x1 if self.num_bins is None else dequantize(x1, self.num_bins, generator)
+
+    def loss(
+        self,
+        x1: Tensor,
+        y: Tensor | None,
+        generator: torch.Generator | None,
+        *,
+        cache: bool = True,
+        model: Any = None,
+        x0: Tensor | None = None,
+    ) -> Tensor:
+        """The objective's loss on the prepared batch ``x1`` (``model`` defaults to the training model).
+
+        ``x0``, when given, holds source points already paired with ``x1``.
+        """
+        paired = {} if x0 is None else {"x0": x0}
         with self._autocast if cache else self._autocast_uncached:
             return self.objective.loss(
-                model=self.train_model, x1=x1, y=y if self.conditional else None, generator=generator
+                model=self.train_model if model is None else model,
+                x1=x1,
+                y=y if self.conditional else None,
+                generator=generator,
+                **paired,
             )
 
     def backward_and_clip(self, loss: Tensor) -> None:
@@ -117,13 +140,18 @@ class EagerStep:
     def __init__(self, parts: StepParts):
         self.parts = parts
 
-    def loss(self, x1: Tensor, y: Tensor | None) -> Tensor:
-        return self.parts.loss(x1, y, self.parts.generator)
+    def loss(self, step: int) -> Tensor:
+        """The loss of step ``step`` on the sampler's next batch."""
+        parts = self.parts
+        x1, y = parts.sampler.next()
+        return parts.loss(parts.prepare(x1, parts.generator), y, parts.generator)
+
+    def close(self) -> None:
+        """Release what the step holds besides tensors (nothing here)."""
 
     def __call__(self, step: int) -> float:
         parts = self.parts
-        x1, y = parts.sampler.next()
-        loss = self.loss(x1, y)
+        loss = self.loss(step)
         parts.backward_and_clip(loss)
         lr = parts.learning_rate(step)
         for group in parts.optimizer.param_groups:
@@ -148,14 +176,49 @@ class InductorStep(EagerStep):
         super().__init__(parts)
         self._compiled = torch.compile(parts.train_model, dynamic=False)
 
-    def loss(self, x1: Tensor, y: Tensor | None) -> Tensor:
+    def loss(self, step: int) -> Tensor:
         parts = self.parts
-        if parts.num_bins is not None:
-            x1 = dequantize(x1, parts.num_bins, parts.generator)
-        with parts._autocast:
-            return parts.objective.loss(
-                model=self._compiled, x1=x1, y=y if parts.conditional else None, generator=parts.generator
-            )
+        x1, y = parts.sampler.next()
+        return parts.loss(parts.prepare(x1, parts.generator), y, parts.generator, model=self._compiled)
+
+
+class PrefetchingEagerStep(EagerStep):
+    """The eager step with a host-side coupling (exact OT) solved one step ahead on a worker thread.
+
+    The pairs of step ``k`` are computed from the sampler's batch ``k`` and from a generator
+    seeded by ``(seed, rank, k)`` alone (for the prior draw ``x0`` and the dequantisation), so the
+    solve for step ``k + 1`` can be submitted to a
+    :class:`flowkit.couplings.HostAssignmentPrefetcher` before step ``k`` trains, and a resumed run
+    pairs exactly as an uninterrupted one. The objective then gets ``x0[pi]`` as paired sources.
+    """
+
+    def __init__(self, parts: StepParts, *, seed: int, rank: int):
+        super().__init__(parts)
+        self.seed, self.rank = seed, rank
+        self._prefetcher = HostAssignmentPrefetcher(parts.objective.coupling)
+        self._pending: dict[int, tuple[Tensor, Tensor, Any]] = {}
+
+    def _submit(self, step: int, x1: Tensor) -> None:
+        parts = self.parts
+        generator = generator_for(self.seed, "pairs", self.rank, step, device=x1.device)
+        x1 = parts.prepare(x1, generator)
+        x0 = parts.objective.path.prior.sample(x1.shape, device=x1.device, dtype=x1.dtype, generator=generator)
+        self._pending[step] = (x0, x1, self._prefetcher.submit(x0, x1))
+
+    def loss(self, step: int) -> Tensor:
+        parts = self.parts
+        x1, y = parts.sampler.next()
+        if step not in self._pending:  # the first step of a run
+            self._submit(step, x1)
+        x0, x1, solved = self._pending.pop(step)
+        self._pending.clear()
+        self._submit(step + 1, parts.sampler.peek()[0])  # solved on the worker while this step trains
+        permutation = solved.result().to(x0.device, non_blocking=True)
+        return parts.loss(x1, y, parts.generator, x0=x0[permutation])
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._prefetcher.close()
 
 
 class GraphStep:
@@ -190,6 +253,10 @@ class GraphStep:
     def captured(self) -> bool:
         return self._graph is not None
 
+    def close(self) -> None:
+        """Drop the captured graph (its memory pool goes with it)."""
+        self._graph = None
+
     def _prepare(self, step: int) -> float:
         """Host side of step ``step``: the batch position, learning rate and EMA weight, on the device."""
         parts = self.parts
@@ -212,7 +279,7 @@ class GraphStep:
         rows = self._rows + self._offset
         x1 = self._x.index_select(0, rows)
         y = None if self._y is None else self._y.index_select(0, rows)
-        loss = parts.loss(x1, y, None, cache=cache)
+        loss = parts.loss(parts.prepare(x1, None), y, None, cache=cache)
         parts.backward_and_clip(loss)
         parts.optimizer.step()
         if parts.ema is not None:

@@ -2,7 +2,9 @@
 
 ``compile`` takes one of :data:`flowkit.pipeline.config.COMPILE_MODES`:
 
-- ``"off"``: eager PyTorch (:class:`flowkit.pipeline.step.EagerStep`).
+- ``"off"``: eager PyTorch (:class:`flowkit.pipeline.step.EagerStep`); with exact OT, whose
+  assignment is solved on the host, the next step's assignment is solved on a worker thread
+  while the current step trains (:class:`flowkit.pipeline.step.PrefetchingEagerStep`).
 - ``"cuda-graph"``: the whole step captured once and replayed
   (:class:`flowkit.pipeline.step.GraphStep`). It needs a CUDA device, a single process (under
   ``torchrun`` DDP's gradient all-reduce is not captured) and components that keep their work on
@@ -35,9 +37,9 @@ import torch
 
 from flowkit.core import Objective
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.step import EagerStep, GraphStep, InductorStep, StepParts
+from flowkit.pipeline.step import EagerStep, GraphStep, InductorStep, PrefetchingEagerStep, StepParts
 
-__all__ = ["StepMode", "build_step", "configure_optimizer", "resolve_step_mode"]
+__all__ = ["StepMode", "build_step", "configure_optimizer", "prefetches_pairs", "resolve_step_mode"]
 
 _CXX_COMPILERS = ("g++", "c++", "clang++")
 _FUSED_ADAMW_DEVICES = ("cuda", "cpu", "mps")
@@ -123,8 +125,22 @@ def configure_optimizer(optimizer: torch.optim.Optimizer, mode: str, device: tor
             state["step"] = step.to(device=where, dtype=torch.float32)
 
 
+def prefetches_pairs(objective: Objective) -> bool:
+    """Whether the eager step can solve the objective's coupling one step ahead on a worker thread.
+
+    It can for a coupling that runs on the host and splits its work into ``stage_cost`` and
+    ``solve`` (exact OT), with an objective that takes paired sources (``accepts_paired_sources``).
+    """
+    coupling = getattr(objective, "coupling", None)
+    return (
+        getattr(objective, "accepts_paired_sources", False)
+        and getattr(coupling, "runs_on_host", False)
+        and all(callable(getattr(coupling, name, None)) for name in ("stage_cost", "solve"))
+    )
+
+
 def build_step(
-    mode: str, parts: StepParts, *, on_capture_failure: Callable[[BaseException], None]
+    mode: str, parts: StepParts, *, seed: int, rank: int, on_capture_failure: Callable[[BaseException], None]
 ) -> EagerStep | GraphStep:
     """The step object for a resolved ``mode``, with the optimizer configured for it."""
     configure_optimizer(parts.optimizer, mode, parts.device)
@@ -132,4 +148,6 @@ def build_step(
         return GraphStep(parts, on_capture_failure=on_capture_failure)
     if mode == "inductor":
         return InductorStep(parts)
+    if prefetches_pairs(parts.objective):
+        return PrefetchingEagerStep(parts, seed=seed, rank=rank)
     return EagerStep(parts)

@@ -89,6 +89,12 @@ class Trainer:
         self.step_mode: StepMode = self._resolve_mode()
         configure_optimizer(self.optimizer, self.step_mode.name, device)
 
+    def _drop_runner(self) -> None:
+        """Forget the step object (it is rebuilt for the next run), releasing its graph or worker thread."""
+        if self._step_runner is not None:
+            self._step_runner.close()
+            self._step_runner = None
+
     def _resolve_mode(self) -> StepMode:
         return resolve_step_mode(
             self.config.compile, device=self.device, distributed=self.context.active, objective=self.objective
@@ -97,8 +103,9 @@ class Trainer:
     # -- configuration ---------------------------------------------------------------------------
     def configure(self, config: TrainConfig) -> None:
         """Apply (possibly changed) training settings: optimizer hyper-parameters and EMA decay."""
+        if config != self.config:
+            self._drop_runner()  # the step holds the settings (a captured one has them baked in)
         self.config = config
-        self._step_runner = None  # hyper-parameters may be baked into a captured step
         self.step_mode = self._resolve_mode()
         for group in self.optimizer.param_groups:
             group.update(betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
@@ -112,7 +119,7 @@ class Trainer:
     def set_data(self, x: Tensor, y: Tensor | None) -> None:
         """Use the training tensors ``x`` (and labels ``y``), keeping the position in the data."""
         position = self.data_position()
-        self._step_runner = None
+        self._drop_runner()
         self.sampler = BatchSampler(
             x,
             y,
@@ -145,7 +152,7 @@ class Trainer:
     def load_optimizer_state_dict(self, state: dict[str, Any]) -> None:
         """Load an optimizer state written in any mode and set it up for this trainer's mode."""
         self.optimizer.load_state_dict(state)
-        self._step_runner = None  # a captured step refers to the replaced state tensors
+        self._drop_runner()  # a captured step refers to the replaced state tensors
         configure_optimizer(self.optimizer, self.step_mode.name, self.device)
 
     # -- RNG state ---------------------------------------------------------------------------------
@@ -257,7 +264,9 @@ class Trainer:
             loss_sum=torch.zeros((), device=self.device),
             norm_sum=torch.zeros((), device=self.device),
         )
-        self._step_runner = build_step(mode.name, parts, on_capture_failure=on_capture_failure)
+        self._step_runner = build_step(
+            mode.name, parts, seed=self.seed, rank=self.context.rank, on_capture_failure=on_capture_failure
+        )
         return self._step_runner
 
     def _component_names(self) -> str:

@@ -16,7 +16,7 @@ from flowkit.pipeline import Pipeline
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
 from flowkit.pipeline.ema import EMA
-from flowkit.pipeline.step import EagerStep, GraphStep
+from flowkit.pipeline.step import EagerStep, GraphStep, PrefetchingEagerStep
 from flowkit.pipeline.step_modes import StepMode, configure_optimizer, resolve_step_mode
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -154,3 +154,31 @@ def test_a_checkpoint_of_the_capturable_form_loads_and_trains_eagerly(small_conf
     loaded.fit(steps=30, compile="off", progress=False)
     assert loaded.step == 30 and isinstance(loaded.trainer._step_runner, EagerStep)
     assert isinstance(loaded.trainer.optimizer.param_groups[0]["lr"], float)
+
+
+def test_exact_ot_is_solved_one_step_ahead_and_resumes_bit_for_bit(small_config, tmp_path):
+    small_config["coupling"] = "ot"
+    small_config["train"].update(steps=30, checkpoint_every=15)
+    whole = Pipeline(small_config)
+    whole.fit(progress=False)
+    runner = whole.trainer._step_runner
+    assert isinstance(runner, PrefetchingEagerStep)
+    assert list(runner._pending) == [30]  # the assignment of the next step is already queued
+    first = Pipeline(small_config)
+    first.fit(stop_at=15, out=tmp_path, progress=False)
+    resumed = Pipeline.load(tmp_path / "checkpoint")
+    resumed.fit(progress=False)
+    for a, b in zip(whole.model.parameters(), resumed.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_the_prefetched_pairs_are_the_exact_ot_pairs(small_config):
+    small_config["coupling"] = "ot"
+    pipeline = Pipeline(small_config)
+    pipeline.fit(steps=2, progress=False)
+    runner = pipeline.trainer._step_runner
+    x0, x1, solved = runner._pending[2]
+    expected = pipeline.coupling.assignment(x0, x1)
+    assert torch.equal(solved.result(), expected)
+    cost = ((x0[expected] - x1) ** 2).sum()
+    assert cost <= ((x0 - x1) ** 2).sum()  # no worse than the identity pairing
