@@ -11,7 +11,10 @@ temperature starts at ``max C`` and halves per update down to ``eps``, then stay
 ``eps = reg * mean(C)``: ``reg`` is relative to the batch's mean cost, so it does not depend on
 the data scale; ``epsilon`` sets an absolute ``eps`` instead (Schrodinger-bridge CFM needs
 ``eps = 2 sigma^2`` in the units of the cost). Iteration stops when the row marginals are within
-``tol`` (L1) of uniform, or after ``max_iter`` updates. As ``reg -> 0`` the plan tends to an exact OT plan. Pairs are drawn
+``tol`` (L1) of uniform, or after ``max_iter`` updates; with ``iterations = N`` it runs exactly
+``N`` updates (the same annealed temperatures ``max(eps, max(C) / 2^k)``, as device tensors) and
+reads nothing on the host, so a training step using it can be captured in a CUDA graph
+(``capturable`` is then true). As ``reg -> 0`` the plan tends to an exact OT plan. Pairs are drawn
 from the plan column by column, ``x0`` index ``i ~ P[:, j] / sum_i P[:, j]`` for each ``x1_j``,
 so ``x1`` keeps its order and ``x0`` rows may repeat. Everything runs in torch on the batch's
 device.
@@ -31,7 +34,7 @@ from flowkit.couplings.cost import squared_distances
 from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import Batch, checked
 
-__all__ = ["SinkhornCoupling", "sample_sources", "sinkhorn_log_plan"]
+__all__ = ["SinkhornCoupling", "sample_sources", "sinkhorn_log_plan", "sinkhorn_log_plan_fixed"]
 
 _CHECK_EVERY = 10
 _ANNEALING = 0.5
@@ -57,6 +60,25 @@ def sinkhorn_log_plan(cost: Tensor, eps: float, *, max_iter: int, tol: float) ->
             rows = torch.logsumexp((f[:, None] + g[None, :] - cost) / eps, dim=1).exp()
             if float((rows - 1.0 / n).abs().sum()) < tol:
                 break
+    return (f[:, None] + g[None, :] - cost) / eps
+
+
+def sinkhorn_log_plan_fixed(cost: Tensor, eps: Tensor, *, iterations: int) -> Tensor:
+    """``log P`` of :func:`sinkhorn_log_plan` after exactly ``iterations`` updates, with no host read.
+
+    The temperature of update ``k`` is ``max(eps, max(C) / 2^k)``, computed on the device
+    (``eps`` is a 0-d tensor or a number).
+    """
+    n, m = cost.shape
+    log_a, log_b = -math.log(n), -math.log(m)
+    f = cost.new_zeros(n)
+    g = cost.new_zeros(m)
+    eps = torch.as_tensor(eps, dtype=cost.dtype, device=cost.device)
+    top = cost.max()
+    for iteration in range(1, iterations + 1):
+        temperature = torch.maximum(eps, top * _ANNEALING**iteration)
+        f = temperature * (log_a - torch.logsumexp((g[None, :] - cost) / temperature, dim=1))
+        g = temperature * (log_b - torch.logsumexp((f[:, None] - cost) / temperature, dim=0))
     return (f[:, None] + g[None, :] - cost) / eps
 
 
@@ -87,6 +109,11 @@ def _check_tol(instance, attribute, value: float) -> None:
         raise ValueError(f"tol must be > 0, got {value!r}")
 
 
+def _check_iterations(instance, attribute, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidParameterError(f"iterations must be None or an integer >= 1, got {value!r}")
+
+
 @attrs.frozen
 class SinkhornCoupling(Coupling):
     """Draws pairs from the entropic OT plan of the batch (see the module docstring).
@@ -96,19 +123,30 @@ class SinkhornCoupling(Coupling):
         epsilon: an absolute temperature ``eps`` (then ``reg`` is not used); ``None``: ``reg * mean(C)``.
         max_iter: the most Sinkhorn updates per batch.
         tol: L1 tolerance on the row marginals.
+        iterations: ``None`` (stop on ``tol``, tested on the host every 10 updates) or exactly
+            this many updates with nothing read on the host (capturable; ``max_iter`` and ``tol``
+            are then not used).
     """
 
-    capturable = False  # the temperature schedule and the convergence test read the cost on the host
     runs_on_host: ClassVar[bool] = False
-    """The plan and the draws are computed in torch on the batch's device (with host reads: not capturable)."""
+    """The plan and the draws are computed in torch on the batch's device."""
 
     reg: float = attrs.field(default=0.05, converter=float, validator=_check_reg)
     max_iter: int = attrs.field(default=1000, converter=int, validator=_check_max_iter)
     tol: float = attrs.field(default=1e-4, converter=float, validator=_check_tol)
     epsilon: float | None = attrs.field(default=None, validator=_check_epsilon)
+    iterations: int | None = attrs.field(default=None, validator=_check_iterations)
+
+    @property
+    def capturable(self) -> bool:  # type: ignore[override]
+        """With a fixed number of ``iterations`` nothing is read on the host; the tolerance test reads."""
+        return self.iterations is not None
 
     def _log_plan(self, x0: Tensor, x1: Tensor) -> Tensor:
         cost = squared_distances(x0, x1)
+        if self.iterations is not None:
+            eps = self.epsilon if self.epsilon is not None else self.reg * cost.mean().clamp_min(torch.finfo(cost.dtype).tiny)
+            return sinkhorn_log_plan_fixed(cost, eps, iterations=self.iterations)
         if self.epsilon is not None:
             return sinkhorn_log_plan(cost, self.epsilon, max_iter=self.max_iter, tol=self.tol)
         eps = self.reg * max(float(cost.mean()), torch.finfo(cost.dtype).tiny)
