@@ -37,11 +37,11 @@ are the SDE's, so ``Pipeline.log_prob`` works with an SDE solver configured. Noi
 from ``seed`` (a generator on the state's device, seeded per solve) or, with ``seed=None``, from
 torch's global generator.
 
-Structure: the samplers are :class:`flowkit.core.FixedStepSolver` s. The base owns the checks,
-the grid, the loop, the requested times and the finiteness check; :meth:`StochasticSolver.integrate`
-only sets up the solve's :class:`SampledSDE` (drift, ``g``, generator, end of the path) and hands
-it to the base's loop as the field, and each sampler writes its ``step`` against it. ``nfe``
-counts the velocity's evaluations and, for a learned score, the score's
+Structure: the samplers are fixed-step solvers (:class:`flowkit.core.FixedStepSolver`), whose
+base owns the checks, the grid, the loop, the requested times and the finiteness check.
+:meth:`StochasticSolver.integrate` only sets up the solve's :class:`SampledSDE` (drift, ``g``,
+generator, end of the path) and hands it to the base's loop as the field; each sampler writes its
+``step`` along it. ``nfe`` counts the velocity's evaluations and, for a learned score, the score's
 (:meth:`flowkit.core.counted_field.CountedField.count_also`).
 """
 
@@ -101,29 +101,22 @@ def _check_seed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise InvalidParameterError(f"seed must be None or an integer >= 0, got {value!r}")
 
 
+@attrs.frozen
 class SampledSDE:
     """The SDE of one solve, ``dx = f(t, x) dt + g(t) dW``: the field a :class:`StochasticSolver` steps along.
 
     Calling it evaluates the drift ``f = v + g(t)^2 / 2 * score`` (only the velocity where
     ``g(t) = 0``); :meth:`increment` draws ``g(t) dW`` with ``dW ~ N(0, h I)`` from the solve's
-    generator; :meth:`reaches_end` tells whether a time is the end of the path's time range. Built
-    without ``g`` it is the probability-flow ODE ``dx = v dt``, never at its end.
+    generator; :meth:`reaches_end` tells whether a time is the path's ``end`` (``inf``, never
+    reached, when integrating backwards). Built without ``g`` it is the probability-flow ODE
+    ``dx = v dt``.
     """
 
-    def __init__(
-        self,
-        velocity: CountedField,
-        *,
-        g: Callable[[float], float] | None = None,
-        score: Score | None = None,
-        generator: torch.Generator | None = None,
-        end: float = math.inf,
-    ) -> None:
-        self.velocity = velocity
-        self.g = g
-        self.score = score
-        self.generator = generator
-        self.end = end
+    velocity: CountedField
+    g: Callable[[float], float] | None = attrs.field(default=None, kw_only=True)
+    score: Score | None = attrs.field(default=None, kw_only=True)
+    generator: torch.Generator | None = attrs.field(default=None, kw_only=True)
+    end: float = attrs.field(default=math.inf, kw_only=True)
 
     def diffusion_at(self, t: float) -> float:
         """``g(t)``; ``0`` for the probability-flow ODE."""
