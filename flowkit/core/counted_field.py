@@ -4,7 +4,9 @@
 :data:`flowkit.VectorField` contract promises, counts every call (the ``nfe`` a
 :class:`flowkit.Solution` reports is this count, never a formula), checks the shape and dtype of
 the first output, and runs later calls with the runtime shape checks off (the first call keeps
-the setting that was active when the solve started).
+the setting that was active when the solve started). A solver that evaluates a second network
+(e.g. a learned score beside the velocity) wraps it with :meth:`CountedField.count_also`, so the
+solve's ``nfe`` counts every network evaluation.
 """
 
 from __future__ import annotations
@@ -35,9 +37,23 @@ class CountedField:
         if not callable(field):
             raise InvalidParameterError(f"field must be callable as field(t, x), got {type(field).__name__}")
         self.field = field
-        self.nfe = 0
+        self._calls = 0
+        self._also_counted: list[CountedField] = []
         self.last_output: Tensor | None = None
         self._first_call_checks = shape_checks_enabled()
+
+    @property
+    def nfe(self) -> int:
+        """The calls made so far, of this field and of the fields wrapped by :meth:`count_also`."""
+        return self._calls + sum(other.nfe for other in self._also_counted)
+
+    def count_also(self, other: VectorField) -> CountedField:
+        """``other`` wrapped like this field (time broadcast, first output checked), its calls added
+        to this field's :attr:`nfe`."""
+        counted = CountedField(other)
+        counted._first_call_checks = self._first_call_checks
+        self._also_counted.append(counted)
+        return counted
 
     def __call__(self, t: float | Tensor, x: Tensor) -> Tensor:
         batch = x.shape[0]
@@ -45,8 +61,8 @@ class CountedField:
             t_batch = t.to(dtype=x.dtype).reshape(()).expand(batch).contiguous()
         else:
             t_batch = torch.full((batch,), t, dtype=x.dtype, device=x.device)
-        self.nfe += 1
-        if self.nfe == 1:
+        self._calls += 1
+        if self._calls == 1:
             with shape_checks(self._first_call_checks):
                 out = self.field(t_batch, x)
             self._check_output(out, x)

@@ -118,6 +118,6 @@ def _raise_non_finite(sums: Tensor, grid: list[float]) -> None:
     bad = (~torch.isfinite(sums)).nonzero()
     step = int(bad[0]) if len(bad) else len(grid) - 2
     raise NonFiniteError(
-        f"the ODE state became non-finite during step {step + 1} of {len(grid) - 1}, from t={grid[step]:.6g} "
+        f"the state became non-finite during step {step + 1} of {len(grid) - 1}, from t={grid[step]:.6g} "
         f"to t={grid[step + 1]:.6g} (last finite state at t={grid[step]:.6g}; integrating from {grid[0]} to {grid[-1]})"
     )

@@ -36,34 +36,51 @@ reverse of the sampled SDE to follow; the samplers then solve the probability-fl
 are the SDE's, so ``Pipeline.log_prob`` works with an SDE solver configured. Noise comes
 from ``seed`` (a generator on the state's device, seeded per solve) or, with ``seed=None``, from
 torch's global generator.
+
+Structure: the samplers are fixed-step solvers (:class:`flowkit.core.FixedStepSolver`), whose
+base owns the checks, the grid, the loop, the requested times and the finiteness check.
+:meth:`StochasticSolver.integrate` only sets up the solve's :class:`SampledSDE` (drift, ``g``,
+generator, end of the path) and hands it to the base's loop as the field; each sampler writes its
+``step`` along it. ``nfe`` counts the velocity's evaluations and, for a learned score, the score's
+(:meth:`flowkit.core.counted_field.CountedField.count_also`).
 """
 
 from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import attrs
 import torch
 from torch import Tensor
 
-from flowkit.core.solver import Solution, VectorField
-from flowkit.exceptions import InvalidParameterError, NonFiniteError
-from flowkit.shapes import Batch, checked, shape_checks
 from flowkit.core.counted_field import CountedField
 from flowkit.core.fixed_step import FixedStepSolver
-from flowkit.core.solver_times import check_interval, check_start, insert_times, requested_times
-from flowkit.solvers.fixed import EULER_TABLEAU, HEUN_TABLEAU
+from flowkit.core.solver import VectorField
+from flowkit.exceptions import InvalidParameterError, NonFiniteError
 
-__all__ = ["DIFFUSION_SCHEDULES", "SCORE_SOURCES", "EulerMaruyama", "StochasticHeun", "StochasticSolver"]
+__all__ = [
+    "DIFFUSION_SCHEDULES",
+    "SCORE_SOURCES",
+    "EulerMaruyama",
+    "SampledSDE",
+    "StochasticHeun",
+    "StochasticSolver",
+]
 
 DIFFUSION_SCHEDULES = ("constant", "std")
 """``g(t) = diffusion`` or ``g(t) = diffusion * s(t)``."""
 
 SCORE_SOURCES = ("velocity", "model")
 """Where the score comes from: converted from the velocity, or a learned score field."""
+
+_END_TOLERANCE = 1e-12
+"""A step's ``t + h`` can miss the grid time ``t_{n+1}`` by rounding; within this it has reached it."""
+
+Score = Callable[[float, Tensor, Tensor], Tensor]
+"""``score(t, x, v)``: the score at ``(t, x)``, given the velocity ``v`` there."""
 
 
 def _check_diffusion(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -85,6 +102,47 @@ def _check_seed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
 
 
 @attrs.frozen
+class SampledSDE:
+    """The SDE of one solve, ``dx = f(t, x) dt + g(t) dW``: the field a :class:`StochasticSolver` steps along.
+
+    Calling it evaluates the drift ``f = v + g(t)^2 / 2 * score`` (only the velocity where
+    ``g(t) = 0``); :meth:`increment` draws ``g(t) dW`` with ``dW ~ N(0, h I)`` from the solve's
+    generator; :meth:`reaches_end` tells whether a time is the path's ``end`` (``inf``, never
+    reached, when integrating backwards). Built without ``g`` it is the probability-flow ODE
+    ``dx = v dt``.
+    """
+
+    velocity: CountedField
+    g: Callable[[float], float] | None = attrs.field(default=None, kw_only=True)
+    score: Score | None = attrs.field(default=None, kw_only=True)
+    generator: torch.Generator | None = attrs.field(default=None, kw_only=True)
+    end: float = attrs.field(default=math.inf, kw_only=True)
+
+    def diffusion_at(self, t: float) -> float:
+        """``g(t)``; ``0`` for the probability-flow ODE."""
+        return 0.0 if self.g is None else self.g(t)
+
+    def __call__(self, t: float, x: Tensor) -> Tensor:
+        v = self.velocity(t, x)
+        g = self.diffusion_at(t)
+        if g == 0.0:
+            return v
+        return v.add(self.score(t, x, v), alpha=0.5 * g * g)
+
+    def increment(self, t: float, x: Tensor, h: float) -> Tensor | None:
+        """``g(t) sqrt(h) z`` with ``z`` standard normal shaped like ``x``, or ``None`` where ``g(t) = 0``."""
+        g = self.diffusion_at(t)
+        if g == 0.0:
+            return None
+        noise = torch.randn(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
+        return noise.mul_(g * math.sqrt(h))
+
+    def reaches_end(self, t: float) -> bool:
+        """Whether ``t`` is the end of the path's time range (where the score may be singular)."""
+        return t >= self.end - _END_TOLERANCE
+
+
+@attrs.frozen
 class StochasticSolver(FixedStepSolver):
     """A fixed-step SDE sampler ``dx = [v + g^2/2 score] dt + g dW`` (see the module docstring).
 
@@ -95,7 +153,9 @@ class StochasticSolver(FixedStepSolver):
         seed: seeds the Brownian increments per solve; ``None`` draws from torch's global generator.
 
     ``path`` and ``score_field`` are bound by :meth:`bind` (the pipeline does it); a solve before
-    that raises :class:`InvalidParameterError` saying what is missing.
+    that raises :class:`InvalidParameterError` saying what is missing. A sampler writes only
+    :meth:`step`, along the :class:`SampledSDE` that :meth:`integrate` hands to the base's loop;
+    ``nfe`` counts the velocity's evaluations plus, for a learned score, the score's.
     """
 
     needs_path: ClassVar[bool] = True
@@ -111,7 +171,7 @@ class StochasticSolver(FixedStepSolver):
         """A copy that samples along ``path`` (and uses ``score_field(t, x)`` when ``score="model"``)."""
         return attrs.evolve(self, path=path, score_field=score_field)
 
-    # -- g(t) and the drift --------------------------------------------------------------------------
+    # -- g(t) and the score ------------------------------------------------------------------------
     def _coefficient_s(self, t: float) -> float:
         s = getattr(self.path, "s", None)
         if s is None:
@@ -126,9 +186,8 @@ class StochasticSolver(FixedStepSolver):
             return self.diffusion * self._coefficient_s(t)
         return self.diffusion
 
-    def _score_function(self) -> tuple[Callable[[float, Tensor, Tensor], Tensor], CountedField | None]:
-        """``score(t, x, v)`` for the configured source (``t`` a float, ``v`` the velocity at ``(t, x)``),
-        and the counted score field when the score is learned."""
+    def _score_function(self, velocity: CountedField) -> Score:
+        """``score(t, x, v)`` for the configured source; a learned score is counted into ``velocity``'s nfe."""
         if self.score == "model":
             if self.score_field is None:
                 raise InvalidParameterError(
@@ -136,8 +195,8 @@ class StochasticSolver(FixedStepSolver):
                     "(train with the objective 'sf2m' and a model with a score head such as 'score-flow-mlp', "
                     "or use score='velocity' with a Gaussian path)"
                 )
-            field = CountedField(self.score_field)
-            return (lambda t, x, v: field(t, x)), field
+            learned = velocity.count_also(self.score_field)
+            return lambda t, x, v: learned(t, x)
         convert = getattr(self.path, "velocity_to_score", None)
         if convert is None:
             raise InvalidParameterError(
@@ -148,91 +207,46 @@ class StochasticSolver(FixedStepSolver):
         def converted(t: float, x: Tensor, v: Tensor) -> Tensor:
             return convert(velocity=v, x=x, t=torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device))
 
-        return converted, None
-
-    def _drift(self, counted: CountedField, score: Callable, t: float, x: Tensor, g: float) -> Tensor:
-        v = counted(t, x)
-        if g == 0.0:
-            return v
-        return v.add(score(t, x, v), alpha=0.5 * g * g)
+        return converted
 
     # -- solving -----------------------------------------------------------------------------------
-    @checked
-    def solve(
-        self,
-        field: VectorField,
-        x0: Batch,
-        *,
-        t0: float | int = 0.0,
-        t1: float | int = 1.0,
-        trajectory_times: Sequence[float | int] | Tensor | None = None,
-        enable_grad: bool = False,
-    ) -> Solution:
-        """Sample the SDE from ``x(t0) = x0`` to ``t1 > t0``; backwards (``t1 < t0``) solve the probability-flow ODE.
-
-        ``nfe`` counts the network evaluations: the velocity's plus, for a learned score, the score's.
-        """
-        t0, t1 = check_interval(t0, t1)
-        stochastic = t1 > t0 and self.diffusion > 0
-        if stochastic and self.path is None:
+    def _sampled_sde(self, velocity: CountedField, x0: Tensor, *, t0: float, t1: float) -> SampledSDE:
+        """The solve's SDE: forwards with ``diffusion > 0`` the sampled SDE, with a generator seeded
+        from ``seed`` on ``x0``'s device; otherwise the probability-flow ODE."""
+        if t1 < t0:
+            return SampledSDE(velocity)
+        end = float(getattr(self.path, "time_range", (0.0, 1.0))[1])
+        if self.diffusion == 0:
+            return SampledSDE(velocity, end=end)
+        if self.path is None:
             raise InvalidParameterError(
                 f"{type(self).__name__} needs the pipeline's path to turn the velocity into a score; "
                 "sample through Pipeline.sample/flow, or call solver.bind(path=...) first"
             )
-        requested = requested_times(trajectory_times, t0, t1)
-        check_start(x0)
-        grid = self.grid(t0, t1)
-        record: list[int] = []
-        if requested is not None:
-            grid, record = insert_times(grid, requested)
-        score, score_counted = self._score_function() if stochastic else (None, None)
-        generator = None
-        if self.seed is not None:
-            generator = torch.Generator(device=x0.device).manual_seed(self.seed)
-        counted = CountedField(field)
-        end = float(getattr(self.path, "time_range", (0.0, 1.0))[1]) if t1 > t0 else -math.inf
-        saved: dict[int, Tensor] = {0: x0} if 0 in record else {}
-        wanted = set(record)
-        x = x0
-        with torch.set_grad_enabled(enable_grad), shape_checks(False):
-            for n in range(len(grid) - 1):
-                t, h = grid[n], grid[n + 1] - grid[n]
-                g, g_next = (self.g(t), self.g(grid[n + 1])) if stochastic else (0.0, 0.0)
-                noise = None
-                if g > 0:
-                    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-                x = self._step(counted, score, x, t, h, (g, g_next), noise, last=t1 > t0 and grid[n + 1] >= end)
-                if n + 1 in wanted:
-                    saved[n + 1] = x
-        if not bool(torch.isfinite(x).all()):
-            raise NonFiniteError(
-                f"the SDE state became non-finite between t={t0} and t={t1} with {type(self).__name__} "
-                f"(diffusion={self.diffusion}, schedule={self.schedule!r}); use more steps or schedule='std'"
-            )
-        nfe = counted.nfe + (score_counted.nfe if score_counted is not None else 0)
-        if requested is None:
-            return Solution(x=x, nfe=nfe)
-        times = torch.tensor(requested, dtype=x0.dtype, device=x0.device)
-        return Solution(x=x, nfe=nfe, times=times, trajectory=torch.stack([saved[i] for i in record]))
+        generator = None if self.seed is None else torch.Generator(device=x0.device).manual_seed(self.seed)
+        return SampledSDE(velocity, g=self.g, score=self._score_function(velocity), generator=generator, end=end)
 
-    def step(self, field: CountedField, t: float, x: Tensor, h: float) -> Tensor:
-        """Not used: :meth:`solve` runs the stochastic loop itself (the noise and the score need it)."""
-        raise NotImplementedError(f"{type(self).__name__} samples through solve(), not step by step")
+    def integrate(
+        self, field: CountedField, x0: Tensor, *, t0: float, t1: float, times: list[float] | None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Sample from ``x(t0) = x0`` to ``t1 > t0``; backwards (``t1 < t0``) solve the probability-flow ODE.
+
+        The base's loop walks the grid, calling :meth:`step` with the solve's :class:`SampledSDE`.
+        """
+        sde = self._sampled_sde(field, x0, t0=t0, t1=t1)
+        try:
+            return super().integrate(sde, x0, t0=t0, t1=t1, times=times)
+        except NonFiniteError as error:
+            if sde.g is None:
+                raise
+            raise NonFiniteError(
+                f"sampling the SDE with {type(self).__name__}(diffusion={self.diffusion}, "
+                f"schedule={self.schedule!r}): {error}; use more steps or schedule='std'"
+            ) from None
 
     @abstractmethod
-    def _step(
-        self,
-        counted: CountedField,
-        score: Any,
-        x: Tensor,
-        t: float,
-        h: float,
-        g: tuple[float, float],
-        noise: Tensor | None,
-        *,
-        last: bool,
-    ) -> Tensor:
-        """One step from ``(t, x)`` of size ``h``; ``g = (g(t), g(t + h))``, ``noise`` standard normal or ``None``."""
+    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:
+        """One step of size ``h`` from ``x`` at time ``t`` along the solve's SDE ``field``."""
 
 
 class EulerMaruyama(StochasticSolver):
@@ -241,11 +255,10 @@ class EulerMaruyama(StochasticSolver):
     One velocity evaluation per step.
     """
 
-    tableau = EULER_TABLEAU
-
-    def _step(self, counted, score, x, t, h, g, noise, *, last):
-        x_next = x.add(self._drift(counted, score, t, x, g[0]), alpha=h)
-        return x_next if noise is None else x_next.add(noise, alpha=g[0] * math.sqrt(h))
+    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:
+        increment = field.increment(t, x, h)
+        x_next = x.add(field(t, x), alpha=h)
+        return x_next if increment is None else x_next + increment
 
 
 class StochasticHeun(StochasticSolver):
@@ -255,16 +268,13 @@ class StochasticHeun(StochasticSolver):
     the step that ends at the path's last valid time is Euler-Maruyama.
     """
 
-    tableau = HEUN_TABLEAU
-
-    def _step(self, counted, score, x, t, h, g, noise, *, last):
-        f = self._drift(counted, score, t, x, g[0])
-        increment = None if noise is None else noise * (g[0] * math.sqrt(h))
+    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:
+        increment = field.increment(t, x, h)
+        f = field(t, x)
         predictor = x.add(f, alpha=h)
         if increment is not None:
             predictor = predictor + increment
-        if last:
+        if field.reaches_end(t + h):
             return predictor
-        f_next = self._drift(counted, score, t + h, predictor, g[1])
-        x_next = x.add(f + f_next, alpha=0.5 * h)
+        x_next = x.add(f + field(t + h, predictor), alpha=0.5 * h)
         return x_next if increment is None else x_next + increment

@@ -115,3 +115,30 @@ def test_incomplete_subclasses_say_what_to_write():
 
     with pytest.raises(NotImplementedError, match="must implement integrate"):
         NoLoop().solve(lambda t, x: x, torch.ones(1, 1))
+
+
+def test_a_second_network_wrapped_by_count_also_is_counted_and_checked():
+    class Guided(ODESolver):
+        """Euler along field + guide, the guide a second network the solver evaluates itself."""
+
+        def __init__(self, guide):
+            self.guide = guide
+
+        def integrate(self, field, x0, *, t0, t1, times):
+            guide, x, h = field.count_also(self.guide), x0, (t1 - t0) / 4
+            for n in range(4):
+                t = t0 + n * h
+                x = x + h * (field(t, x) + guide(t, x))
+            return x, None
+
+    calls = []
+
+    def guide(t, x):
+        calls.append(t.shape)
+        return torch.ones_like(x)
+
+    solution = Guided(guide).solve(lambda t, x: torch.zeros_like(x), torch.zeros(3, 2))
+    assert solution.nfe == 8 and calls == [(3,)] * 4
+    torch.testing.assert_close(solution.x, torch.ones(3, 2))
+    with pytest.raises(ShapeError, match="returned shape"):
+        Guided(lambda t, x: x[:, :1]).solve(lambda t, x: torch.zeros_like(x), torch.zeros(3, 2))

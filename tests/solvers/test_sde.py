@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from flowkit import registry
-from flowkit.exceptions import InvalidParameterError
+from flowkit.exceptions import InvalidParameterError, NonFiniteError
 
 MEAN = torch.tensor([1.5, -0.5], dtype=torch.float64)
 STD = torch.tensor([0.5, 1.2], dtype=torch.float64)
@@ -145,6 +145,42 @@ def test_learned_score_field_is_used_and_counted():
     learned = sde.solve(exact_field(path), x0)
     torch.testing.assert_close(learned.x, converted.x)
     assert len(calls) == 5 and learned.nfe == 10
+
+
+@pytest.mark.parametrize("t1, velocity_calls", [(1.0, 4 * 2 + 1), (0.5, 5 * 2)])
+def test_heun_counts_both_networks_and_its_last_step_into_the_end_is_euler_maruyama(t1, velocity_calls):
+    path = registry.create("path", "ot")
+    velocity, score = [], []
+
+    def counted_velocity(t, x):
+        velocity.append(t[0].item())
+        return exact_field(path)(t, x)
+
+    def counted_score(t, x):
+        score.append(t[0].item())
+        return exact_score(path, t, x)
+
+    sde = registry.create("solver", "sde-heun", steps=5, score="model", seed=0).bind(path=path, score_field=counted_score)
+    solution = sde.solve(counted_velocity, torch.randn(8, 2, dtype=torch.float64), t1=t1)
+    assert len(velocity) == len(score) == velocity_calls and solution.nfe == 2 * velocity_calls
+    assert max(velocity) == pytest.approx(t1 if t1 < 1.0 else 0.8)  # never evaluated at the singular end
+
+
+def test_an_off_grid_trajectory_time_adds_one_step():
+    path = registry.create("path", "ot")
+    sde = _bound("euler-maruyama", path, steps=4, seed=0)
+    solution = sde.solve(exact_field(path), torch.randn(8, 2, dtype=torch.float64), trajectory_times=[0.3, 1.0])
+    assert solution.nfe == 5 and torch.equal(solution.trajectory[-1], solution.x)
+
+
+def test_a_non_finite_sample_names_the_sampler_and_the_failing_step():
+    path = registry.create("path", "ot")
+
+    def field(t, x):  # NaN from t = 0.5 on
+        return torch.where(t[:, None] >= 0.5, torch.full_like(x, float("nan")), exact_field(path)(t, x))
+
+    with pytest.raises(NonFiniteError, match=r"EulerMaruyama\(diffusion=1.0, schedule='constant'\).*step 6 of 10, from t=0.5"):
+        _bound("euler-maruyama", path, steps=10, seed=0).solve(field, torch.randn(4, 2))
 
 
 def test_errors_name_what_is_wrong():
