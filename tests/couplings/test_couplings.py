@@ -249,3 +249,23 @@ def test_mismatched_batches(coupling):
 def test_sinkhorn_invalid_parameters(params, match):
     with pytest.raises(InvalidParameterError, match=match):
         registry.create("coupling", "sinkhorn", **params)
+
+
+def test_sinkhorn_with_fixed_iterations_reaches_the_converged_plan_without_host_reads():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from flowkit.couplings.cost import squared_distances
+    from flowkit.couplings.sinkhorn import sinkhorn_log_plan
+
+    torch.manual_seed(0)
+    x0, x1 = torch.randn(48, 3), 2 * torch.randn(48, 3) + 1
+    fixed = registry.create("coupling", "sinkhorn", reg=0.1, iterations=300)
+    cost = squared_distances(x0, x1)
+    converged = sinkhorn_log_plan(cost, 0.1 * float(cost.mean()), max_iter=5000, tol=1e-10).exp()
+    torch.testing.assert_close(fixed.plan(x0, x1), converged, rtol=0, atol=1e-6)
+    assert fixed.capturable and not registry.create("coupling", "sinkhorn").capturable
+    with FakeTensorMode() as mode:  # a fake tensor has no values: any host read would raise
+        plan = fixed.plan(mode.from_tensor(x0), mode.from_tensor(x1))
+    assert plan.shape == (48, 48)
+    with pytest.raises(InvalidParameterError, match="iterations must be None or an integer >= 1"):
+        registry.create("coupling", "sinkhorn", iterations=0)

@@ -37,8 +37,20 @@ def test_auto_runs_eagerly_on_the_cpu_without_a_message():
     assert resolve_step_mode("auto", device=CPU, distributed=False, objective=objective()) == StepMode("off")
 
 
-def test_auto_captures_on_cuda_when_every_component_allows_it():
-    assert resolve_step_mode("auto", device=CUDA, distributed=False, objective=objective()) == StepMode("cuda-graph")
+def objective_with(coupling):
+    return registry.create("objective", "cfm", path=registry.create("path", "ot"), coupling=coupling)
+
+
+@pytest.mark.parametrize(
+    "coupling",
+    [("independent", {}), ("sinkhorn", {"iterations": 50}), ("unbalanced-ot", {"tau": 1.0}), ("partial-ot", {"mass": 0.8})],
+)
+def test_auto_captures_on_cuda_when_every_component_allows_it(coupling):
+    name, params = coupling
+    chosen = resolve_step_mode(
+        "auto", device=CUDA, distributed=False, objective=objective_with(registry.create("coupling", name, **params))
+    )
+    assert chosen == StepMode("cuda-graph")
 
 
 @pytest.mark.parametrize(
