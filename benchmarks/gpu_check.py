@@ -20,6 +20,11 @@ earlier one failed; the exit status is 1 if any check failed):
    ``Pipeline.fit`` with the shipped defaults.
 5. ``demo``: ``flowkit demo`` (10,000 steps) wall-clock, training part and total.
 
+``couplings`` checks that the device-side couplings (``sinkhorn`` with ``iterations``,
+``unbalanced-ot``) capture under ``"auto"``; ``ot`` times training steps with exact OT (the next
+assignment solved on a worker thread) against a torchcfm-style loop that solves with POT and
+then steps, at batch 256, 1024 and 2048.
+
 Figures go to stdout and, as JSON, to ``$OUT/gpu_check.json`` when ``OUT`` is set.
 Without CUDA it says so and exits 0.
 
@@ -180,6 +185,66 @@ def capture() -> None:
           f"'auto' with exact OT falls back to eager: {reason}")
 
 
+def capture_couplings() -> None:
+    """The device-side couplings capture; exact OT trains eagerly with its next solve prefetched."""
+    for coupling in ({"name": "sinkhorn", "iterations": 50}, {"name": "unbalanced-ot", "tau": 1.0}):
+        pipeline = Pipeline(demo_config("auto", steps=40) | {"coupling": coupling})
+        history = pipeline.fit(progress=False)
+        runner = pipeline.trainer._step_runner
+        check(bool(getattr(runner, "captured", False)) and all(torch.isfinite(torch.tensor(r["loss"])) for r in history),
+              f"coupling {coupling['name']} ({coupling}) captured under compile='auto', losses finite")
+
+
+def ot_training(sizes: tuple[int, ...] = (256, 1024, 2048), steps: tuple[int, ...] = (30, 10, 5)) -> None:
+    """Per-step time with exact OT: Pipeline.fit (solve of step k+1 overlapped with step k) against a
+    torchcfm-style loop (POT ``ot.emd`` on the step's cost matrix, then the step, in sequence)."""
+    import numpy as np
+    import ot as pot
+
+    device = torch.device("cuda")
+    results = {}
+    for n, count in zip(sizes, steps):
+        pipeline = Pipeline(demo_config("auto", steps=10**6, batch_size=n, log_every=10**5) | {"coupling": "ot"})
+        pipeline.fit(steps=2, progress=False)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        pipeline.fit(steps=2 + count, progress=False)
+        torch.cuda.synchronize()
+        flowkit_ms = (time.perf_counter() - start) / count * 1e3
+
+        model = registry.create("model", "mlp", dim=2, width=256, depth=3).to(device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        data = pipeline.dataset.split("train").x.to(device)
+        rng = np.random.default_rng(0)
+
+        def hand_step() -> None:
+            x1 = data[torch.randint(0, len(data), (n,), device=device)]
+            x0 = torch.randn_like(x1)
+            cost = torch.cdist(x0, x1) ** 2
+            plan = pot.emd(np.full(n, 1 / n), np.full(n, 1 / n), cost.double().cpu().numpy())
+            choice = rng.choice(n * n, size=n, p=plan.ravel() / plan.sum())
+            i, j = np.divmod(choice, n)
+            x0p, x1p = x0[torch.as_tensor(i, device=device)], x1[torch.as_tensor(j, device=device)]
+            t = torch.rand(n, 1, device=device)
+            loss = ((model(t.squeeze(1), t * x1p + (1 - t) * x0p) - (x1p - x0p)) ** 2).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        hand_step()
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(count):
+            hand_step()
+        torch.cuda.synchronize()
+        hand_ms = (time.perf_counter() - start) / count * 1e3
+        results[n] = {"flowkit_ms": flowkit_ms, "torchcfm_style_ms": hand_ms}
+        print(f"  batch {n}: Pipeline.fit with exact OT {flowkit_ms:.1f} ms/step, torchcfm-style loop "
+              f"{hand_ms:.1f} ms/step, speed-up {hand_ms / flowkit_ms:.2f}x", flush=True)
+        check(flowkit_ms <= hand_ms * 1.05, f"batch {n}: exact OT training step at least as fast as torchcfm-style")
+    RESULTS["ot_training"] = results
+
+
 # -- 3 -------------------------------------------------------------------------------------------
 def overhead(rounds: int) -> None:
     import overhead as bench
@@ -194,6 +259,31 @@ def overhead(rounds: int) -> None:
             print(f"    compile={mode:10s} {seconds * 1e3:.3f} ms/step, speed-up {hand / seconds:.2f}x", flush=True)
         target = 5.0 if name == "small" else 2.0
         check(hand / fits["auto"] >= target, f"{name}: auto is {hand / fits['auto']:.2f}x the hand-written loop (target {target}x)")
+    # The large step's device time: forward and backward alone, replayed from a graph, fp32 and TF32.
+    spec = bench.CONFIGS["large"]
+    model = registry.create("model", "mlp", dim=2, width=spec["width"], depth=spec["depth"]).to(device)
+    x, t = torch.randn(spec["batch_size"], 2, device=device), torch.rand(spec["batch_size"], device=device)
+    for precision in ("highest", "high"):
+        torch.set_float32_matmul_precision(precision)
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream), shape_checks(False):
+            for _ in range(3):
+                model(t, x).square().mean().backward()
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph), shape_checks(False):
+            model(t, x).square().mean().backward()
+        graph.replay()
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(100):
+            graph.replay()
+        torch.cuda.synchronize()
+        ms = (time.perf_counter() - start) * 10
+        RESULTS[f"large_forward_backward_ms_{precision}"] = ms
+        print(f"  large MLP forward+backward alone, graph replay, matmul precision {precision!r}: {ms:.3f} ms", flush=True)
+    torch.set_float32_matmul_precision("highest")
 
 
 # -- 4 -------------------------------------------------------------------------------------------
@@ -269,15 +359,15 @@ def demo() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", default="basics,capture,overhead,unet,demo")
+    parser.add_argument("--sections", default="basics,capture,couplings,ot,overhead,unet,demo")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("no CUDA device: nothing to check")
         return 0
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}", flush=True)
-    sections = {"basics": basics, "capture": capture, "overhead": lambda: overhead(args.rounds),
-                "unet": unet_throughput, "demo": demo}
+    sections = {"basics": basics, "capture": capture, "couplings": capture_couplings, "ot": ot_training,
+                "overhead": lambda: overhead(args.rounds), "unet": unet_throughput, "demo": demo}
     for name in args.sections.split(","):
         print(f"== {name}", flush=True)
         start = time.perf_counter()
