@@ -57,3 +57,7 @@ class ConfigError(FlowkitError, ValueError):
 
 class CheckpointError(FlowkitError, OSError):
     """A checkpoint directory is missing, incomplete or corrupt."""
+
+
+class DataFilesError(FlowkitError, FileNotFoundError):
+    """A data set's files are missing or malformed; the message names the files and where to put them."""
