@@ -4,6 +4,7 @@ from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics.cost import FunctionEvaluations, SamplingTime
 from flowkit.metrics.density import DataDensity
 from flowkit.metrics.energy import EnergyDistance
+from flowkit.metrics.fid import FrechetInceptionDistance
 from flowkit.metrics.floor import NoiseFloor
 from flowkit.metrics.nll import NegativeLogLikelihood
 from flowkit.metrics.sliced import SlicedWasserstein2
@@ -23,3 +24,8 @@ def flowkit_register_metrics(register: Register) -> None:
         description="fraction of samples in the data's support and their mean data log-density (exact-density data)",
     )
     register("noise-floor", NoiseFloor, description="energy distance and sliced W2 between independent data samples")
+    register(
+        "fid",
+        FrechetInceptionDistance,
+        description="Frechet Inception Distance through a TorchScript Inception file on disk ($FLOWKIT_FID_NETWORK)",
+    )
