@@ -31,6 +31,7 @@ from typing import Any, Iterable, Sequence
 import attrs
 
 from flowkit.bench.grid import TRAINING_AXES, Cell, Suite, component_label
+from flowkit.metrics.fid import FID_SKIPPED
 from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = [
@@ -62,6 +63,7 @@ TRAINING_COLUMNS: dict[str, str] = {
     "final_loss": "final loss",
     "nll_nats": "NLL (nats)",
     "bits_per_dim": "bits/dim",
+    "bits_per_dim_stderr": "bits/dim s.e.",
     "likelihood_nfe": "NFE (likelihood)",
     "peak_memory_mib": "peak memory (MiB)",
 }
@@ -147,6 +149,7 @@ def _training_values(record: dict[str, Any]) -> dict[str, Any]:
         "final_loss": train.get("final_loss"),
         "nll_nats": likelihood.get("nll_nats"),
         "bits_per_dim": likelihood.get("bits_per_dim"),
+        "bits_per_dim_stderr": likelihood.get("bits_per_dim_stderr"),
         "likelihood_nfe": likelihood.get("nfe"),
         "peak_memory_mib": None if memory is None or record["status"] == "error" else memory / 2**20,
     }
@@ -404,6 +407,8 @@ def render_markdown(
         "value of each column (lowest, except steps/s; nothing is marked when all values are equal). "
         "Solver settings are evaluated on the same trained weights (a cell is trained once).",
     ]
+    if "fid" in suite.eval.metrics and "fid" not in quantities:
+        lines += ["", f"**{FID_SKIPPED}.**"]
     if suite.claims:
         lines += ["", *claims_markdown(check_claims(suite.claims, combinations))]
     lines += ["", "## Training and likelihood", "", *_training_section(combinations)]
