@@ -67,3 +67,7 @@ class CheckpointError(FlowkitError, OSError):
 class NotRebuildableWarning(UserWarning):
     """A component object given to a pipeline cannot be recorded as a factory reference with
     plain-data parameters: a saved pipeline holds its state but needs the object again on load."""
+
+
+class DataFilesError(FlowkitError, FileNotFoundError):
+    """A data set's files are missing or malformed; the message names the files and where to put them."""

@@ -33,6 +33,7 @@ from flowkit.bench.summary import (
     SAMPLE_TITLES,
     Combination,
     aggregate,
+    headline_quantities,
     sample_quantities,
 )
 from flowkit.pipeline.atomic import atomic_write_bytes
@@ -270,5 +271,5 @@ def write_plots(cells: Sequence[Cell], records: Sequence[dict[str, Any]], out: s
     out = Path(out)
     combinations = aggregate(cells, records)
     written = _sample_figures(out, combinations)
-    chart = _nfe_figure(out, combinations, sample_quantities(records))
+    chart = _nfe_figure(out, combinations, headline_quantities(sample_quantities(records)))
     return written + ([chart] if chart is not None else [])

@@ -173,11 +173,14 @@ def run_suite(
     plots: bool = True,
     command: str | None = None,
     log: Callable[[str], None] | None = None,
+    cluster: Any = None,
 ) -> RunReport:
     """Run every missing cell of ``suite`` into ``out``, then write the summary and plots.
 
     ``device`` overrides the suite's; ``command`` is quoted in ``summary.md``; ``log`` receives
-    one line per event (default: standard error). Returns a :class:`RunReport`.
+    one line per event (default: standard error); ``cluster`` (a Dask scheduler address or
+    client) runs the cells there instead of in local workers (:mod:`flowkit.bench.cluster`).
+    Returns a :class:`RunReport`.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
@@ -214,7 +217,11 @@ def run_suite(
             finished += 1
             say(f"[{len(done)}/{len(cells)}] {cell.label}, seed {cell.seed}: {_describe(record)}")
 
-        if workers == 1:
+        if cluster is not None and pending:
+            from flowkit.bench.cluster import run_on_cluster
+
+            run_on_cluster(pending, out, cluster, finish, threads=threads, say=say)
+        elif workers == 1:
             previous = torch.get_num_threads()
             torch.set_num_threads(threads)
             try:

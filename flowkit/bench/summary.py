@@ -31,19 +31,30 @@ from typing import Any, Iterable, Sequence
 import attrs
 
 from flowkit.bench.grid import TRAINING_AXES, Cell, Suite, component_label
+from flowkit.metrics.fid import FID_SKIPPED
 from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = [
+    "COMPANIONS",
     "HIGHER_IS_BETTER",
     "TRAINING_COLUMNS",
     "Combination",
     "Stat",
     "aggregate",
     "best_indices",
+    "headline_quantities",
     "write_summary",
 ]
 
-HIGHER_IS_BETTER = frozenset({"steps_per_second"})
+HIGHER_IS_BETTER = frozenset(
+    {
+        "steps_per_second",
+        "support_fraction",
+        "data_log_density",
+        "support_fraction_reference",
+        "data_log_density_reference",
+    }
+)
 """Quantities for which a larger value is better; every other one is lower-is-better."""
 
 TRAINING_COLUMNS: dict[str, str] = {
@@ -52,6 +63,7 @@ TRAINING_COLUMNS: dict[str, str] = {
     "final_loss": "final loss",
     "nll_nats": "NLL (nats)",
     "bits_per_dim": "bits/dim",
+    "bits_per_dim_stderr": "bits/dim s.e.",
     "likelihood_nfe": "NFE (likelihood)",
     "peak_memory_mib": "peak memory (MiB)",
 }
@@ -62,7 +74,20 @@ SAMPLE_TITLES = {
     "energy_distance": "energy distance",
     "sliced_w2": "sliced W2",
     "sampling_seconds": "sampling seconds",
+    "support_fraction": "support fraction (higher is better)",
+    "data_log_density": "data log-density of the samples, nats (higher is better)",
 }
+
+COMPANIONS = {
+    "_floor": "noise floor (the same statistic between two data samples of this size)",
+    "_reference": "held-out data",
+}
+"""Suffixes of quantities printed in the title of their main quantity's table, not as tables."""
+
+
+def headline_quantities(quantities: Sequence[str]) -> list[str]:
+    """``quantities`` without the companions (``X_floor``, ``X_reference``) of a listed ``X``."""
+    return [q for q in quantities if not any(q.endswith(s) and q[: -len(s)] in quantities for s in COMPANIONS)]
 
 
 @attrs.frozen
@@ -124,6 +149,7 @@ def _training_values(record: dict[str, Any]) -> dict[str, Any]:
         "final_loss": train.get("final_loss"),
         "nll_nats": likelihood.get("nll_nats"),
         "bits_per_dim": likelihood.get("bits_per_dim"),
+        "bits_per_dim_stderr": likelihood.get("bits_per_dim_stderr"),
         "likelihood_nfe": likelihood.get("nfe"),
         "peak_memory_mib": None if memory is None or record["status"] == "error" else memory / 2**20,
     }
@@ -239,13 +265,24 @@ def _training_section(combinations: Sequence[Combination]) -> list[str]:
 def _sampling_sections(combinations: Sequence[Combination], quantities: Sequence[str]) -> list[str]:
     solvers = list(dict.fromkeys(s for c in combinations for s in c.solvers))
     lines: list[str] = []
-    for quantity in quantities:
+    for quantity in headline_quantities(quantities):
         columns = [
             _column_texts([c.sampling.get(solver, {}).get(quantity) for c in combinations], quantity)
             for solver in solvers
         ]
         rows = [[c.label, *(column[i] for column in columns)] for i, c in enumerate(combinations)]
-        lines += ["", f"### {_title(quantity)}", "", *_markdown_table(["combination", *solvers], rows)]
+        notes = []
+        for suffix, text in COMPANIONS.items():
+            stat = Stat.of(
+                e["metrics"].get(quantity + suffix)
+                for c in combinations
+                for r in c.records
+                for e in r.get("evaluations", [])
+            )
+            if quantity + suffix in quantities and stat is not None:
+                notes.append(f"{text}: {stat.format()}")
+        title = _title(quantity) + (f" — {'; '.join(notes)}" if notes else "")
+        lines += ["", f"### {title}", "", *_markdown_table(["combination", *solvers], rows)]
     return lines
 
 
@@ -370,6 +407,8 @@ def render_markdown(
         "value of each column (lowest, except steps/s; nothing is marked when all values are equal). "
         "Solver settings are evaluated on the same trained weights (a cell is trained once).",
     ]
+    if "fid" in suite.eval.metrics and "fid" not in quantities:
+        lines += ["", f"**{FID_SKIPPED}.**"]
     if suite.claims:
         lines += ["", *claims_markdown(check_claims(suite.claims, combinations))]
     lines += ["", "## Training and likelihood", "", *_training_section(combinations)]

@@ -2,7 +2,7 @@
 
 Expands the suite's grid, trains and evaluates every cell not yet in ``DIR/results.jsonl``
 (a rerun resumes), and writes ``summary.md``, ``summary.csv`` and ``plots/``. ``--workers N``
-runs cells in N processes; ``--set KEY=VALUE`` overrides a suite setting (``train.steps=200``,
+runs cells in N processes, ``--cluster ADDRESS`` on the workers of a Dask scheduler; ``--set KEY=VALUE`` overrides a suite setting (``train.steps=200``,
 ``axes.seed=[0]``); ``--dry-run`` lists the cells without running them; ``--list`` lists the
 built-in suites. The exit status is 1 when a cell or one of its evaluations failed.
 """
@@ -33,6 +33,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="parallel worker processes (default 1)")
     parser.add_argument(
         "--threads", type=int, default=1, metavar="T", help="torch threads per worker (default 1; scale with --workers)"
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the cells on the workers of this Dask scheduler (e.g. tcp://host:8786) instead of --workers",
     )
     parser.add_argument("--device", help='torch device for every cell (default: the suite\'s, normally "auto")')
     parser.add_argument(
@@ -83,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         plots=not args.no_plots,
         command=command,
+        cluster=args.cluster,
     )
     print(
         f"flowkit bench: {report.cells} cells ({report.skipped} already done, "

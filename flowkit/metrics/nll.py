@@ -13,6 +13,11 @@ on the discrete code length per dimension and ``nll_nats`` is the continuous NLL
 dequantised points. ``log_prob`` is called on batches of ``batch_size`` points (it may need
 autograd for the divergence, so no ``torch.no_grad`` is imposed); ``max_points`` evaluates only
 the first points of the reference, for speed.
+
+Each point's value is an independent estimate (its own dequantisation noise and, with the
+Hutchinson divergence, its own probes), so the standard error of the mean,
+``std(values) / sqrt(m)`` (``nll_nats_stderr``, ``bits_per_dim_stderr``; NaN for one point),
+covers the spread of the data and the estimator's noise together.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ _positive_int = [attrs.validators.instance_of(int), attrs.validators.ge(1)]
 
 @attrs.frozen
 class NegativeLogLikelihood(Metric):
-    """``{"nll_nats": ..., "bits_per_dim": ...}`` of the reference under ``context.log_prob`` (lower is better)."""
+    """``{"nll_nats": ..., "bits_per_dim": ...}`` (and their standard errors) of the reference under ``context.log_prob`` (lower is better)."""
 
     batch_size: int = attrs.field(default=1024, validator=_positive_int)
     max_points: int | None = attrs.field(default=None, validator=attrs.validators.optional(_positive_int))
@@ -62,4 +67,11 @@ class NegativeLogLikelihood(Metric):
         if torch.isnan(log_density).any():
             raise NonFiniteError("metric 'nll': log_prob returned NaN")
         bpd = bits_per_dim(log_density, num_dims, context.num_bins)
-        return {"nll_nats": float(-log_density.mean()), "bits_per_dim": float(bpd.mean())}
+        count = log_density.shape[0]
+        stderr = (lambda v: float(v.std() / math.sqrt(count)) if count > 1 else math.nan)
+        return {
+            "nll_nats": float(-log_density.mean()),
+            "bits_per_dim": float(bpd.mean()),
+            "nll_nats_stderr": stderr(log_density.double()),
+            "bits_per_dim_stderr": stderr(bpd.double()),
+        }

@@ -2,7 +2,10 @@
 
 from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics.cost import FunctionEvaluations, SamplingTime
+from flowkit.metrics.density import DataDensity
 from flowkit.metrics.energy import EnergyDistance
+from flowkit.metrics.fid import FrechetInceptionDistance
+from flowkit.metrics.floor import NoiseFloor
 from flowkit.metrics.nll import NegativeLogLikelihood
 from flowkit.metrics.sliced import SlicedWasserstein2
 
@@ -15,3 +18,14 @@ def flowkit_register_metrics(register: Register) -> None:
     register("nll", NegativeLogLikelihood, description="held-out negative log-likelihood in nats and bits/dim")
     register("nfe", FunctionEvaluations, description="vector-field evaluations used for sampling")
     register("sampling-time", SamplingTime, description="wall-clock seconds spent sampling")
+    register(
+        "data-density",
+        DataDensity,
+        description="fraction of samples in the data's support and their mean data log-density (exact-density data)",
+    )
+    register("noise-floor", NoiseFloor, description="energy distance and sliced W2 between independent data samples")
+    register(
+        "fid",
+        FrechetInceptionDistance,
+        description="Frechet Inception Distance through a TorchScript Inception file on disk ($FLOWKIT_FID_NETWORK)",
+    )

@@ -74,6 +74,9 @@ class UNetVectorField(VectorFieldModel):
             self-attention after the residual blocks; ``None`` means the lowest resolution only,
             ``()`` no attention.
         attention_heads: heads of each self-attention layer (must divide its channels).
+        middle_attention: self-attention in the middle block; ``None`` (default) when the lowest
+            resolution is in ``attention_resolutions``, ``True`` always (DDPM / ADM / torchcfm,
+            whose middle block attends whatever the other resolutions).
         dropout: dropout probability inside the residual blocks, in ``[0, 1)``.
         norm_groups: GroupNorm groups (must divide every level's channels).
         time_embedding: ``"sinusoidal"`` or ``"fourier"`` (with ``base_channels`` features).
@@ -98,6 +101,7 @@ class UNetVectorField(VectorFieldModel):
         num_res_blocks: int = 2,
         attention_resolutions: Sequence[int] | None = None,
         attention_heads: int = 4,
+        middle_attention: bool | None = None,
         dropout: float = 0.0,
         norm_groups: int = 8,
         time_embedding: str = "sinusoidal",
@@ -141,8 +145,11 @@ class UNetVectorField(VectorFieldModel):
                     f"norm_groups={groups} must divide every level's channels; {width} channels "
                     f"(base_channels={base_channels}, channel_mult={multipliers}) is not divisible"
                 )
+        if middle_attention not in (None, True, False):
+            raise InvalidParameterError(f"middle_attention must be true, false or None (auto), got {middle_attention!r}")
+        attend_middle = resolutions[-1] in attention_at if middle_attention is None else middle_attention
         for resolution, width in zip(resolutions, level_channels):
-            if resolution in attention_at and width % heads:
+            if (resolution in attention_at or (attend_middle and resolution == resolutions[-1])) and width % heads:
                 raise InvalidParameterError(
                     f"attention_heads={heads} must divide the {width} channels at resolution {resolution}"
                 )
@@ -157,9 +164,9 @@ class UNetVectorField(VectorFieldModel):
         )
         self.num_classes = self.condition.num_classes
 
-        def stage(c_in: int, c_out: int, resolution: int) -> _Stage:
-            return _Stage(c_in, c_out, condition_dim, attention=resolution in attention_at,
-                          heads=heads, dropout=dropout, groups=groups)
+        def stage(c_in: int, c_out: int, resolution: int, attention: bool | None = None) -> _Stage:
+            attention = resolution in attention_at if attention is None else attention
+            return _Stage(c_in, c_out, condition_dim, attention=attention, heads=heads, dropout=dropout, groups=groups)
 
         self.input_conv = nn.Conv2d(channels, base_channels, 3, padding=1)
         skip_channels = [base_channels]
@@ -176,7 +183,7 @@ class UNetVectorField(VectorFieldModel):
             if not last:
                 skip_channels.append(width)
         self.down_levels = nn.ModuleList(down)
-        self.middle = nn.ModuleList([stage(width, width, resolutions[-1]), stage(width, width, -1)])
+        self.middle = nn.ModuleList([stage(width, width, resolutions[-1], attend_middle), stage(width, width, -1)])
         up: list[_Level] = []
         for i in reversed(range(len(resolutions))):
             stages = []

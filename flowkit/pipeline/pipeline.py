@@ -34,6 +34,7 @@ from flowkit import __version__, registry
 from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
 from flowkit.device import resolve_device
 from flowkit.exceptions import CheckpointError, ConfigError, InvalidParameterError
+from flowkit.metrics import DataMetric
 from flowkit.pipeline.build import (
     as_dataset,
     bind_solver,
@@ -425,7 +426,8 @@ class Pipeline:
 
         Draws ``num_samples`` points (``eval.num_samples``) with a fixed seed, conditioned on the
         held-out labels for a class-conditional model, and compares them with as many held-out
-        points; also reports the NFE and wall time of the sampling solve. Returns
+        points; also reports the NFE and wall time of the sampling solve. Metrics that read the
+        data set (:class:`flowkit.metrics.DataMetric`) get this pipeline's. Returns
         ``{name: value}`` as produced by the metrics.
         """
         n_wanted = num_samples or self.config.eval.num_samples
@@ -455,7 +457,8 @@ class Pipeline:
         results: dict[str, float] = {}
         for name in names:
             metric = registry.create("metric", name)
-            results.update({key: float(value) for key, value in metric(context).items()})
+            values = metric.measure(context, self.dataset) if isinstance(metric, DataMetric) else metric(context)
+            results.update({key: float(value) for key, value in values.items()})
         return results
 
     # -- persistence ---------------------------------------------------------------------------

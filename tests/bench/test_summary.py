@@ -136,3 +136,15 @@ def test_claim_verdicts_follow_the_numbers(make_suite):
     assert partly.verdict == "partly reproduced"
     (untestable,) = check_claims([_claim(where={"objective": "fm"})], combos)
     assert untestable.verdict == "not testable"
+
+
+def test_noise_floor_and_reference_values_are_printed_beside_their_metric(make_suite):
+    suite = load_suite(make_suite(baseline=False))
+    records = _records(suite, VALUES)
+    for record in records:
+        for entry in record["evaluations"]:
+            entry["metrics"].update(energy_distance_floor=0.001, support_fraction=0.9, support_fraction_reference=1.0)
+    text = render_markdown(suite, suite.cells(), records)
+    assert "### energy distance — noise floor (the same statistic between two data samples of this size): 0.001 ± 0" in text
+    assert "### support fraction (higher is better) — held-out data: 1 ± 0" in text
+    assert "### energy distance floor" not in text and "### support fraction reference" not in text

@@ -124,6 +124,7 @@ def test_demo_with_a_reduced_budget(tmp_path, capsys):
     assert report["steps"] == 40 and report["data"] == "checkerboard"
     assert {"energy_distance", "sliced_w2", "nll_nats", "bits_per_dim", "nfe", "sampling_seconds"} <= set(report["metrics"])
     assert report["data_nll_nats"] == pytest.approx(math.log(32))  # uniform on half of [-4, 4]^2
+    assert {"support_fraction", "data_log_density", "energy_distance_floor", "sliced_w2_floor"} <= set(report["metrics"])
     assert {"train_seconds", "eval_seconds", "total_seconds"} <= set(report["times"])
     assert finite_numbers(report)
     for name in ("samples.png", "trajectories.png"):

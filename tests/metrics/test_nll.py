@@ -97,3 +97,13 @@ def test_bad_parameters_are_rejected():
     for params in ({"batch_size": 0}, {"max_points": 0}, {"seed": -2}):
         with pytest.raises(InvalidParameterError, match=next(iter(params))):
             registry.create("metric", "nll", **params)
+
+
+def test_standard_errors_match_the_closed_form_spread_of_gaussian_log_densities():
+    # -log N(x; 0, I_2) = |x|^2 / 2 + log 2 pi with |x|^2 ~ chi2_2 (variance 4): per-point std 1 nat
+    reference = torch.randn(40_000, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    result = nll(EvaluationContext(samples=reference[:2], reference=reference, log_prob=standard_normal_log_prob))
+    assert result["nll_nats_stderr"] == pytest.approx(1.0 / math.sqrt(40_000), rel=0.03)
+    assert result["bits_per_dim_stderr"] == pytest.approx(result["nll_nats_stderr"] / (2 * math.log(2)), rel=1e-9)
+    one = nll(EvaluationContext(samples=reference[:1], reference=reference[:1], log_prob=standard_normal_log_prob))
+    assert math.isnan(one["bits_per_dim_stderr"])
