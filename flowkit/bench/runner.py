@@ -25,7 +25,8 @@ by themselves when the runner process dies. Each process first trains its first 
 pipeline for a few steps and discards it (:func:`flowkit.bench.cell.warm_up`), so one-time
 costs do not count against the first timed cell.
 
-A lock file (``out/.lock``) keeps two runs from writing the same directory at once.
+A lock file (``out/.lock``) keeps two runs from writing the same directory at once; it is
+removed when the run ends (a killed run leaves it, without its lock, and the next run clears it).
 """
 
 from __future__ import annotations
@@ -77,23 +78,41 @@ class RunReport:
 
 @contextlib.contextmanager
 def _lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` (an advisory ``flock``) while running; the file is removed on the way out.
+
+    The lock is taken on an open file, then the path is checked to still name that file: a run
+    that removed the lock file between our ``open`` and ``flock`` left us a lock on an orphan,
+    so we try again. After a kill the file stays behind, but its lock died with the process, so
+    the next run takes it (and removes it at its end).
+    """
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; concurrent runs are the user's business
         yield
         return
-    with open(out / LOCK_FILE, "w") as handle:
+    path = out / LOCK_FILE
+    while True:
+        handle = open(path, "a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            handle.close()
             raise ConfigError(
-                f"another `flowkit bench` is writing {out} (it holds {out / LOCK_FILE}); "
-                "wait for it or use another --out"
+                f"another `flowkit bench` is writing {out} (it holds {path}); wait for it or use another --out"
             ) from None
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        handle.close()  # releases the lock, after the file is gone
 
 
 def current_records(cells: list[Cell], records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
