@@ -18,8 +18,11 @@ directory, or a run directory stopped before its first checkpoint.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Mapping
@@ -69,7 +72,12 @@ def write_checkpoint(
         for name, data in (json_data or {}).items():
             (partial / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         for name, group in (tensors or {}).items():
-            save_file(tensors_for_safetensors(group), str(partial / name))
+            try:
+                save_file(tensors_for_safetensors(group), str(partial / name))
+            except SafetensorError as exc:  # e.g. a full disk, reported by the Rust writer as text
+                code = re.search(r"os error (\d+)", str(exc))
+                number = int(code.group(1)) if code else errno.EIO
+                raise OSError(number, os.strerror(number), str(partial / name)) from exc
         files = {
             path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
             for path in sorted(partial.iterdir())
