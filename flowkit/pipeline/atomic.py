@@ -27,6 +27,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "fsync_directory",
+    "new_file_mode",
 ]
 
 PARTIAL_SUFFIX = ".partial"
@@ -63,11 +64,16 @@ def _current_umask() -> int:
     return mask
 
 
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()``: ``0o666`` less the umask."""
+    return 0o666 & ~_current_umask()
+
+
 def _mode_for(target: Path) -> int:
     try:
         return stat.S_IMODE(target.stat().st_mode)
     except OSError:
-        return 0o666 & ~_current_umask()
+        return new_file_mode()
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:

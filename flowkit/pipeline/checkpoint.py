@@ -33,7 +33,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from flowkit.exceptions import CheckpointError
-from flowkit.pipeline.atomic import PARTIAL_SUFFIX, PREVIOUS_SUFFIX, atomic_directory
+from flowkit.pipeline.atomic import PARTIAL_SUFFIX, PREVIOUS_SUFFIX, atomic_directory, new_file_mode
 from flowkit.pipeline.monitor import METRICS_FILE
 from flowkit.pipeline.serialization import tensors_for_safetensors
 
@@ -78,6 +78,7 @@ def write_checkpoint(
                 code = re.search(r"os error (\d+)", str(exc))
                 number = int(code.group(1)) if code else errno.EIO
                 raise OSError(number, os.strerror(number), str(partial / name)) from exc
+            os.chmod(partial / name, new_file_mode())  # the writer creates it 0o600; honour the umask
         files = {
             path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
             for path in sorted(partial.iterdir())
