@@ -16,6 +16,11 @@ every ``sync_every`` steps only (one tiny collective and one host synchronisatio
 ``sync_every`` steps, off the other steps): all processes see the same answer at the same step,
 and a stop is taken at most ``sync_every`` steps after the first process got the signal. With
 one process the flag is a plain Python attribute, read at no cost after every step.
+
+Ctrl-C in a terminal reaches ``torchrun`` and its workers at once, and ``torchrun`` then sends
+the workers the same signal again; so under ``torchrun`` a repeat within
+:data:`TORCHRUN_REPEAT_WINDOW` seconds of the first signal is taken as that copy, not as a
+second Ctrl-C (``torchrun`` waits 30 s for its workers before killing them, time enough to save).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from types import FrameType, TracebackType
 
 import torch
@@ -30,10 +36,12 @@ import torch.distributed as dist
 
 from flowkit.pipeline.distributed import DistributedContext
 
-__all__ = ["DEFAULT_SYNC_EVERY", "StopSignals"]
+__all__ = ["DEFAULT_SYNC_EVERY", "TORCHRUN_REPEAT_WINDOW", "StopSignals"]
 
 DEFAULT_SYNC_EVERY = 10
 """Steps between two agreements on the stop flag under ``torchrun``."""
+TORCHRUN_REPEAT_WINDOW = 2.0
+"""Seconds after a first signal in which a repeat is ``torchrun``'s forwarded copy (multi-process only)."""
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -59,11 +67,13 @@ class StopSignals:
         self.device = device or torch.device("cpu")
         self.sync_every = max(1, int(sync_every))
         self.announce = announce
+        self.repeat_window = TORCHRUN_REPEAT_WINDOW if self.context.active else 0.0
         self.received: int | None = None
         """The first signal received (its number), or ``None``."""
         self.agreed: int | None = None
         """The signal on which every process agreed to stop, or ``None``."""
         self._calls = 0
+        self._received_at = 0.0
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopSignals:
@@ -81,8 +91,10 @@ class StopSignals:
 
     def _handle(self, number: int, frame: FrameType | None) -> None:
         if self.received is not None:
+            if time.monotonic() - self._received_at < self.repeat_window:
+                return  # torchrun forwarding the Ctrl-C this process already got
             raise KeyboardInterrupt  # the second signal: abort at once
-        self.received = number
+        self.received, self._received_at = number, time.monotonic()
         if self.announce:
             print(
                 f"flowkit: {signal.Signals(number).name} received: finishing the current step and saving a "
