@@ -339,7 +339,10 @@ class Pipeline:
 
     def _interrupted(self, signal_name: str, *, aborted: bool) -> TrainingInterrupted:
         if aborted:
-            message = f"{signal_name} received twice: training aborted during step {self.step + 1}; " + self._kept_checkpoint()
+            message = (
+                f"{signal_name} received twice: training aborted after step {self.step}, which was not saved; "
+                + self._kept_checkpoint()
+            )
         elif self.trainer.last_checkpoint is not None and self._checkpoint_step == self.step:
             message = (
                 f"{signal_name}: training stopped after step {self.step} of {self.config.train.steps}; "

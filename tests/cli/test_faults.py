@@ -188,7 +188,7 @@ def test_sigint_keeps_the_current_step_a_second_one_aborts_and_both_resume_exact
     assert "Traceback" not in err
     now = Pipeline.load(out).step
     if "SIGINT received twice" in err:
-        assert f"aborted during step" in err and f"(step {kept}) is intact" in err and now == kept
+        assert "training aborted after step" in err and f"(step {kept}) is intact" in err and now == kept
     else:
         assert f"checkpoint of step {now} kept in" in err and now >= kept + 20
 

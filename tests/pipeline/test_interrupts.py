@@ -87,7 +87,7 @@ def test_a_second_signal_aborts_at_once_and_the_previous_checkpoint_stays(tmp_pa
     with pytest.raises(TrainingInterrupted) as caught:
         pipeline.fit(out=tmp_path, progress=False)
     assert str(caught.value) == (
-        f"SIGINT received twice: training aborted during step 14; the previous checkpoint "
+        f"SIGINT received twice: training aborted after step 13, which was not saved; the previous checkpoint "
         f"{tmp_path / 'checkpoint'} (step 10) is intact"
     )
     assert (caught.value.aborted, caught.value.checkpoint_step) == (True, 10)
