@@ -48,7 +48,7 @@ import torch
 from flowkit.bench.cell import run_cell, warm_up
 from flowkit.bench.grid import Cell, Suite
 from flowkit.bench.results import ResultStore
-from flowkit.exceptions import ConfigError
+from flowkit.exceptions import ConfigError, OutputError
 from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]
@@ -204,7 +204,10 @@ def run_suite(
         raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {out}: {exc.strerror or exc}") from exc
     start = time.perf_counter()
     with _lock(out):
         atomic_write_text(out / SUITE_FILE, tomli_w.dumps(suite.to_dict()))

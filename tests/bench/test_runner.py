@@ -17,7 +17,7 @@ import tomli_w
 
 from flowkit.bench import ResultStore, load_suite, run_suite
 from flowkit.bench import runner as runner_module
-from flowkit.exceptions import ConfigError
+from flowkit.exceptions import ConfigError, OutputError
 
 RECORD_KEYS = {
     "cell_id",
@@ -297,6 +297,12 @@ def test_the_lock_file_is_removed_and_a_stale_one_is_taken_over(make_suite, tmp_
     (tmp_path / ".lock").write_text("")  # left by a killed run: no process holds its lock
     run_suite(suite, tmp_path, log=_quiet, summarize=False)
     assert not (tmp_path / ".lock").exists()
+
+
+def test_an_output_directory_that_cannot_be_made_is_a_clear_error(make_suite, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match=f"cannot create the output directory {tmp_path / 'file' / 'out'}: "):
+        run_suite(load_suite(make_suite(baseline=False)), tmp_path / "file" / "out", log=_quiet)
 
 
 def test_a_second_run_on_the_same_directory_is_refused(make_suite, tmp_path):
