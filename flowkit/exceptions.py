@@ -71,3 +71,31 @@ class NotRebuildableWarning(UserWarning):
 
 class DataFilesError(FlowkitError, FileNotFoundError):
     """A data set's files are missing or malformed; the message names the files and where to put them."""
+
+
+class OutputError(FlowkitError, OSError):
+    """An output file or directory cannot be written (missing directory, no permission, disk full)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT / SIGTERM (see :mod:`flowkit.pipeline.interrupts`).
+
+    Not a :class:`FlowkitError` (nothing was wrong), but a ``KeyboardInterrupt``, so a script that
+    does not catch it stops as on Ctrl-C. ``step``: the steps taken; ``checkpoint``: the
+    checkpoint directory holding the state kept (``None`` without one); ``checkpoint_step``: the
+    step of that checkpoint (``step`` after a graceful stop, earlier after an abort); ``signal``:
+    the signal's name; ``aborted``: whether a second signal ended the run without a new checkpoint.
+    """
+
+    def __init__(
+        self, message: str, *, step: int, checkpoint: str | None, checkpoint_step: int | None, signal: str, aborted: bool
+    ):
+        super().__init__(message)
+        self.step = step
+        self.checkpoint = checkpoint
+        self.checkpoint_step = checkpoint_step
+        self.signal = signal
+        self.aborted = aborted
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

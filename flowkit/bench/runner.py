@@ -25,7 +25,8 @@ by themselves when the runner process dies. Each process first trains its first 
 pipeline for a few steps and discards it (:func:`flowkit.bench.cell.warm_up`), so one-time
 costs do not count against the first timed cell.
 
-A lock file (``out/.lock``) keeps two runs from writing the same directory at once.
+A lock file (``out/.lock``) keeps two runs from writing the same directory at once; it is
+removed when the run ends (a killed run leaves it, without its lock, and the next run clears it).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import torch
 from flowkit.bench.cell import run_cell, warm_up
 from flowkit.bench.grid import Cell, Suite
 from flowkit.bench.results import ResultStore
-from flowkit.exceptions import ConfigError
+from flowkit.exceptions import ConfigError, OutputError
 from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]
@@ -77,23 +78,41 @@ class RunReport:
 
 @contextlib.contextmanager
 def _lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` (an advisory ``flock``) while running; the file is removed on the way out.
+
+    The lock is taken on an open file, then the path is checked to still name that file: a run
+    that removed the lock file between our ``open`` and ``flock`` left us a lock on an orphan,
+    so we try again. After a kill the file stays behind, but its lock died with the process, so
+    the next run takes it (and removes it at its end).
+    """
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; concurrent runs are the user's business
         yield
         return
-    with open(out / LOCK_FILE, "w") as handle:
+    path = out / LOCK_FILE
+    while True:
+        handle = open(path, "a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            handle.close()
             raise ConfigError(
-                f"another `flowkit bench` is writing {out} (it holds {out / LOCK_FILE}); "
-                "wait for it or use another --out"
+                f"another `flowkit bench` is writing {out} (it holds {path}); wait for it or use another --out"
             ) from None
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        handle.close()  # releases the lock, after the file is gone
 
 
 def current_records(cells: list[Cell], records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -188,7 +207,10 @@ def run_suite(
         raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {out}: {exc.strerror or exc}") from exc
     start = time.perf_counter()
     with _lock(out):
         atomic_write_text(out / SUITE_FILE, tomli_w.dumps(suite.to_dict()))

@@ -1,19 +1,30 @@
 """The ``flowkit`` command: one sub-command per module in :data:`COMMAND_MODULES`.
 
 Each command module provides ``add_parser(subparsers)``, which adds its sub-parser and sets
-``func`` to the function that runs it (``func(args) -> int`` exit status). A
-:class:`flowkit.exceptions.FlowkitError` is printed as one clear message with exit status 2.
+``func`` to the function that runs it (``func(args) -> int`` exit status). Exit statuses:
+
+- 2: a user error, a :class:`flowkit.exceptions.FlowkitError` (bad config or arguments, missing
+  or corrupt checkpoint, unwritable output), printed as one clear message (argparse also uses 2);
+- 130 / 143: stopped by SIGINT / SIGTERM (128 + the signal's number); a training run says which
+  step its checkpoint kept;
+- 1: the environment failed (an ``OSError`` such as a full disk), printed as one line;
+- 141: standard output was closed early (``flowkit plugins --json | head``): the rest of the
+  output is dropped silently, as a tool killed by SIGPIPE would (Python's recommended handling
+  of ``BrokenPipeError``: point standard output at ``os.devnull`` so the exit flush is quiet).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import signal
 import sys
 from typing import Sequence
 
 from flowkit import __version__
-from flowkit.exceptions import FlowkitError
+from flowkit.exceptions import FlowkitError, TrainingInterrupted
 
 COMMAND_MODULES: tuple[str, ...] = (
     "flowkit.cli.plugins",
@@ -43,10 +54,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowkit`` command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
+        return status
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # stdout without a file descriptor (captured)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + getattr(signal, "SIGPIPE", 13)
     except FlowkitError as exc:
         print(f"flowkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as exc:
+        resume = " (continue with --resume)" if exc.checkpoint and args.command == "train" else ""
+        print(f"flowkit {args.command}: {exc}{resume}", file=sys.stderr)
+        return 128 + signal.Signals[exc.signal].value if exc.signal in signal.Signals.__members__ else 130
     except KeyboardInterrupt:
         print(f"flowkit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the environment, not the input: a full disk, a vanished mount, ...
+        print(f"flowkit {args.command}: error: {exc}", file=sys.stderr)
+        return 1

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from flowkit.cli.sample import add_solver_argument
+from flowkit.cli.sample import add_solver_argument, check_output_file
 from flowkit.exceptions import ConfigError
 
 
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_samples is not None and args.num_samples < 2:
         raise ConfigError(f"--num-samples must be at least 2, got {args.num_samples}")
+    if args.out is not None:
+        check_output_file(args.out)
     metrics = None
     if args.metrics:
         metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]

@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from flowkit.exceptions import ConfigError
+from flowkit.exceptions import ConfigError, OutputError
 
 FORMATS = (".safetensors", ".npy", ".csv")
 
@@ -66,6 +67,18 @@ def solver_spec(text: str) -> Any:
     return text
 
 
+def check_output_file(path: Path) -> None:
+    """An :class:`OutputError` unless ``path``'s directory exists and is writable (none is created)."""
+    parent = path.parent
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a directory; name a file in it")
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise OutputError(f"--out {path}: the directory {parent} {what}; create it first or choose another --out")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"--out {path}: the directory {parent} is not writable")
+
+
 def check_format(path: Path) -> str:
     """The suffix of ``path`` if it names one of :data:`FORMATS`, else ConfigError."""
     suffix = path.suffix.lower()
@@ -110,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     check_format(args.out)
+    check_output_file(args.out)
     if args.guidance is not None and args.label is None:
         raise ConfigError("--guidance needs --label (the class to guide towards)")
     pipeline = Pipeline.load(args.directory, device=args.device)

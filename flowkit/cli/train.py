@@ -4,8 +4,14 @@ The run directory ``DIR`` receives ``checkpoint/`` (every ``train.checkpoint_eve
 the end, written atomically), ``metrics.jsonl`` (the training log) and ``tensorboard/`` when
 TensorBoard is installed. ``--resume`` continues the run in ``DIR`` from its checkpoint, exactly
 as if it had not stopped; the CONFIG may change the ``[train]`` and ``[eval]`` settings (e.g. more
-steps) and the device, nothing else. Under ``torchrun`` every process runs this same command and
-trains with DistributedDataParallel; rank 0 writes the files.
+steps) and the device, nothing else; fewer steps than the checkpoint has taken is an error, and
+a changed step count is stated with its effect on the learning-rate schedule. Without
+``--resume`` a directory holding a checkpoint is refused; a fresh run moves an old
+``metrics.jsonl`` aside. Ctrl-C (SIGINT) or ``kill`` (SIGTERM) finishes the current step, writes
+a checkpoint and says which step it kept (exit status 130 / 143); a second signal aborts at once,
+leaving the previous checkpoint. Under ``torchrun`` every process runs this same command and
+trains with DistributedDataParallel; rank 0 writes the files, and a signal to any process stops
+all of them at the same step.
 """
 
 from __future__ import annotations
@@ -76,9 +82,18 @@ def run(args: argparse.Namespace) -> int:
                     f"{args.config} differs from the checkpoint in {existing} in {', '.join(fixed)}; a resumed "
                     f"run cannot change {', '.join(FIXED_KEYS)}. Use another --out for a new run"
                 )
+            if config.train.steps < pipeline.step:
+                raise ConfigError(
+                    f"the checkpoint in {existing} is at step {pipeline.step} but train.steps is "
+                    f"{config.train.steps}; a run cannot be shortened: ask for at least {pipeline.step} steps "
+                    "(--steps) or use another --out"
+                )
             if changed:
                 _say(f"applying changed settings: {', '.join(changed)}")
                 pipeline.config = config
+            if pipeline.step == config.train.steps:
+                _say(f"{existing} is already at step {pipeline.step} of {config.train.steps}; nothing to train")
+                return 0
             _say(f"resuming {existing} at step {pipeline.step} of {pipeline.config.train.steps}")
         else:
             if args.resume:

@@ -26,6 +26,21 @@ def _as_tensor(name: str, value: object) -> Tensor:
     raise InvalidParameterError(f"{name} must be a torch.Tensor or numpy array, got {type(value).__name__}")
 
 
+def _require_finite(x: Tensor) -> None:
+    """A :class:`NonFiniteError` naming the first non-finite entry of ``x`` (row-major order) and the count."""
+    bad = ~torch.isfinite(x)
+    if not bad.any():
+        return
+    flat = int(bad.flatten().nonzero()[0])
+    index = tuple(int(i) for i in np.unravel_index(flat, tuple(x.shape)))
+    value = x[index].item()
+    points = int(bad.flatten(1).any(dim=1).sum())
+    raise NonFiniteError(
+        f"x must be finite, but x[{', '.join(map(str, index))}] = {value} (point {index[0]}) is the first of "
+        f"{int(bad.sum())} NaN or infinite values, in {points} of {x.shape[0]} points; remove or repair those points"
+    )
+
+
 class TensorData(StoredSplits):
     """A data set from tensors: ``x`` ``[n, *event_shape]`` and optional labels ``y`` ``[n]``.
 
@@ -50,8 +65,7 @@ class TensorData(StoredSplits):
             )
         if x.ndim < 2 or x.shape[0] < 2:
             raise ShapeError(f"x must have shape [n, *event_shape] with n >= 2, got {list(x.shape)}")
-        if not torch.isfinite(x).all():
-            raise NonFiniteError("x contains NaN or infinite values")
+        _require_finite(x)
         n = x.shape[0]
         if y is not None:
             y = _as_tensor("y", y)

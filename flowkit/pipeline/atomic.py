@@ -1,7 +1,9 @@
 """Atomic file and directory writes: a reader sees the old content or the new, never a mix.
 
 A file is written to a temporary file in the same directory, flushed to disk and moved over
-the target with :func:`os.replace` (atomic on POSIX and Windows). A directory is written as a
+the target with :func:`os.replace` (atomic on POSIX and Windows). It gets the mode any tool
+would give it: an existing target's mode is kept, a new file gets ``0o666 & ~umask`` (the
+temporary file is created ``0o600`` and widened before the rename). A directory is written as a
 whole under a temporary sibling name and swapped in by :func:`atomic_directory`; the previous
 directory is kept, renamed to ``<name>.previous``, until the new one is in place, so an
 interruption at any point leaves at least one complete copy on disk.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -24,6 +27,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "fsync_directory",
+    "new_file_mode",
 ]
 
 PARTIAL_SUFFIX = ".partial"
@@ -46,6 +50,32 @@ def fsync_directory(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def _current_umask() -> int:
+    """The process's umask (read from /proc where possible: setting it to read it is racy)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from ``open()``: ``0o666`` less the umask."""
+    return 0o666 & ~_current_umask()
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return new_file_mode()
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write(file)`` on a temporary file next to ``path``, then move it onto ``path``.
 
@@ -56,6 +86,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), _mode_for(target))
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

@@ -10,13 +10,19 @@ against the manifest; a missing manifest, a missing, truncated or altered file r
 :class:`flowkit.exceptions.CheckpointError` naming the file.
 
 A training run directory holds its checkpoint in the sub-directory ``checkpoint/``;
-:func:`locate_checkpoint` accepts either the run directory or the checkpoint itself.
+:func:`locate_checkpoint` accepts either the run directory or the checkpoint itself, and when
+neither holds a complete checkpoint says what the directory is instead: missing, a file, an
+interrupted first save (``checkpoint.partial``), files without a manifest, a benchmark output
+directory, or a run directory stopped before its first checkpoint.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,7 +33,8 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from flowkit.exceptions import CheckpointError
-from flowkit.pipeline.atomic import PREVIOUS_SUFFIX, atomic_directory
+from flowkit.pipeline.atomic import PARTIAL_SUFFIX, PREVIOUS_SUFFIX, atomic_directory, new_file_mode
+from flowkit.pipeline.monitor import METRICS_FILE
 from flowkit.pipeline.serialization import tensors_for_safetensors
 
 __all__ = ["CHECKPOINT_DIR", "FORMAT_VERSION", "MANIFEST", "Checkpoint", "locate_checkpoint", "write_checkpoint"]
@@ -65,7 +72,13 @@ def write_checkpoint(
         for name, data in (json_data or {}).items():
             (partial / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         for name, group in (tensors or {}).items():
-            save_file(tensors_for_safetensors(group), str(partial / name))
+            try:
+                save_file(tensors_for_safetensors(group), str(partial / name))
+            except SafetensorError as exc:  # e.g. a full disk, reported by the Rust writer as text
+                code = re.search(r"os error (\d+)", str(exc))
+                number = int(code.group(1)) if code else errno.EIO
+                raise OSError(number, os.strerror(number), str(partial / name)) from exc
+            os.chmod(partial / name, new_file_mode())  # the writer creates it 0o600; honour the umask
         files = {
             path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
             for path in sorted(partial.iterdir())
@@ -89,13 +102,43 @@ def locate_checkpoint(path: str | Path) -> Path:
         if not candidate.exists() and (previous / MANIFEST).is_file():
             warnings.warn(f"{candidate} is missing (a save was interrupted); loading {previous}", stacklevel=2)
             return previous
-    if (path / CHECKPOINT_DIR).is_dir():
-        path = path / CHECKPOINT_DIR
-    if path.is_dir():
-        raise CheckpointError(f"incomplete checkpoint: {path / MANIFEST} is missing (the save did not finish)")
-    raise CheckpointError(
-        f"no checkpoint at {path}: expected a directory with {MANIFEST} or a {CHECKPOINT_DIR}/ sub-directory"
+    raise CheckpointError(_not_a_checkpoint(path))
+
+
+_BENCH_FILES = ("results.jsonl", "suite.toml")  # flowkit.bench.runner's (the bench sits above the pipeline)
+_CHECKPOINT_FILES = ("config.toml", "state.json", "model.safetensors")  # flowkit.pipeline.pipeline's
+
+
+def _not_a_checkpoint(path: Path) -> str:
+    """Why ``path`` holds no complete checkpoint, told apart by what it does hold."""
+    expected = (
+        f"expected a checkpoint directory (with {MANIFEST}) or a run directory with a {CHECKPOINT_DIR}/ "
+        "sub-directory, as written by `flowkit train`, `flowkit demo` or Pipeline.save"
     )
+    if not path.exists():
+        return f"no checkpoint at {path}: it does not exist; {expected}"
+    if not path.is_dir():
+        return f"no checkpoint at {path}: it is a file, not a directory; {expected}"
+    for candidate in (path, path / CHECKPOINT_DIR):
+        partial = candidate.with_name(candidate.name + PARTIAL_SUFFIX)
+        if partial.is_dir():
+            return (
+                f"no complete checkpoint at {path}: the first save was interrupted ({partial} is unfinished) "
+                "and no earlier checkpoint exists"
+            )
+        if candidate.is_dir() and any((candidate / name).exists() for name in _CHECKPOINT_FILES):
+            return f"incomplete checkpoint: {candidate / MANIFEST} is missing (the save did not finish or files were removed)"
+    if any((path / name).is_file() for name in _BENCH_FILES):
+        return (
+            f"{path} is a benchmark output directory (`flowkit bench`), not a checkpoint: it holds the "
+            "suite's results and summaries, not trained pipelines; train one with `flowkit train` to sample from it"
+        )
+    if (path / METRICS_FILE).is_file():
+        return (
+            f"no checkpoint at {path}: it is a training run directory whose run stopped before its first "
+            f"checkpoint (see train.checkpoint_every); resume it with `flowkit train CONFIG --out {path} --resume`"
+        )
+    return f"no checkpoint at {path}: it has no {MANIFEST} and no {CHECKPOINT_DIR}/ sub-directory; {expected}"
 
 
 class Checkpoint:

@@ -33,7 +33,14 @@ from torch import Tensor
 from flowkit import __version__, registry
 from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
 from flowkit.device import resolve_device
-from flowkit.exceptions import CheckpointError, ConfigError, InvalidParameterError
+from flowkit.exceptions import (
+    CheckpointError,
+    ConfigError,
+    FlowkitError,
+    InvalidParameterError,
+    OutputError,
+    TrainingInterrupted,
+)
 from flowkit.metrics import DataMetric
 from flowkit.pipeline.build import (
     as_dataset,
@@ -48,7 +55,9 @@ from flowkit.pipeline.build import (
 from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, Checkpoint, write_checkpoint
 from flowkit.pipeline.config import PipelineConfig
 from flowkit.pipeline.distributed import context_from_environment
+from flowkit.pipeline.interrupts import StopSignals
 from flowkit.pipeline.monitor import TrainingMonitor
+from flowkit.pipeline.schedule import describe_schedule_change
 from flowkit.pipeline.seeding import generator_for
 from flowkit.pipeline.serialization import join_optimizer_state, split_optimizer_state
 from flowkit.pipeline.training import Trainer
@@ -132,6 +141,7 @@ class Pipeline:
         self.device = self.distributed.device_for(self.device)
         self._dataset: Dataset | None = None if data is None else as_dataset(data)
         self._train_tensors: tuple[Tensor, Tensor | None] | None = None
+        self._checkpoint_step: int | None = None
         if info is None:
             dataset = self.dataset
             info = _DataInfo(tuple(dataset.event_shape), dataset.num_classes, dataset.num_bins)
@@ -246,8 +256,17 @@ class Pipeline:
         installed) and checkpoints, every ``checkpoint_every`` steps and at the end, to
         ``out/checkpoint/``. ``progress`` shows a progress bar (default: only on a terminal).
 
+        SIGINT or SIGTERM (Ctrl-C, ``kill``) during training finishes the current step, writes a
+        checkpoint of it to ``out`` and raises :class:`flowkit.exceptions.TrainingInterrupted`
+        naming the step kept; a second signal aborts at once and the previous checkpoint stays
+        intact (see :mod:`flowkit.pipeline.interrupts`). ``steps`` below the steps already taken
+        is a :class:`ConfigError`; a changed ``steps`` on a resumed pipeline re-stretches the
+        learning-rate schedule, which is stated in one line.
+
         Raises :class:`flowkit.exceptions.NonFiniteError` if the loss diverges; the last
-        checkpoint in ``out`` is then the last good state.
+        checkpoint in ``out`` is then the last good state. A checkpoint that cannot be written
+        (unwritable directory, full disk) raises :class:`flowkit.exceptions.OutputError`; the
+        previous one stays intact.
         """
         overrides = dict(train_overrides)
         if steps is not None:
@@ -257,6 +276,12 @@ class Pipeline:
         if overrides:
             self.config = self.config.with_train(**overrides)
         train = self.config.train
+        if train.steps < self.step:
+            raise ConfigError(
+                f"train.steps = {train.steps} is below the {self.step} steps this pipeline has already taken; "
+                f"ask for at least {self.step} steps (a run cannot be shortened after the fact)"
+            )
+        schedule_change = describe_schedule_change(self.trainer.config, train, self.step)
         self.trainer.configure(train)
         if self.trainer.sampler is None or self.trainer.sampler.batch_size != train.batch_size:
             self.trainer.set_data(*self._training_data())
@@ -269,18 +294,74 @@ class Pipeline:
             progress=progress,
             enabled=self.distributed.is_main,
         )
-        checkpoint = None if run_dir is None else (lambda: str(self.save(run_dir / CHECKPOINT_DIR)))
+        if schedule_change:
+            monitor.write(schedule_change)
+        checkpoint = None if run_dir is None else (lambda: self._save_checkpoint(run_dir / CHECKPOINT_DIR))
+        stop = StopSignals(self.distributed, device=self.device, announce=self.distributed.is_main)
         try:
-            self.trainer.run(
-                until=until,
-                num_bins=self.num_bins,
-                conditional=getattr(self.model, "num_classes", None) is not None,
-                monitor=monitor,
-                checkpoint=checkpoint,
-            )
+            with stop:
+                stopped = self.trainer.run(
+                    until=until,
+                    num_bins=self.num_bins,
+                    conditional=getattr(self.model, "num_classes", None) is not None,
+                    monitor=monitor,
+                    checkpoint=checkpoint,
+                    should_stop=stop.should_stop,
+                )
+        except KeyboardInterrupt:
+            if stop.received is None:
+                raise
+            raise self._interrupted(stop.signal_name, aborted=True) from None
         finally:
             monitor.close()
+        if stopped:
+            raise self._interrupted(stop.signal_name, aborted=False)
         return monitor.history
+
+    def _save_checkpoint(self, directory: Path) -> str:
+        try:
+            written = str(self.save(directory))
+        except OSError as exc:
+            if isinstance(exc, FlowkitError):
+                raise
+            reason = exc.strerror or str(exc)
+            if exc.filename:
+                reason += f" ({exc.filename})"
+            raise OutputError(
+                f"cannot write the checkpoint of step {self.step} to {directory}: {reason}; {self._kept_checkpoint()}"
+            ) from exc
+        self._checkpoint_step = self.step
+        return written
+
+    def _kept_checkpoint(self) -> str:
+        if self.trainer.last_checkpoint is None:
+            return "no checkpoint was written before"
+        return f"the previous checkpoint {self.trainer.last_checkpoint} (step {self._checkpoint_step}) is intact"
+
+    def _interrupted(self, signal_name: str, *, aborted: bool) -> TrainingInterrupted:
+        if aborted:
+            message = (
+                f"{signal_name} received twice: training aborted after step {self.step}, which was not saved; "
+                + self._kept_checkpoint()
+            )
+        elif self.trainer.last_checkpoint is not None and self._checkpoint_step == self.step:
+            message = (
+                f"{signal_name}: training stopped after step {self.step} of {self.config.train.steps}; "
+                f"checkpoint of step {self.step} kept in {self.trainer.last_checkpoint}"
+            )
+        else:
+            message = (
+                f"{signal_name}: training stopped after step {self.step} of {self.config.train.steps}; "
+                "no checkpoint written (fit was called without out=)"
+            )
+        return TrainingInterrupted(
+            message,
+            step=self.step,
+            checkpoint=self.trainer.last_checkpoint,
+            checkpoint_step=self._checkpoint_step if self.trainer.last_checkpoint else None,
+            signal=signal_name,
+            aborted=aborted,
+        )
 
     # -- sampling ------------------------------------------------------------------------------
     def _time_range(self) -> tuple[float, float]:
@@ -541,6 +622,7 @@ class Pipeline:
         trainer.load_data_position(position)
         trainer.load_rng_tensors(checkpoint.read_tensors(RNG_FILE), world_size)
         trainer.last_checkpoint = str(checkpoint.path)
+        pipeline._checkpoint_step = step
         return pipeline
 
     def __repr__(self) -> str:

@@ -3,8 +3,11 @@
 :func:`plot_samples` draws generated points next to held-out data on equal axes;
 :func:`plot_trajectories` draws the distribution of ``x_t`` at several times from ``t = 0``
 (the prior) to ``t = 1`` (the model), as in Figure 4 of Lipman et al. (2023), followed by a panel
-with the whole paths ``t -> x_t`` of a few individual points. Both render with matplotlib's Agg
-backend (no display needed, the global pyplot state is untouched) and write the PNG atomically.
+with the whole paths ``t -> x_t`` of a few individual points. The axes are labelled (the two
+coordinates of a point; the shared y axis on the first panel); the legend of the paths panel sits below the panel, where it
+covers no start or end point. :func:`samples_figure` and :func:`trajectories_figure` build the
+figures, the ``plot_*`` functions save them: both render with matplotlib's Agg backend (no
+display needed, the global pyplot state is untouched) and write the PNG atomically.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from torch import Tensor
 from flowkit.exceptions import ShapeError
 from flowkit.pipeline.atomic import atomic_write_bytes
 
-__all__ = ["plot_samples", "plot_trajectories"]
+__all__ = ["plot_samples", "plot_trajectories", "samples_figure", "trajectories_figure"]
 
 _POINT = {"s": 2.5, "alpha": 0.5, "linewidths": 0, "rasterized": True}
 _SAMPLE_COLOR = "#1f5fa8"
@@ -52,6 +55,9 @@ def _style(axis, limits: tuple[float, float], title: str) -> None:
     axis.set_ylim(*limits)
     axis.set_aspect("equal")
     axis.set_title(title, fontsize=11)
+    axis.set_xlabel("coordinate 1", fontsize=9)
+    if axis.get_subplotspec().is_first_col():  # the panels share their y axis: label it once
+        axis.set_ylabel("coordinate 2", fontsize=9)
     axis.tick_params(labelsize=8)
 
 
@@ -66,6 +72,11 @@ def plot_samples(
     samples: Tensor | np.ndarray, data: Tensor | np.ndarray, path: str | Path, *, title: str | None = None
 ) -> Path:
     """Save a figure with held-out ``data`` (left) and generated ``samples`` (right), both ``[n, 2]``."""
+    return _save(samples_figure(samples, data, title=title), path)
+
+
+def samples_figure(samples: Tensor | np.ndarray, data: Tensor | np.ndarray, *, title: str | None = None) -> Figure:
+    """The figure of :func:`plot_samples`."""
     samples, data = _points("samples", samples), _points("data", data)
     limits = _limits(samples, data)
     figure = Figure(figsize=(9.0, 4.8), layout="constrained")
@@ -76,7 +87,7 @@ def plot_samples(
     _style(right, limits, f"model samples ({len(samples)} points)")
     if title:
         figure.suptitle(title, fontsize=12)
-    return _save(figure, path)
+    return figure
 
 
 def plot_trajectories(
@@ -94,6 +105,19 @@ def plot_trajectories(
     last panel draws the paths ``t -> x_t`` through every recorded time of the first
     ``num_paths`` points, from their start (circles) to their end (dots), over the final points.
     """
+    figure = trajectories_figure(trajectory, times, snapshots=snapshots, num_paths=num_paths, title=title)
+    return _save(figure, path)
+
+
+def trajectories_figure(
+    trajectory: Tensor | np.ndarray,
+    times: Sequence[float] | Tensor | np.ndarray,
+    *,
+    snapshots: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    num_paths: int = 24,
+    title: str | None = None,
+) -> Figure:
+    """The figure of :func:`plot_trajectories`."""
     states = _array(trajectory)
     times = _array(times)
     if states.ndim != 3 or states.shape[2] != 2 or states.shape[0] != len(times):
@@ -119,7 +143,7 @@ def plot_trajectories(
     )
     paths.scatter(end[:, 0], end[:, 1], color="black", s=8, label="end (t = 1)")
     _style(paths, limits, f"paths of {chosen.shape[1]} points")
-    paths.legend(loc="lower right", fontsize=7, framealpha=0.8)
+    paths.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)
     if title:
         figure.suptitle(title, fontsize=12)
-    return _save(figure, path)
+    return figure

@@ -13,8 +13,12 @@ depends on the step alone, so it needs no saved state and resumes exactly.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-__all__ = ["learning_rate"]
+if TYPE_CHECKING:
+    from flowkit.pipeline.config import TrainConfig
+
+__all__ = ["describe_schedule_change", "learning_rate"]
 
 
 def learning_rate(
@@ -34,3 +38,30 @@ def learning_rate(
     else:
         raise ValueError(f"unknown learning-rate schedule {schedule!r}; accepted: cosine, linear, constant")
     return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * shape)
+
+
+def describe_schedule_change(before: TrainConfig, after: TrainConfig, step: int) -> str | None:
+    """One line saying how the rate of the next step ``step`` changes from ``before`` to ``after``.
+
+    ``None`` when no step has been taken yet or the schedule settings are the same.
+    """
+    keys = ("lr", "steps", "warmup_steps", "lr_schedule", "min_lr_ratio")
+    settings = [(getattr(before, k), getattr(after, k)) for k in keys]
+    if step == 0 or all(old == new for old, new in settings):
+        return None
+    changed = ", ".join(f"train.{k} {old} -> {new}" for k, (old, new) in zip(keys, settings) if old != new)
+
+    def rate(config: TrainConfig) -> float:
+        return learning_rate(
+            step,
+            lr=config.lr,
+            steps=config.steps,
+            warmup_steps=config.warmup_steps,
+            schedule=config.lr_schedule,
+            min_lr_ratio=config.min_lr_ratio,
+        )
+
+    return (
+        f"schedule changed at step {step} ({changed}): the {after.lr_schedule} learning-rate schedule now spans "
+        f"{after.steps} steps; the rate of step {step + 1} is {rate(after):.3g} instead of {rate(before):.3g}"
+    )

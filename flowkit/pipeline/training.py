@@ -209,25 +209,28 @@ class Trainer:
         conditional: bool,
         monitor: TrainingMonitor,
         checkpoint: Callable[[], str | None] | None = None,
-    ) -> None:
-        """Train from :attr:`step` up to step ``until``.
+        should_stop: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Train from :attr:`step` up to step ``until``; returns whether ``should_stop`` ended it early.
 
         ``num_bins`` turns on dequantisation, ``conditional`` passes the labels to the model.
         ``checkpoint()`` (every ``checkpoint_every`` steps and at the end) writes a checkpoint and
-        returns where. Raises :class:`NonFiniteError` when the loss or the weights stop being
-        finite; the last checkpoint written stays as it was.
+        returns where. ``should_stop()`` is asked after each completed step (every process asks,
+        at the same steps); when it answers ``True`` the metrics are logged, a checkpoint is
+        written at that step and the run ends. Raises :class:`NonFiniteError` when the loss or
+        the weights stop being finite; the last checkpoint written stays as it was.
         """
         if self.sampler is None:
             raise RuntimeError("Trainer.set_data must be called before Trainer.run")
         if self.step >= until:
-            return
+            return False
         if self._train_model is None:
             self._train_model = DistributedModel(self.model, self.device) if self.context.active else self.model
         self.model.train()
         with torch.random.fork_rng(devices=self._cuda_devices()):
             self._set_global_rng(self._global_rng)
             try:
-                self._loop(until, num_bins, conditional, monitor, checkpoint)
+                return self._loop(until, num_bins, conditional, monitor, checkpoint, should_stop)
             finally:
                 self._global_rng = self._global_rng_now()
 
@@ -285,7 +288,8 @@ class Trainer:
         conditional: bool,
         monitor: TrainingMonitor,
         checkpoint: Callable[[], str | None] | None,
-    ) -> None:
+        should_stop: Callable[[], bool] | None,
+    ) -> bool:
         config = self.config
         runner = self._runner(num_bins, conditional, monitor)
         parts = runner.parts
@@ -329,10 +333,12 @@ class Trainer:
         one_step()  # with shape checks as set by the caller: validates the first step
         with shape_checks(False):
             while True:
+                stopping = self.step != until and should_stop is not None and should_stop()
+                end = self.step == until or stopping
                 due_checkpoint = checkpoint is not None and (
-                    self.step == until or (config.checkpoint_every and self.step % config.checkpoint_every == 0)
+                    end or (config.checkpoint_every and self.step % config.checkpoint_every == 0)
                 )
-                if self.step == until or self.step % config.log_every == 0 or due_checkpoint:
+                if end or self.step % config.log_every == 0 or due_checkpoint:
                     report()
                 if due_checkpoint:
                     self._global_rng = self._global_rng_now()
@@ -340,8 +346,8 @@ class Trainer:
                     window_time = time.perf_counter()
                 monitor.advance(self.step - window_start)
                 window_start = self.step
-                if self.step == until:
-                    break
+                if end:
+                    return stopping
                 one_step()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -16,7 +17,7 @@ import tomli_w
 
 from flowkit.bench import ResultStore, load_suite, run_suite
 from flowkit.bench import runner as runner_module
-from flowkit.exceptions import ConfigError
+from flowkit.exceptions import ConfigError, OutputError
 
 RECORD_KEYS = {
     "cell_id",
@@ -82,6 +83,7 @@ def test_run_writes_one_complete_record_per_cell_and_outputs(tiny_run):
     for name in ("summary.md", "summary.csv", "suite.toml", "plots/samples.png", "plots/nfe_vs_quality.png"):
         assert (out / name).stat().st_size > 0
     assert len(list((out / "plots" / "cells").glob("*.png"))) == 6
+    assert not (out / ".lock").exists()  # the lock goes with the run
 
 
 def test_rerun_skips_finished_cells(tiny_run):
@@ -228,6 +230,79 @@ def test_killed_run_resumes(make_suite, tmp_path):
     assert sorted(r["cell_id"] for r in records) == sorted(c.id for c in suite.cells())
     assert records[: len(done)] == done
     assert b"torn" not in results.read_bytes()
+
+
+def _kill_bench_repeatedly(make_suite, tmp_path, *, kills: int, seed: int) -> None:
+    """``flowkit bench`` killed (SIGKILL) ``kills`` times at seeded random moments, each a random
+    time after the process wrote a new record, and rerun to the end: every cell once. A run that
+    ends before its next kill is checked and the kills go on in a new directory."""
+    data = make_suite(baseline=False)
+    data["axes"]["seed"] = list(range(kills + 2))
+    data["axes"]["path"] = ["ot"]
+    data["train"]["steps"] = 60
+    suite_file = tmp_path / "suite.toml"
+    suite_file.write_text(tomli_w.dumps(data))
+    suite = load_suite(data)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "OMP_NUM_THREADS": "1"}
+    rng = random.Random(seed)
+    killed = checked = runs = 0
+    while killed < kills:
+        out = tmp_path / f"out{runs}"
+        results = out / "results.jsonl"
+        runs += 1
+        while killed < kills:
+            before = len(ResultStore(results).load())
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flowkit", "bench", str(suite_file), "--out", str(out), "--no-plots"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            try:
+                deadline = time.monotonic() + 240
+                while process.poll() is None and not (results.exists() and results.read_bytes().count(b"\n") > before):
+                    assert time.monotonic() < deadline, "no record was written in time"
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 0.3))
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+            if process.returncode == 0:  # the suite was complete before its kill
+                break
+            killed += 1
+            ids = [r["cell_id"] for r in ResultStore(results).load()]
+            assert len(ids) == len(set(ids)) > before
+        report = run_suite(suite, out, threads=1, log=_quiet, summarize=False)
+        records = ResultStore(results).load()
+        assert report.ran == len(suite.cells()) - report.skipped
+        assert sorted(r["cell_id"] for r in records) == sorted(c.id for c in suite.cells())
+        assert not (out / ".lock").exists()
+        checked += len(records)
+    print(f"\nfault matrix, flowkit bench: {killed} SIGKILLs survived in {runs} run(s); {checked} cell records checked, each once")
+
+
+def test_bench_killed_at_random_moments_reruns_to_every_cell_once(make_suite, tmp_path):
+    _kill_bench_repeatedly(make_suite, tmp_path, kills=3, seed=13)
+
+
+@pytest.mark.slow
+def test_bench_killed_many_times_reruns_to_every_cell_once(make_suite, tmp_path):
+    _kill_bench_repeatedly(make_suite, tmp_path, kills=6, seed=1013)
+
+
+def test_the_lock_file_is_removed_and_a_stale_one_is_taken_over(make_suite, tmp_path):
+    suite = load_suite(make_suite(baseline=False))
+    (tmp_path / ".lock").write_text("")  # left by a killed run: no process holds its lock
+    run_suite(suite, tmp_path, log=_quiet, summarize=False)
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_an_output_directory_that_cannot_be_made_is_a_clear_error(make_suite, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match=f"cannot create the output directory {tmp_path / 'file' / 'out'}: "):
+        run_suite(load_suite(make_suite(baseline=False)), tmp_path / "file" / "out", log=_quiet)
 
 
 def test_a_second_run_on_the_same_directory_is_refused(make_suite, tmp_path):

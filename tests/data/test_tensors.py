@@ -60,3 +60,16 @@ def test_numpy_arrays_dtype_and_options_are_kept():
 def test_bad_tensors_are_rejected_with_a_clear_error(x, y, params, error, message):
     with pytest.raises(error, match=message):
         TensorData(x, y, **params)
+
+
+def test_non_finite_data_name_the_first_offending_index():
+    x = torch.zeros(10, 2, 3)
+    x[7, 0, 0] = float("inf")
+    x[3, 1, 2] = float("nan")
+    x[3, 0, 1] = float("-inf")
+    with pytest.raises(NonFiniteError) as caught:
+        TensorData(x)
+    assert str(caught.value) == (
+        "x must be finite, but x[3, 0, 1] = -inf (point 3) is the first of 3 NaN or infinite values, "
+        "in 2 of 10 points; remove or repair those points"
+    )

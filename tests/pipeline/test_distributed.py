@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,54 @@ def test_two_process_training_keeps_ranks_identical_and_only_rank0_writes(tmp_pa
     assert resumed.step == 12
     for key, value in resumed.model.state_dict().items():
         assert torch.equal(value, rank0[f"model.{key}"])
+
+
+STOP_WORKER = Path(__file__).with_name("ddp_stop_worker.py")
+
+
+def _train_until_signalled(tmp_path, send) -> int:
+    """Run the stop worker under torchrun, call ``send(process)`` once training is under way, and
+    check that both ranks stopped at the same agreed step, saved by rank 0; returns the step."""
+    from flowkit.pipeline.interrupts import DEFAULT_SYNC_EVERY
+
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(STOP_WORKER), str(tmp_path),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
+    )
+    log = tmp_path / "run" / "metrics.jsonl"
+    try:
+        deadline = time.monotonic() + 240
+        while not (log.exists() and log.read_text().count("\n") >= 25 and (tmp_path / "pid-rank1").exists()):
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+            time.sleep(0.01)
+        send(process)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    stopped = [json.loads((tmp_path / f"stopped-rank{r}.json").read_text()) for r in (0, 1)]
+    assert stopped[0] == stopped[1], (stopped, output)
+    step = stopped[0]["step"]
+    assert stopped[0]["checkpoint_step"] == step and step >= 25 and step % DEFAULT_SYNC_EVERY == 0
+    with pytest.warns(UserWarning, match="written by 2 process"):
+        assert Pipeline.load(tmp_path / "run", device="cpu").step == step
+    return process.returncode, stopped[0]["signal"]
+
+
+@pytest.mark.slow
+def test_a_signal_to_one_process_stops_every_process_at_the_same_step(tmp_path):
+    """SIGTERM reaches rank 1 only; the ranks agree (an all-reduce every few steps) and both stop at
+    the same step, where rank 0 writes the checkpoint."""
+    rank1 = lambda _: os.kill(int((tmp_path / "pid-rank1").read_text()), signal.SIGTERM)  # noqa: E731
+    assert _train_until_signalled(tmp_path, rank1) == (0, "SIGTERM")
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_torchrun_stops_gracefully_despite_the_forwarded_copy(tmp_path):
+    """Ctrl-C in a terminal: SIGINT to torchrun and both workers; torchrun forwards it again."""
+    returncode, name = _train_until_signalled(tmp_path, lambda process: os.killpg(process.pid, signal.SIGINT))
+    assert name == "SIGINT"
