@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -345,13 +346,16 @@ def unet_throughput(steps: int = 30) -> None:
 
 # -- 5 -------------------------------------------------------------------------------------------
 def demo() -> None:
-    out = Path(os.environ.get("OUT", tempfile.mkdtemp())) / "demo"
+    out = Path(tempfile.mkdtemp()) / "demo"
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "flowkit", "demo", "--out", str(out)], capture_output=True, text=True)
     wall = time.perf_counter() - start
     print(result.stdout[-2000:], result.stderr[-1500:], flush=True)
     check(result.returncode == 0, f"flowkit demo exits 0 ({wall:.1f} s wall-clock)")
     report = json.loads((out / "metrics.json").read_text())
+    if "OUT" in os.environ:  # the figures come back with the results, the checkpoint does not
+        for name in ("samples.png", "trajectories.png"):
+            shutil.copy(out / name, Path(os.environ["OUT"]) / f"demo-{name}")
     RESULTS["demo"] = {"wall_seconds": wall, **report.get("times", {}), "metrics": report.get("metrics")}
     train = report["times"].get("train_seconds")
     check(train is not None and train < 10, f"demo training {train:.1f} s for 10,000 steps (target < 10 s)")
