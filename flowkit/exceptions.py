@@ -99,3 +99,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class ProviderVersionWarning(UserWarning):
+    """A checkpoint's component was provided by another version of its distribution than the
+    one installed: it loads, but may behave differently."""

@@ -106,6 +106,18 @@ def flowkit_register_metrics(register: Register) -> None:
     """
 
 
+@hookspec
+def flowkit_register_callbacks(register: Register) -> None:
+    """Register training callbacks (kind ``"callback"``).
+
+    A factory returns a :class:`flowkit.Callback`: :meth:`flowkit.Pipeline.fit` calls its hooks
+    at the start, after each step (``on_step_end(run, step)``, only when the callback defines
+    it), for each logged record, each evaluation and each checkpoint, and at the end; a callback
+    may ask training to stop (``run.request_stop(reason)``). Configured as
+    ``callbacks = [{name = "tensorboard"}, ...]`` or passed to ``Pipeline.fit(callbacks=...)``.
+    """
+
+
 HOOK_BY_KIND: dict[str, str] = {
     "path": "flowkit_register_paths",
     "coupling": "flowkit_register_couplings",
@@ -114,6 +126,7 @@ HOOK_BY_KIND: dict[str, str] = {
     "model": "flowkit_register_models",
     "dataset": "flowkit_register_datasets",
     "metric": "flowkit_register_metrics",
+    "callback": "flowkit_register_callbacks",
 }
 """The component kinds and the hook through which each kind is registered."""
 

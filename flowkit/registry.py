@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -64,6 +65,7 @@ __all__ = [
     "components",
     "create",
     "default_registry",
+    "distribution_of",
     "failures",
     "get",
     "is_reference",
@@ -116,6 +118,25 @@ class ComponentSpec:
             for p in signature.parameters.values()
             if p.kind not in (p.VAR_POSITIONAL, p.POSITIONAL_ONLY)
         ]
+
+    def provenance(self) -> dict[str, str | None]:
+        """Who provides this component, as plain data (the fields of ``flowkit plugins --json``).
+
+        ``distribution`` and ``version``: the installed distribution that provides it (for an
+        in-process registration or a factory reference, the one whose files hold its module, if
+        any; ``None`` otherwise); ``entry_point``: the plugin's name in the ``flowkit``
+        entry-point group (``None`` in process); ``module``: the module defining the factory.
+        """
+        provider = self.provider
+        if provider.in_process:
+            distribution, version = distribution_of(provider.plugin) or (None, None)
+            return {"distribution": distribution, "version": version, "entry_point": None, "module": provider.plugin}
+        return {
+            "distribution": provider.distribution,
+            "version": provider.version,
+            "entry_point": provider.plugin,
+            "module": getattr(self.factory, "__module__", None),
+        }
 
 
 @attrs.frozen
@@ -457,6 +478,24 @@ def resolve_reference(kind: str, reference: str) -> ComponentSpec:
     return ComponentSpec(kind, reference, target, provider, {"description": (inspect.getdoc(target) or "").partition("\n")[0]})
 
 
+@functools.cache
+def _distributions_by_package() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
+def distribution_of(module: str) -> tuple[str, str] | None:
+    """``(distribution, version)`` of the installed distribution whose files hold ``module``
+    (by its top-level package), or ``None`` (a module on ``sys.path`` outside any distribution)."""
+    names = _distributions_by_package().get(module.partition(".")[0], [])
+    for name in names:
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        return str(distribution.metadata["Name"]), str(distribution.version)
+    return None
+
+
 def _provider_label(provider: Provider) -> str:
     if provider.in_process:
         return f"module {provider.plugin!r} (registered in process)"
@@ -489,6 +528,7 @@ def reload() -> Registry:
     """
     global _default
     previous = _default
+    _distributions_by_package.cache_clear()
     _default = Registry()
     for spec in previous.in_process() if previous is not None else ():
         try:

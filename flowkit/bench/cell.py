@@ -43,6 +43,7 @@ from flowkit.core import EvaluationContext
 from flowkit.device import resolve_device
 from flowkit.pipeline import Pipeline
 from flowkit.pipeline.atomic import atomic_write_bytes
+from flowkit.pipeline.provenance import configured_components, provenance_entries
 
 __all__ = ["SAMPLES_DIR", "environment", "run_cell", "warm_up"]
 
@@ -193,7 +194,10 @@ def run_cell(cell: Cell, out: str | Path) -> dict[str, Any]:
     ``evaluations`` (per solver: ``solver``, ``label``, ``metrics``, ``nfe``, ``seconds``,
     ``samples_key`` or ``error``), ``likelihood`` (``nll_nats``, ``bits_per_dim``, ``nfe``,
     ``points``, ``seconds`` or ``error``; ``None`` when off), ``samples_file``,
-    ``peak_memory_bytes``, ``memory_measure``, ``environment``, ``started``, ``seconds``.
+    ``peak_memory_bytes``, ``memory_measure``, ``environment``, ``providers`` (the distribution
+    and version providing each component and evaluation solver,
+    :mod:`flowkit.pipeline.provenance`; keys ``solvers[i]`` for the solver settings),
+    ``started``, ``seconds``.
     """
     out = Path(out)
     start = time.perf_counter()
@@ -212,6 +216,7 @@ def run_cell(cell: Cell, out: str | Path) -> dict[str, Any]:
         "evaluations": [],
         "likelihood": None,
         "samples_file": None,
+        "providers": None,
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     device = resolve_device(cell.config.device)
@@ -220,6 +225,12 @@ def run_cell(cell: Cell, out: str | Path) -> dict[str, Any]:
     with torch.random.fork_rng(devices=[]), PeakMemory(device) as memory:
         torch.manual_seed(cell.seed)
         try:
+            record["providers"] = provenance_entries(
+                [
+                    *configured_components(cell.config),
+                    *((f"solvers[{index}]", "solver", solver) for index, solver in enumerate(cell.solvers)),
+                ]
+            )
             built = time.perf_counter()
             pipeline = Pipeline.from_config(cell.config)
             setup_seconds = time.perf_counter() - built

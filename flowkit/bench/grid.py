@@ -36,7 +36,10 @@ A **cell** is one point of the training grid ``path x coupling x objective x mod
 seed``: one model trained once, then evaluated with *every* setting of the solver axis (solvers
 and step counts are an axis of evaluation, not of training, so the same trained weights are
 compared across solvers). Its identity :attr:`Cell.id` is a hash of everything that determines
-its numbers (method, pipeline config without the device, solver settings, evaluation settings);
+its numbers (method, pipeline config without the device, solver settings, evaluation settings,
+and :attr:`Cell.providers`: the distribution and version of every component that a distribution
+other than flowkit provides, so upgrading a plugin reruns the cells that use it; a cell built
+only from flowkit's own components keeps the identity it had before providers were recorded);
 cells that differ only in the seed form a **combination** (:attr:`Cell.combination`).
 
 Every component name, parameter name and metric name is checked against the registry when the
@@ -58,7 +61,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import attrs
 import tomllib
 
-from flowkit.exceptions import ConfigError, InvalidParameterError
+from flowkit.exceptions import ConfigError, FlowkitError, InvalidParameterError
 from flowkit.pipeline.config import (
     COMPONENT_KINDS,
     DIVERGENCES,
@@ -78,6 +81,7 @@ __all__ = [
     "builtin_suites",
     "component_label",
     "load_suite",
+    "plugin_versions",
 ]
 
 TRAINING_AXES: tuple[str, ...] = ("path", "coupling", "objective", "model", "data")
@@ -332,7 +336,9 @@ class Cell:
     (the plain PyTorch CFM loop of :mod:`flowkit.bench.baseline`); ``config`` is the pipeline
     configuration (its ``seed`` seeds everything the cell draws); ``solvers`` are the evaluation
     settings; ``axes`` the display label of each training axis and the seed; ``label`` names
-    the combination (the varying axes).
+    the combination (the varying axes); ``providers`` maps ``"<kind> <name>"`` to
+    ``"<distribution>==<version>"`` for each component (training axis, solver, metric) provided
+    by a distribution other than flowkit (:func:`plugin_versions`).
     """
 
     suite: str
@@ -342,6 +348,7 @@ class Cell:
     eval: EvalSettings
     axes: Mapping[str, Any]
     label: str
+    providers: Mapping[str, str] = attrs.field(factory=dict)
 
     def identity(self, *, with_seed: bool = True) -> dict[str, Any]:
         """What determines the cell's results: the data hashed into :attr:`id`."""
@@ -349,12 +356,15 @@ class Cell:
         config.pop("device")
         if not with_seed:
             config.pop("seed")
-        return {
+        identity: dict[str, Any] = {
             "method": self.method,
             "config": config,
             "solvers": [s.to_data() for s in self.solvers],
             "eval": self.eval.to_dict(),
         }
+        if self.providers:
+            identity["providers"] = dict(self.providers)
+        return identity
 
     @property
     def id(self) -> str:
@@ -385,6 +395,7 @@ class Cell:
             "eval": self.eval.to_dict(),
             "axes": dict(self.axes),
             "label": self.label,
+            "providers": dict(self.providers),
         }
 
     @classmethod
@@ -398,7 +409,26 @@ class Cell:
             eval=EvalSettings.from_dict(data["eval"]),
             axes=dict(data["axes"]),
             label=data["label"],
+            providers=dict(data.get("providers", {})),
         )
+
+
+def plugin_versions(components: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``{"<kind> <name>": "<distribution>==<version>"}`` for each ``(kind, name)`` that an
+    installed distribution other than flowkit provides (a plugin's entry point, or the
+    distribution holding the module of an in-process registration or factory reference). Names
+    that are not registered are left out (the suite check reports them)."""
+    from flowkit import registry
+
+    versions: dict[str, str] = {}
+    for kind, name in components:
+        try:
+            provenance = registry.get(kind, name).provenance()
+        except FlowkitError:
+            continue
+        if provenance["distribution"] and provenance["distribution"] != "flowkit":
+            versions[f"{kind} {name}"] = f"{provenance['distribution']}=={provenance['version']}"
+    return dict(sorted(versions.items()))
 
 
 # -- exclusions --------------------------------------------------------------------------------
@@ -655,7 +685,10 @@ class Suite:
         )
         axes = {axis: component_label(point[axis]) for axis in TRAINING_AXES}
         axes["seed"] = point["seed"]
-        return Cell(self.name, method, config, tuple(solvers), self.eval, axes, label)
+        used = [*((COMPONENT_KINDS[axis], point[axis].name) for axis in TRAINING_AXES)]
+        used += [("solver", s.name) for s in (*solvers, self.eval.likelihood_solver)]
+        used += [("metric", name) for name in self.eval.sample_metrics()]
+        return Cell(self.name, method, config, tuple(solvers), self.eval, axes, label, plugin_versions(used))
 
     # -- plain data ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,8 @@ checkerboard, a short training budget (with the defaults: 52 s on a 2-core AMD E
 when idle, 4.5 minutes when its cores were shared with other jobs), then
 
 - ``metrics.json``: energy distance, sliced W2, held-out NLL (nats, bits/dim) and, where the data
-  density is known, the data's own NLL for comparison; NFE and wall-clock times,
+  density is known, the data's own NLL for comparison; NFE and wall-clock times; ``providers``,
+  the distribution and version providing each component (:meth:`flowkit.Pipeline.provenance`),
 - ``samples.png``: model samples beside held-out data,
 - ``trajectories.png``: the flow at t = 0, 0.25, ..., 1 and the paths of a few points,
 - ``checkpoint/`` and ``metrics.jsonl``: the trained pipeline (``flowkit sample``/``eval`` read it)
@@ -131,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         "final_loss": history[-1]["loss"] if history else None,
         "metrics": metrics,
         "data_nll_nats": data_nll,
+        "providers": pipeline.provenance(),
         "times": {
             "train_seconds": train_seconds,
             "eval_seconds": eval_seconds,

@@ -1,7 +1,9 @@
 """``flowkit plugins``: list every registered component and every plugin that failed to load.
 
-The JSON listing (``--json``) names providers the same way in both lists: ``distribution`` is
-the installed distribution (``null`` for a component registered in process), ``entry_point``
+The JSON listing (``--json``) names providers the same way in both lists (and as checkpoints,
+``metrics.json`` and bench records do, :meth:`flowkit.registry.ComponentSpec.provenance`):
+``distribution`` and ``version`` are the installed distribution's (for a component registered in
+process, the distribution holding its module, ``null`` when none does), ``entry_point``
 the plugin's name in the ``flowkit`` entry-point group (for a built-in: its plugin module;
 ``null`` in process), ``module`` the module that defines the component's factory.
 A failure has ``distribution``, ``entry_point``, ``target`` (what the entry point names,
@@ -29,16 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _component_row(spec: registry.ComponentSpec) -> dict[str, str | None]:
-    provider = spec.provider
-    return {
-        "kind": spec.kind,
-        "name": spec.name,
-        "description": spec.description,
-        "distribution": None if provider.in_process else provider.distribution,
-        "version": None if provider.in_process else provider.version,
-        "entry_point": None if provider.in_process else provider.plugin,
-        "module": provider.plugin if provider.in_process else getattr(spec.factory, "__module__", None),
-    }
+    return {"kind": spec.kind, "name": spec.name, "description": spec.description, **spec.provenance()}
 
 
 def collect(kind: str | None = None) -> dict[str, list[dict[str, str | None]]]:
@@ -57,8 +50,9 @@ def collect(kind: str | None = None) -> dict[str, list[dict[str, str | None]]]:
 
 
 def _provided_by(row: dict[str, str | None]) -> str:
-    if row["distribution"] is None:
-        return f"{row['module']} (in process)"
+    if row["entry_point"] is None:
+        held = f", {row['distribution']} {row['version']}" if row["distribution"] else ""
+        return f"{row['module']} (in process{held})"
     return f"{row['distribution']} {row['version']}"
 
 

@@ -158,13 +158,16 @@ def describe_objects(config: PipelineConfig, objects: Mapping[str, Any]) -> Pipe
 
 
 def check_registered(config: PipelineConfig, *, skip: Any = ()) -> None:
-    """Look up every configured component not in ``skip`` (keys given as objects) in the registry."""
+    """Look up every configured component (and callback) not in ``skip`` (keys given as objects)
+    in the registry."""
     for key, component in config.components().items():
         if key not in skip:
             try:
                 registry.get(COMPONENT_KINDS[key], component.name)
             except UnknownComponentError as exc:
                 raise _with_rebuild_hint(exc, COMPONENT_KINDS[key], component.name) from None
+    for callback in config.callbacks:
+        registry.get("callback", callback.name)
 
 
 def build_dataset(component: ComponentConfig) -> Dataset:

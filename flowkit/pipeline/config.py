@@ -11,6 +11,7 @@ A pipeline is described by plain data (a dict, a TOML or a JSON file)::
     device = "auto"
     seed = 0
     # recipe = { name = "sb-cfm", sigma = 0.5 }  # a method's components (flowkit.pipeline.recipes)
+    callbacks = ["tensorboard", { name = "mlflow", experiment = "toy" }]  # training callbacks
 
     [train]
     steps = 10000
@@ -333,12 +334,23 @@ def _optional_component(key: str) -> Callable[[Any], ComponentConfig | None]:
     return lambda value: None if value is None else ComponentConfig.parse(value, key=key)
 
 
+def _callbacks(value: Any) -> tuple[ComponentConfig, ...]:
+    if isinstance(value, (str, Mapping, ComponentConfig)) or not isinstance(value, (list, tuple)):
+        raise ConfigError(
+            "callbacks must be a list of callback names or tables with 'name' and parameters, e.g. "
+            f"callbacks = [\"tensorboard\", {{ name = \"mlflow\" }}], got {type(value).__name__}: {value!r}"
+        )
+    return tuple(ComponentConfig.parse(item, key=f"callbacks[{index}]") for index, item in enumerate(value))
+
+
 @attrs.frozen
 class PipelineConfig:
     """A whole pipeline: its components, training and evaluation settings, device and seed.
 
     ``data`` may be left out when the data are passed to the :class:`flowkit.Pipeline`
-    constructor as objects (tensors or a :class:`flowkit.Dataset`).
+    constructor as objects (tensors or a :class:`flowkit.Dataset`). ``callbacks`` are registered
+    training callbacks (kind ``callback``) that :meth:`flowkit.Pipeline.fit` runs
+    (:mod:`flowkit.pipeline.callbacks`).
     """
 
     path: ComponentConfig = attrs.field(default=ComponentConfig("ot"), converter=_component("path"))
@@ -349,6 +361,7 @@ class PipelineConfig:
         default=ComponentConfig("rk4", {"steps": 50}), converter=_component("solver")
     )
     data: ComponentConfig | None = attrs.field(default=None, converter=_optional_component("data"))
+    callbacks: tuple[ComponentConfig, ...] = attrs.field(default=(), converter=_callbacks)
     train: TrainConfig = attrs.field(factory=TrainConfig, converter=lambda v: _section(v, TrainConfig, "train"))
     eval: EvalConfig = attrs.field(factory=EvalConfig, converter=lambda v: _section(v, EvalConfig, "eval"))
     device: str = attrs.field(default="auto", converter=_device)
@@ -368,8 +381,11 @@ class PipelineConfig:
         return cls(**_check_keys(data, _fields(cls), "the pipeline config"))
 
     def to_dict(self) -> dict[str, Any]:
-        """The configuration as plain data (TOML- and JSON-compatible); ``data`` left out if unset."""
+        """The configuration as plain data (TOML- and JSON-compatible); ``data`` and ``callbacks``
+        left out if unset."""
         out: dict[str, Any] = {key: getattr(self, key).to_data() for key in COMPONENT_KINDS if getattr(self, key)}
+        if self.callbacks:
+            out["callbacks"] = [callback.to_data() for callback in self.callbacks]
         out["device"] = self.device
         out["seed"] = self.seed
         out["train"] = self.train.to_dict()
@@ -440,6 +456,8 @@ class PipelineConfig:
             from flowkit import registry
         for key, component in self.components().items():
             registry.get(COMPONENT_KINDS[key], component.name)
+        for callback in self.callbacks:
+            registry.get("callback", callback.name)
 
 
 def _reader(path: Path) -> Callable[[str], PipelineConfig]:

@@ -57,6 +57,7 @@ from flowkit.pipeline.config import PipelineConfig
 from flowkit.pipeline.distributed import context_from_environment
 from flowkit.pipeline.interrupts import StopSignals
 from flowkit.pipeline.monitor import TrainingMonitor
+from flowkit.pipeline.provenance import check_providers, component_provenance
 from flowkit.pipeline.schedule import describe_schedule_change
 from flowkit.pipeline.seeding import generator_for
 from flowkit.pipeline.serialization import join_optimizer_state, split_optimizer_state
@@ -543,10 +544,17 @@ class Pipeline:
         return results
 
     # -- persistence ---------------------------------------------------------------------------
+    def provenance(self) -> list[dict[str, Any]]:
+        """Which distribution (and version) or module provides each component (and callback) of
+        :attr:`config`: one entry per component (:mod:`flowkit.pipeline.provenance`), as stored
+        in checkpoints and reports."""
+        return component_provenance(self.config)
+
     def save(self, directory: str | Path) -> Path:
         """Write a checkpoint to ``directory`` atomically (the previous one stays until done).
 
-        Files: ``config.toml``, ``state.json`` (step, data position, event shape, versions),
+        Files: ``config.toml``, ``state.json`` (step, data position, event shape, versions, and
+        ``providers``: the distribution and version providing each component, see :meth:`provenance`),
         ``model.safetensors``, ``ema.safetensors``, ``optimizer.safetensors`` + ``optimizer.json``,
         ``rng.safetensors`` and ``manifest.json`` (sizes and SHA-256 of the others). Under
         ``torchrun`` every process must call it (the RNG states are gathered); rank 0 writes.
@@ -564,6 +572,7 @@ class Pipeline:
             "world_size": self.distributed.world_size,
             "flowkit_version": __version__,
             "torch_version": torch.__version__,
+            "providers": self.provenance(),
         }
         tensors = {MODEL_FILE: self.model.state_dict(), RNG_FILE: rng}
         json_data: dict[str, Any] = {STATE_FILE: state}
@@ -584,8 +593,12 @@ class Pipeline:
         ``device`` overrides the saved one; component objects (``model=``, ``path=``, ...) replace
         the saved components (the saved weights are loaded into a given model), e.g. for one whose
         class the config cannot import. Components named by a factory reference are rebuilt by
-        importing their module, which runs its code (only load checkpoints you trust). Every file is checked against the manifest; a missing,
-        incomplete or corrupt checkpoint raises :class:`CheckpointError` naming the file.
+        importing their module, which runs its code (only load checkpoints you trust). Every file is
+        checked against the manifest; a missing, incomplete or corrupt checkpoint raises
+        :class:`CheckpointError` naming the file. A component whose provider is not installed here
+        raises :class:`flowkit.exceptions.UnknownComponentError` naming the distribution and version
+        to install (from ``state.json``'s ``providers``); another installed version of it gives a
+        :class:`flowkit.exceptions.ProviderVersionWarning`.
         """
         checkpoint = Checkpoint(directory)
         try:
@@ -600,6 +613,7 @@ class Pipeline:
             step, position, world_size = int(state["step"]), state["data_position"], int(state["world_size"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"corrupt checkpoint file {checkpoint.path / STATE_FILE}: {exc!r}") from None
+        check_providers(config, state.get("providers"), skip=[key for key, value in objects.items() if value is not None])
         pipeline = cls.__new__(cls)
         pipeline._setup(config, data=data, info=info, objects=objects)
         trainer = pipeline.trainer
