@@ -10,6 +10,7 @@ and checks of :mod:`flowkit.shapes` (``Batch``, ``Time``, ``Labels``, ``PerSampl
 (``StandardNormal``, ``IsotropicGaussian``) and paths are importable from :mod:`flowkit`.
 """
 
+from flowkit.core.callback import Callback, TrainingRun
 from flowkit.core.capabilities import MARGINAL_FIELD, PRIOR, TIME_RANGE, Capability, require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.dataset import Dataset, DataSplit
@@ -43,6 +44,7 @@ __all__ = [
     "TIME_RANGE",
     "Batch",
     "ButcherTableau",
+    "Callback",
     "Capability",
     "CapabilityError",
     "CheckpointError",
@@ -71,6 +73,7 @@ __all__ = [
     "Solution",
     "SolverError",
     "Time",
+    "TrainingRun",
     "UnknownComponentError",
     "UnknownKindError",
     "VectorField",

@@ -17,6 +17,12 @@ every ``sync_every`` steps only (one tiny collective and one host synchronisatio
 and a stop is taken at most ``sync_every`` steps after the first process got the signal. With
 one process the flag is a plain Python attribute, read at no cost after every step.
 
+A training callback's stop request (:meth:`StopSignals.request`, e.g. early stopping) takes the
+same way: it is agreed on like a signal (as the code :data:`STOP_REQUEST`, below every signal
+number, so a real signal on any process wins the maximum), and the trainer stops and checkpoints
+at the agreed step; :attr:`StopSignals.requested_stop` then tells ``fit`` to return normally
+instead of raising :class:`flowkit.exceptions.TrainingInterrupted`.
+
 Ctrl-C in a terminal reaches ``torchrun`` and its workers at once, and ``torchrun`` then sends
 the workers the same signal again; so under ``torchrun`` a repeat within
 :data:`TORCHRUN_REPEAT_WINDOW` seconds of the first signal is taken as that copy, not as a
@@ -36,12 +42,15 @@ import torch.distributed as dist
 
 from flowkit.pipeline.distributed import DistributedContext
 
-__all__ = ["DEFAULT_SYNC_EVERY", "TORCHRUN_REPEAT_WINDOW", "StopSignals"]
+__all__ = ["DEFAULT_SYNC_EVERY", "STOP_REQUEST", "TORCHRUN_REPEAT_WINDOW", "StopSignals"]
 
 DEFAULT_SYNC_EVERY = 10
 """Steps between two agreements on the stop flag under ``torchrun``."""
 TORCHRUN_REPEAT_WINDOW = 2.0
 """Seconds after a first signal in which a repeat is ``torchrun``'s forwarded copy (multi-process only)."""
+
+STOP_REQUEST = 1
+"""The stop flag of a callback's request (signal numbers of SIGINT / SIGTERM are larger)."""
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -71,7 +80,9 @@ class StopSignals:
         self.received: int | None = None
         """The first signal received (its number), or ``None``."""
         self.agreed: int | None = None
-        """The signal on which every process agreed to stop, or ``None``."""
+        """The signal (or :data:`STOP_REQUEST`) on which every process agreed to stop, or ``None``."""
+        self.reason: str | None = None
+        """Why a stop was requested by :meth:`request` (this process only), or ``None``."""
         self._calls = 0
         self._received_at = 0.0
         self._previous: dict[int, object] = {}
@@ -103,17 +114,32 @@ class StopSignals:
                 flush=True,
             )
 
+    def request(self, reason: str) -> None:
+        """Ask to stop after the current step, without a signal (a training callback's request)."""
+        if self.reason is None:
+            self.reason = reason
+
+    @property
+    def requested_stop(self) -> bool:
+        """Whether the agreed stop came from :meth:`request` rather than a signal."""
+        return self.agreed == STOP_REQUEST
+
+    def _local_flag(self) -> int | None:
+        if self.received is not None:
+            return self.received
+        return STOP_REQUEST if self.reason is not None else None
+
     def should_stop(self) -> bool:
         """Whether to stop now (called by every process after each completed step)."""
         if self.agreed is not None:
             return True
         if not self.context.active:
-            self.agreed = self.received
+            self.agreed = self._local_flag()
             return self.agreed is not None
         self._calls += 1
         if self._calls % self.sync_every:
             return False
-        flag = torch.tensor([0 if self.received is None else int(self.received)], device=self.device)
+        flag = torch.tensor([self._local_flag() or 0], device=self.device)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
         value = int(flag.item())
         self.agreed = value or None
@@ -123,4 +149,4 @@ class StopSignals:
     def signal_name(self) -> str:
         """The name of the agreed (or received) signal, e.g. ``"SIGINT"``."""
         number = self.agreed or self.received
-        return signal.Signals(number).name if number else "a stop request"
+        return signal.Signals(number).name if number and number != STOP_REQUEST else "a stop request"

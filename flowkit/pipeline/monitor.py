@@ -1,16 +1,15 @@
-"""Training telemetry: a progress bar or progress lines, a JSON-lines metrics file, TensorBoard.
+"""Training telemetry: a progress bar or progress lines and a JSON-lines metrics file.
 
 Every logged record is a flat ``{name: number}`` dict with at least ``step``. It is appended as
 one JSON line to ``metrics.jsonl`` (flushed at once, so a crash loses nothing already logged),
-written as TensorBoard scalars when the ``tensorboard`` package is installed, kept in memory,
-and shown as progress. A process other than rank 0 logs nothing.
+kept in memory, shown as progress and handed to ``on_log`` (the training callbacks of
+:mod:`flowkit.pipeline.callbacks`, e.g. ``tensorboard``). A process other than rank 0 logs nothing.
 
 **One record per step.** A run resumed at step ``s`` (its checkpoint's) first cuts
 ``metrics.jsonl`` back to the records of steps ``<= s`` (atomically; a torn last line from a
-crash goes too) and tells TensorBoard to purge the events after ``s``, so the log of a run that
-was killed and resumed any number of times holds each step once. A fresh run (step 0) in a
-directory with an old log moves the old ``metrics.jsonl`` (and ``tensorboard/``) aside to
-``metrics.jsonl.old`` (``.old1``, ``.old2``, ... if taken) and says so.
+crash goes too), so the log of a run that was killed and resumed any number of times holds each
+step once. A fresh run (step 0) in a directory with an old log moves the old ``metrics.jsonl``
+aside to ``metrics.jsonl.old`` (``.old1``, ``.old2``, ... if taken, :func:`move_aside`) and says so.
 
 **Progress.** On a terminal (standard error) a ``tqdm`` bar shows loss and steps/s. Elsewhere
 (output redirected to a file, a batch job) one line is printed per logged record, at most every
@@ -25,29 +24,16 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Callable, TextIO
 
 from tqdm.auto import tqdm
 
 from flowkit.exceptions import OutputError
 from flowkit.pipeline.atomic import atomic_write_text
 
-__all__ = ["METRICS_FILE", "TENSORBOARD_DIR", "TrainingMonitor", "format_duration", "tensorboard_writer"]
+__all__ = ["METRICS_FILE", "TrainingMonitor", "format_duration", "move_aside"]
 
 METRICS_FILE = "metrics.jsonl"
-TENSORBOARD_DIR = "tensorboard"
-
-
-def tensorboard_writer(directory: Path, *, purge_step: int | None = None) -> Any | None:
-    """A ``SummaryWriter`` for ``directory``, or ``None`` when TensorBoard is not installed.
-
-    ``purge_step``: events of that step and later, left by an earlier (interrupted) run, are dropped.
-    """
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        return None
-    return SummaryWriter(log_dir=str(directory), purge_step=purge_step)
 
 
 def format_duration(seconds: float) -> str:
@@ -60,13 +46,18 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def _aside(path: Path) -> Path:
-    """The first free name among ``<path>.old``, ``<path>.old1``, ``<path>.old2``, ..."""
+def move_aside(path: Path) -> str | None:
+    """Rename ``path`` (a file or folder of an earlier run) to the first free name among
+    ``<path>.old``, ``<path>.old1``, ...; returns the line that tells the user, or ``None``
+    when there is nothing at ``path``."""
+    if not path.exists():
+        return None
     candidate, number = path.with_name(path.name + ".old"), 0
     while candidate.exists():
         number += 1
         candidate = path.with_name(f"{path.name}.old{number}")
-    return candidate
+    os.replace(path, candidate)
+    return f"a new run starts in {path.parent}: moved the old {path.name} aside to {candidate}"
 
 
 def _truncate_log(path: Path, step: int) -> int:
@@ -89,8 +80,8 @@ def _truncate_log(path: Path, step: int) -> int:
 class TrainingMonitor:
     """Shows and records training progress between ``initial_step`` and ``total_steps``.
 
-    ``out``: run directory for ``metrics.jsonl`` and ``tensorboard/`` (nothing is written when
-    ``None``); ``progress``: ``True`` shows the bar, ``False`` nothing, ``None`` the bar when
+    ``out``: run directory for ``metrics.jsonl`` (nothing is written when ``None``); ``on_log``:
+    called with each record after it is written (rank 0 only); ``progress``: ``True`` shows the bar, ``False`` nothing, ``None`` the bar when
     stderr is a terminal and progress lines (at most every ``interval`` seconds) otherwise;
     ``enabled``: whether this process reports at all (rank 0 under ``torchrun``).
     """
@@ -104,13 +95,14 @@ class TrainingMonitor:
         progress: bool | None,
         enabled: bool = True,
         interval: float = 30.0,
+        on_log: Callable[[dict[str, float]], None] | None = None,
     ):
         self.history: list[dict[str, float]] = []
         self.enabled = enabled
         self.total_steps = total_steps
         self.interval = interval
         self._file: TextIO | None = None
-        self._writer: Any | None = None
+        self._on_log = on_log
         notes: list[str] = []
         if enabled and out is not None:
             try:
@@ -118,7 +110,6 @@ class TrainingMonitor:
                 self._file = open(out / METRICS_FILE, "a", encoding="utf-8")
             except OSError as exc:
                 raise OutputError(f"cannot write the training log in {out}: {exc.strerror or exc}") from exc
-            self._writer = tensorboard_writer(out / TENSORBOARD_DIR, purge_step=initial_step + 1 if initial_step else None)
         if progress is None:
             progress = sys.stderr.isatty()
             self._lines = not progress
@@ -146,13 +137,8 @@ class TrainingMonitor:
         if initial_step > 0:
             dropped = _truncate_log(log, initial_step)
             return [f"{log}: dropped {dropped} line(s) past step {initial_step}, the step resumed from"] if dropped else []
-        notes = []
-        for old in (log, out / TENSORBOARD_DIR):
-            if old.exists():
-                aside = _aside(old)
-                os.replace(old, aside)
-                notes.append(f"a new run starts in {out}: moved the old {old.name} aside to {aside}")
-        return notes
+        note = move_aside(log)
+        return [note] if note else []
 
     def advance(self, steps: int = 1) -> None:
         """Move the progress bar by ``steps``."""
@@ -169,16 +155,14 @@ class TrainingMonitor:
                 self._file.flush()
             except OSError as exc:
                 raise OutputError(f"cannot write the training log {self._file.name}: {exc.strerror or exc}") from exc
-        if self._writer is not None:
-            for name, value in record.items():
-                if name != "step":
-                    self._writer.add_scalar(f"train/{name}", value, global_step=int(record["step"]))
         if "loss" in record:
             self._bar.set_postfix(
                 loss=f"{record['loss']:.4g}", it_s=f"{record.get('steps_per_second', 0.0):.1f}", refresh=False
             )
         if self._lines:
             self._progress_line(record)
+        if self._on_log is not None:
+            self._on_log(record)
 
     def _progress_line(self, record: dict[str, float]) -> None:
         now, step = time.perf_counter(), int(record["step"])
@@ -199,11 +183,8 @@ class TrainingMonitor:
             sys.stderr.flush()
 
     def close(self) -> None:
-        """Close the bar and the files."""
+        """Close the bar and the file."""
         self._bar.close()
         if self._file is not None:
             self._file.close()
             self._file = None
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None

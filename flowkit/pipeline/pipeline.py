@@ -52,6 +52,7 @@ from flowkit.pipeline.build import (
     component_objects,
     describe_objects,
 )
+from flowkit.pipeline.callbacks import CallbackList, Run, build_callbacks
 from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, Checkpoint, write_checkpoint
 from flowkit.pipeline.config import PipelineConfig
 from flowkit.pipeline.distributed import context_from_environment
@@ -243,6 +244,7 @@ class Pipeline:
         out: str | Path | None = None,
         stop_at: int | None = None,
         progress: bool | None = None,
+        callbacks: Any = (),
         **train_overrides: Any,
     ) -> list[dict[str, float]]:
         """Train until ``steps`` optimisation steps in total have been taken; returns the logged records.
@@ -253,9 +255,14 @@ class Pipeline:
         checkpoint continues where it stopped. ``stop_at`` ends this call early at that step
         (the schedule still spans ``steps``), e.g. to split a run into sessions.
 
-        ``out`` is the run directory: metrics go to ``out/metrics.jsonl`` (and TensorBoard when
-        installed) and checkpoints, every ``checkpoint_every`` steps and at the end, to
+        ``out`` is the run directory: metrics go to ``out/metrics.jsonl`` and checkpoints, every ``checkpoint_every`` steps and at the end, to
         ``out/checkpoint/``. ``progress`` shows a progress bar (default: only on a terminal).
+
+        ``callbacks`` (:class:`flowkit.Callback` objects, registered names or ``{name, **params}``
+        tables) run after the configured ``callbacks`` (:mod:`flowkit.pipeline.callbacks`): at the
+        start, after each step, for each logged record, evaluation and checkpoint, and at the end.
+        A callback's ``run.request_stop(reason)`` stops training with a checkpoint of that step
+        and ``fit`` returns normally.
 
         SIGINT or SIGTERM (Ctrl-C, ``kill``) during training finishes the current step, writes a
         checkpoint of it to ``out`` and raises :class:`flowkit.exceptions.TrainingInterrupted`
@@ -288,19 +295,27 @@ class Pipeline:
             self.trainer.set_data(*self._training_data())
         until = train.steps if stop_at is None else min(int(stop_at), train.steps)
         run_dir = None if out is None else Path(out)
+        hooks = CallbackList(build_callbacks(self.config.callbacks, callbacks) if self.distributed.is_main else [])
         monitor = TrainingMonitor(
             initial_step=self.step,
             total_steps=train.steps,
             out=run_dir,
             progress=progress,
             enabled=self.distributed.is_main,
+            on_log=hooks.log if hooks else None,
         )
         if schedule_change:
             monitor.write(schedule_change)
-        checkpoint = None if run_dir is None else (lambda: self._save_checkpoint(run_dir / CHECKPOINT_DIR))
+        checkpoint = (
+            None if run_dir is None else (lambda: hooks.checkpoint(self._save_checkpoint(run_dir / CHECKPOINT_DIR)))
+        )
         stop = StopSignals(self.distributed, device=self.device, announce=self.distributed.is_main)
+        hooks.run = run = Run(
+            self, out=run_dir, total_steps=train.steps, stop=stop, monitor=monitor, callbacks=hooks.callbacks
+        )
         try:
             with stop:
+                hooks.train_start()
                 stopped = self.trainer.run(
                     until=until,
                     num_bins=self.num_bins,
@@ -308,14 +323,28 @@ class Pipeline:
                     monitor=monitor,
                     checkpoint=checkpoint,
                     should_stop=stop.should_stop,
+                    on_step=hooks.step_hook(),
+                )
+            run.outcome = ("stopped" if stop.requested_stop else "interrupted") if stopped else "completed"
+            if run.outcome == "stopped":
+                monitor.write(
+                    f"training stopped after step {self.step} of {train.steps}: "
+                    f"{stop.reason or 'a callback asked to stop on another process'}"
                 )
         except KeyboardInterrupt:
+            run.outcome = "interrupted"
             if stop.received is None:
                 raise
             raise self._interrupted(stop.signal_name, aborted=True) from None
+        except BaseException:
+            run.outcome = "failed"
+            raise
         finally:
-            monitor.close()
-        if stopped:
+            try:
+                hooks.train_end()
+            finally:
+                monitor.close()
+        if run.outcome == "interrupted":
             raise self._interrupted(stop.signal_name, aborted=False)
         return monitor.history
 

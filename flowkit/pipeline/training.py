@@ -210,6 +210,7 @@ class Trainer:
         monitor: TrainingMonitor,
         checkpoint: Callable[[], str | None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_step: Callable[[int], None] | None = None,
     ) -> bool:
         """Train from :attr:`step` up to step ``until``; returns whether ``should_stop`` ended it early.
 
@@ -219,6 +220,8 @@ class Trainer:
         at the same steps); when it answers ``True`` the metrics are logged, a checkpoint is
         written at that step and the run ends. Raises :class:`NonFiniteError` when the loss or
         the weights stop being finite; the last checkpoint written stays as it was.
+        ``on_step(step)`` (if given) is called after each step with its number, before
+        ``should_stop`` is asked; it must not read device tensors (the step may be a CUDA graph).
         """
         if self.sampler is None:
             raise RuntimeError("Trainer.set_data must be called before Trainer.run")
@@ -230,7 +233,7 @@ class Trainer:
         with torch.random.fork_rng(devices=self._cuda_devices()):
             self._set_global_rng(self._global_rng)
             try:
-                return self._loop(until, num_bins, conditional, monitor, checkpoint, should_stop)
+                return self._loop(until, num_bins, conditional, monitor, checkpoint, should_stop, on_step)
             finally:
                 self._global_rng = self._global_rng_now()
 
@@ -289,6 +292,7 @@ class Trainer:
         monitor: TrainingMonitor,
         checkpoint: Callable[[], str | None] | None,
         should_stop: Callable[[], bool] | None,
+        on_step: Callable[[int], None] | None,
     ) -> bool:
         config = self.config
         runner = self._runner(num_bins, conditional, monitor)
@@ -333,6 +337,8 @@ class Trainer:
         one_step()  # with shape checks as set by the caller: validates the first step
         with shape_checks(False):
             while True:
+                if on_step is not None:
+                    on_step(self.step)
                 stopping = self.step != until and should_stop is not None and should_stop()
                 end = self.step == until or stopping
                 due_checkpoint = checkpoint is not None and (
