@@ -38,10 +38,23 @@ def configured_components(config: PipelineConfig) -> Iterator[tuple[str, str, Co
         yield f"callbacks[{index}]", "callback", callback
 
 
+def _provider(kind: str, name: str) -> dict[str, Any]:
+    try:
+        return registry.get(kind, name).provenance()
+    except UnknownComponentError:
+        if not registry.is_reference(name):
+            raise
+    # A component object whose class cannot be imported by its name (it needs the object on load):
+    # its module still says where it came from.
+    module = name.partition(registry.REFERENCE_SEPARATOR)[0]
+    distribution, version = registry.distribution_of(module) or (None, None)
+    return {"distribution": distribution, "version": version, "entry_point": None, "module": module}
+
+
 def provenance_entries(components: Iterable[tuple[str, str, ComponentConfig]]) -> list[dict[str, Any]]:
     """One provenance entry (see the module docstring) per ``(key, kind, component)``."""
     return [
-        {"key": key, "kind": kind, "name": component.name, **registry.get(kind, component.name).provenance()}
+        {"key": key, "kind": kind, "name": component.name, **_provider(kind, component.name)}
         for key, kind, component in components
     ]
 
@@ -83,6 +96,8 @@ def check_providers(config: PipelineConfig, recorded: Any, *, skip: Iterable[str
         try:
             spec = registry.get(kind, component.name)
         except UnknownComponentError as exc:
+            if registry.is_reference(component.name) and not entry.get("distribution"):
+                continue  # nothing to install: the pipeline's own error says how to rebuild it
             key_name = key.partition("[")[0]
             fix = f" or pass {key_name}=... to Pipeline.load" if key_name in COMPONENT_KINDS else ""
             raise UnknownComponentError(
