@@ -103,3 +103,26 @@ def test_ctrl_c_under_torchrun_stops_gracefully_despite_the_forwarded_copy(tmp_p
     """Ctrl-C in a terminal: SIGINT to torchrun and both workers; torchrun forwards it again."""
     returncode, name = _train_until_signalled(tmp_path, lambda process: os.killpg(process.pid, signal.SIGINT))
     assert name == "SIGINT"
+
+
+CALLBACK_STOP_WORKER = Path(__file__).with_name("ddp_callback_stop_worker.py")
+
+
+@pytest.mark.slow
+def test_a_stop_request_on_rank0_stops_every_rank_at_the_same_step(tmp_path):
+    from flowkit.pipeline.interrupts import DEFAULT_SYNC_EVERY
+
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(CALLBACK_STOP_WORKER), str(tmp_path),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rank0, rank1 = (json.loads((tmp_path / f"stopped-rank{r}.json").read_text()) for r in (0, 1))
+    # Requested on rank 0 only, after step 13; agreed at the next all-reduce of the stop flag.
+    agreed = -(-13 // DEFAULT_SYNC_EVERY) * DEFAULT_SYNC_EVERY
+    assert rank0["step"] == rank1["step"] == agreed
+    assert rank0["logged"] == [agreed] and rank1["logged"] == []  # the stop step is logged, by rank 0
+    assert json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())["step"] == agreed
+    assert f"training stopped after step {agreed} of 1000: step 13 reached" in result.stderr + result.stdout
