@@ -85,10 +85,12 @@ def check_providers(config: PipelineConfig, recorded: Any, *, skip: Iterable[str
     ``recorded``: the checkpoint's provenance entries (a list; anything else, e.g. from a
     checkpoint written before provenance was recorded, is ignored); ``skip``: configuration keys
     given as objects. Raises :class:`UnknownComponentError` for a component that cannot be found,
-    naming what provided it; warns with :class:`ProviderVersionWarning` for a version change.
+    naming what provided it; warns once with :class:`ProviderVersionWarning` listing the components
+    whose distribution is installed at another version.
     """
     entries = {e["key"]: e for e in recorded if isinstance(e, Mapping) and "key" in e} if isinstance(recorded, list) else {}
     skipped = set(skip)
+    changed: list[str] = []
     for key, kind, component in configured_components(config):
         entry = entries.get(key)
         if key in skipped or entry is None or entry.get("name") != component.name:
@@ -106,10 +108,11 @@ def check_providers(config: PipelineConfig, recorded: Any, *, skip: Iterable[str
             ) from None
         now = spec.provenance()
         if entry.get("distribution") and now["distribution"] == entry["distribution"] and now["version"] != entry.get("version"):
-            warnings.warn(
-                f"{kind} {component.name!r} ({key}) was saved with {entry['distribution']} {entry.get('version')} "
-                f"and is built with {now['distribution']} {now['version']}; it may behave differently "
-                f"(`pip install '{entry['distribution']}=={entry.get('version')}'` restores the saved version)",
-                ProviderVersionWarning,
-                stacklevel=3,
-            )
+            changed.append(f"{kind} {component.name!r} ({key}): {entry['distribution']} {entry.get('version')} -> {now['version']}")
+    if changed:
+        warnings.warn(
+            "this checkpoint's components were saved with other versions of their distributions than are "
+            "installed, so they may behave differently: " + "; ".join(changed),
+            ProviderVersionWarning,
+            stacklevel=3,
+        )

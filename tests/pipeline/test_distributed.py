@@ -26,12 +26,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def torchrun(worker: Path, directory: Path) -> list[str]:
+    """The command that runs ``worker`` in two processes under ``torch.distributed.run``."""
+    return [
+        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(worker), str(directory),
+    ]
+
+
 @pytest.mark.slow
 def test_two_process_training_keeps_ranks_identical_and_only_rank0_writes(tmp_path):
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(WORKER), str(tmp_path),
-    ]
+    command = torchrun(WORKER, tmp_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -62,10 +67,7 @@ def _train_until_signalled(tmp_path, send) -> int:
     check that both ranks stopped at the same agreed step, saved by rank 0; returns the step."""
     from flowkit.pipeline.interrupts import DEFAULT_SYNC_EVERY
 
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(STOP_WORKER), str(tmp_path),
-    ]
+    command = torchrun(STOP_WORKER, tmp_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
@@ -112,10 +114,7 @@ CALLBACK_STOP_WORKER = Path(__file__).with_name("ddp_callback_stop_worker.py")
 def test_a_stop_request_on_rank0_stops_every_rank_at_the_same_step(tmp_path):
     from flowkit.pipeline.interrupts import DEFAULT_SYNC_EVERY
 
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(CALLBACK_STOP_WORKER), str(tmp_path),
-    ]
+    command = torchrun(CALLBACK_STOP_WORKER, tmp_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
     assert result.returncode == 0, result.stdout + result.stderr

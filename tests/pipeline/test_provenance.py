@@ -73,7 +73,7 @@ def test_another_installed_version_loads_with_a_warning(make_distribution, tmp_p
         Pipeline(CONFIG).save(tmp_path / "ckpt")
         _install_trig(make_distribution, "0.4.0")
         assert registry.get("path", "trig").provider.version == "0.4.0"
-        with pytest.warns(ProviderVersionWarning, match="saved with flowkit-trig 0.3.0 and is built with flowkit-trig 0.4.0"):
+        with pytest.warns(ProviderVersionWarning, match=r"path 'trig' \(path\): flowkit-trig 0.3.0 -> 0.4.0"):
             Pipeline.load(tmp_path / "ckpt")
 
 
