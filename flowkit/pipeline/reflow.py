@@ -72,7 +72,8 @@ def _teacher(teacher: Any, pipeline_config: Any, teacher_coupling: Any) -> tuple
             )
         if pipeline_config.data is None:
             raise ConfigError("reflow without a teacher trains one on the config's data, but the config has no data")
-        config = PipelineConfig.from_dict({**pipeline_config.to_dict(), "coupling": teacher_coupling})
+        # The teacher trains in memory: the student's callbacks (trackers writing to its run) stay with the student.
+        config = PipelineConfig.from_dict({**pipeline_config.to_dict(), "coupling": teacher_coupling, "callbacks": []})
     elif isinstance(teacher, Mapping):
         config = PipelineConfig.from_dict(teacher)
     else:

@@ -90,6 +90,24 @@ def test_reflow_coupling_in_a_pipeline_uses_its_own_config_as_teacher(small_conf
     assert loaded.coupling._bank is None
 
 
+def test_the_student_s_callbacks_do_not_run_for_its_in_memory_teacher(small_config, tmp_path):
+    from flowkit import Callback
+
+    starts = []
+
+    class CountStarts(Callback):
+        def on_train_start(self, run):
+            starts.append(run.pipeline)
+
+    with registry.scoped():
+        registry.register("callback", "count-starts", CountStarts)
+        # "tensorboard" would fail in a teacher trained without a run directory
+        small_config.update(coupling={"name": "reflow", "num_pairs": 64, "seed": 3}, callbacks=["count-starts", "tensorboard"])
+        pipeline = Pipeline(small_config)
+        pipeline.fit(out=tmp_path, progress=False)
+    assert starts == [pipeline] and (tmp_path / "tensorboard").is_dir()
+
+
 def test_reflow_from_a_checkpoint_directory(small_config, tmp_path):
     teacher = Pipeline(small_config)
     teacher.fit(progress=False)
