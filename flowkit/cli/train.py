@@ -1,10 +1,10 @@
 """``flowkit train CONFIG --out DIR [--resume]``: train a pipeline described by a TOML/JSON file.
 
 The run directory ``DIR`` receives ``checkpoint/`` (every ``train.checkpoint_every`` steps and at
-the end, written atomically), ``metrics.jsonl`` (the training log) and ``tensorboard/`` when
-TensorBoard is installed. ``--resume`` continues the run in ``DIR`` from its checkpoint, exactly
-as if it had not stopped; the CONFIG may change the ``[train]`` and ``[eval]`` settings (e.g. more
-steps) and the device, nothing else; fewer steps than the checkpoint has taken is an error, and
+the end, written atomically), ``metrics.jsonl`` (the training log) and what the configured
+``callbacks`` write (``tensorboard/`` for ``callbacks = ["tensorboard"]``). ``--resume`` continues
+the run in ``DIR`` from its checkpoint, exactly as if it had not stopped; the CONFIG may change the
+``[train]`` and ``[eval]`` settings (e.g. more steps), the callbacks and the device, nothing else; fewer steps than the checkpoint has taken is an error, and
 a changed step count is stated with its effect on the learning-rate schedule. Without
 ``--resume`` a directory holding a checkpoint is refused; a fresh run moves an old
 ``metrics.jsonl`` aside. Ctrl-C (SIGINT) or ``kill`` (SIGTERM) finishes the current step, writes
