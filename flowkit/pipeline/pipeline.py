@@ -255,8 +255,9 @@ class Pipeline:
         checkpoint continues where it stopped. ``stop_at`` ends this call early at that step
         (the schedule still spans ``steps``), e.g. to split a run into sessions.
 
-        ``out`` is the run directory: metrics go to ``out/metrics.jsonl`` and checkpoints, every ``checkpoint_every`` steps and at the end, to
-        ``out/checkpoint/``. ``progress`` shows a progress bar (default: only on a terminal).
+        ``out`` is the run directory: metrics go to ``out/metrics.jsonl`` and checkpoints, every
+        ``checkpoint_every`` steps and at the end, to ``out/checkpoint/``. ``progress`` shows a
+        progress bar (default: only on a terminal).
 
         ``callbacks`` (:class:`flowkit.Callback` objects, registered names or ``{name, **params}``
         tables) run after the configured ``callbacks`` (:mod:`flowkit.pipeline.callbacks`): at the
