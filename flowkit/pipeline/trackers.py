@@ -68,20 +68,20 @@ class TensorBoardCallback(Callback):
         self._writer: Any = None
 
     def on_train_start(self, run: TrainingRun) -> None:
+        if self.log_dir is None and run.out is None:
+            raise ConfigError("callback 'tensorboard' needs a directory: train with fit(out=...) or give log_dir=")
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             raise _missing("tensorboard", "tensorboard", "pip install tensorboard") from None
         if self.log_dir is not None:
             directory = Path(self.log_dir)
-        elif run.out is not None:
+        else:
             directory = run.out / TENSORBOARD_DIR
             if run.initial_step == 0:
                 note = move_aside(directory)
                 if note:
                     run.write(note)
-        else:
-            raise ConfigError("callback 'tensorboard' needs a directory: train with fit(out=...) or give log_dir=")
         purge_step = run.initial_step + 1 if run.initial_step else None
         self._writer = SummaryWriter(log_dir=str(directory), purge_step=purge_step)
 
@@ -127,17 +127,17 @@ class MLflowCallback(Callback):
         """The MLflow run's id once training started."""
 
     def on_train_start(self, run: TrainingRun) -> None:
+        if self.tracking_uri is None and run.out is None:
+            raise ConfigError("callback 'mlflow' needs a store: train with fit(out=...) or give tracking_uri=")
         try:
             from mlflow.tracking import MlflowClient
         except ImportError:
             raise _missing("mlflow", "mlflow", "pip install 'flowkit[mlflow]'") from None
         if self.tracking_uri is not None:
             uri, artifacts = self.tracking_uri, None
-        elif run.out is not None:
+        else:
             run.out.mkdir(parents=True, exist_ok=True)
             uri, artifacts = f"sqlite:///{(run.out / MLFLOW_DB).resolve()}", (run.out / "mlartifacts").resolve().as_uri()
-        else:
-            raise ConfigError("callback 'mlflow' needs a store: train with fit(out=...) or give tracking_uri=")
         self._client = MlflowClient(tracking_uri=uri)
         found = self._client.get_experiment_by_name(self.experiment)
         experiment_id = (
