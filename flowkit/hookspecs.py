@@ -110,7 +110,7 @@ def flowkit_register_metrics(register: Register) -> None:
 def flowkit_register_manifolds(register: Register) -> None:
     """Register manifolds (kind ``"manifold"``), for Riemannian flow matching.
 
-    A factory returns a :class:`flowkit.core.manifold.Manifold`: ``expmap``, ``logmap``,
+    A factory returns a :class:`flowkit.core.Manifold`: ``expmap``, ``logmap``,
     ``projx``, ``proju``, the geodesic distance ``dist`` and the uniform distribution on it. The
     path ``geodesic``, the ``manifold-mlp`` model and the ``riemannian-*`` solvers take a
     manifold by its registered name.

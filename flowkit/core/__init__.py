@@ -13,6 +13,7 @@ and checks of :mod:`flowkit.shapes` (``Batch``, ``Time``, ``Labels``, ``PerSampl
 from flowkit.core.capabilities import MARGINAL_FIELD, PRIOR, TIME_RANGE, Capability, require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.dataset import Dataset, DataSplit
+from flowkit.core.manifold import Manifold, UniformManifoldPrior
 from flowkit.core.metric import EvaluationContext, Metric
 from flowkit.core.model import VectorFieldModel
 from flowkit.core.objective import Objective
@@ -56,6 +57,7 @@ __all__ = [
     "FlowkitError",
     "InvalidParameterError",
     "Labels",
+    "Manifold",
     "Metric",
     "NonFiniteError",
     "ODESolver",
@@ -72,6 +74,7 @@ __all__ = [
     "SolverError",
     "Time",
     "UnknownComponentError",
+    "UniformManifoldPrior",
     "UnknownKindError",
     "VectorField",
     "VectorFieldModel",
