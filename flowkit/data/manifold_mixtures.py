@@ -66,6 +66,11 @@ def _weights(value: object, k: int) -> Tensor:
     return weight / weight.sum()
 
 
+def _wrap(angles: Tensor) -> Tensor:
+    """Angles mapped into ``[-pi, pi)`` (the torus's chart)."""
+    return torch.remainder(angles + math.pi, 2 * math.pi) - math.pi
+
+
 def _numpy_rng(generator: torch.Generator | None) -> np.random.Generator:
     return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
 
@@ -157,7 +162,7 @@ class TorusMixture(SyntheticDataset):
                 f"stds must be {k} numbers in (0, {_MAX_TORUS_STD}] (one per component), got {std.tolist()}"
             )
         self.weights = _weights(weights, k)
-        self.means = torch.remainder(mean + math.pi, 2 * math.pi) - math.pi
+        self.means = _wrap(mean)
         self.stds = std
         self.event_shape = (d,)
         self.num_classes = k
@@ -171,8 +176,7 @@ class TorusMixture(SyntheticDataset):
     def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
         component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         eps = torch.randn(n, self.event_shape[0], generator=generator, dtype=torch.float64)
-        x = self.means[component] + self.stds[component, None] * eps
-        x = torch.remainder(x + math.pi, 2 * math.pi) - math.pi
+        x = _wrap(self.means[component] + self.stds[component, None] * eps)
         return DataSplit(x.to(torch.get_default_dtype()), component)
 
     @checked
