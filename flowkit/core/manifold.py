@@ -69,6 +69,22 @@ class Manifold(RecordsArguments, ABC):
     def distance_to_manifold(self, x: Tensor) -> Tensor:
         """How far each point of ``x`` is from the manifold (0 on it), ``[batch]``."""
 
+    def embedding_dim(self, dim: int) -> int:
+        """The number of features :meth:`embed` gives for points with ``dim`` coordinates (default ``dim``)."""
+        return dim
+
+    def embed(self, x: Tensor) -> Tensor:
+        """The features a network sees at ``x``: a smooth embedding of the manifold (default ``x`` itself)."""
+        return x
+
+    def tangent_from_embedding(self, x: Tensor, w: Tensor) -> Tensor:
+        """The tangent vector at ``x`` of an ambient vector ``w`` of the embedding (default ``proju(x, w)``).
+
+        It is the adjoint of the embedding's differential: the orthogonal projection of ``w`` onto
+        the embedded tangent space, written in the manifold's own coordinates.
+        """
+        return self.proju(x, w)
+
     def geodesic(self, x0: Tensor, x1: Tensor, kappa: Tensor) -> tuple[Tensor, Tensor]:
         """``x = exp_{x0}(kappa log_{x0}(x1))`` and ``dx/dkappa``; ``kappa`` is ``[batch]``.
 

@@ -9,6 +9,10 @@ so with ``wrap(a) = ((a + pi) mod 2 pi) - pi``:
 - uniform draws are uniform angles; ``vol(T^d) = (2 pi)^d``.
 
 The divergence of a field in angle coordinates is its Riemannian divergence (the metric is flat).
+A network sees the torus through the embedding ``e(x) = (cos x, sin x)`` in ``R^{2d}`` (so its
+field is smooth and periodic); an ambient vector ``w = (a, b)`` of the embedding is the angle
+velocity ``-sin(x) a + cos(x) b`` (the adjoint of ``de``: each circle's unit tangent
+``(-sin, cos)`` dotted with ``w``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,19 @@ class FlatTorus(Manifold):
         """``wrap(x0 + kappa v)`` and ``v = wrap(x1 - x0)``."""
         v = wrap_angle(x1 - x0)
         return wrap_angle(x0 + kappa.reshape(-1, 1) * v), v
+
+    def embedding_dim(self, dim: int) -> int:
+        """``2 d``: a cosine and a sine per angle."""
+        return 2 * dim
+
+    def embed(self, x: Tensor) -> Tensor:
+        """``(cos x, sin x)``."""
+        return torch.cat([torch.cos(x), torch.sin(x)], dim=-1)
+
+    def tangent_from_embedding(self, x: Tensor, w: Tensor) -> Tensor:
+        """``-sin(x) a + cos(x) b`` for ``w = (a, b)``."""
+        a, b = w.chunk(2, dim=-1)
+        return torch.cos(x) * b - torch.sin(x) * a
 
     def random_uniform(
         self,

@@ -27,12 +27,14 @@ DTYPE = torch.float64
 
 
 class SineField(nn.Module):
+    """On the torus's embedding ``(cos x, sin x)``: ``w = (-r, 0)``, whose angle velocity is ``r sin x``."""
+
     def __init__(self, rates):
         super().__init__()
         self.rates = torch.tensor(rates, dtype=DTYPE)
 
-    def forward(self, t, x):
-        return self.rates * torch.sin(x)
+    def forward(self, t, features):
+        return torch.cat([-self.rates.expand(features.shape[0], -1), torch.zeros_like(features[:, : len(self.rates)])], dim=1)
 
 
 class ConstantField(nn.Module):

@@ -119,3 +119,15 @@ def test_wrap_angle_range():
     w = wrap_angle(a)
     assert (w >= -math.pi).all() and (w < math.pi).all()
     assert torch.allclose(torch.cos(w), torch.cos(a)) and torch.allclose(torch.sin(w), torch.sin(a))
+
+
+@pytest.mark.parametrize("manifold", [Sphere(), FlatTorus()], ids=repr)
+def test_tangent_from_embedding_is_the_adjoint_of_the_embeddings_differential(manifold):
+    points = _sphere_points if isinstance(manifold, Sphere) else _torus_points
+    x = points(40, 3, 0)
+    u = manifold.proju(x, torch.randn(40, 3, dtype=DTYPE, generator=torch.Generator().manual_seed(1)))
+    w = torch.randn(40, manifold.embedding_dim(3), dtype=DTYPE, generator=torch.Generator().manual_seed(2))
+    _, pushed = torch.func.jvp(manifold.embed, (x,), (u,))  # de(x) u
+    assert manifold.embed(x).shape == (40, manifold.embedding_dim(3))
+    assert torch.allclose((pushed * w).sum(1), (u * manifold.tangent_from_embedding(x, w)).sum(1), atol=1e-12)
+    assert torch.allclose(manifold.proju(x, manifold.tangent_from_embedding(x, w)), manifold.tangent_from_embedding(x, w))
