@@ -59,10 +59,17 @@ def von_mises_fisher_log_normalizer(dim: int, concentration: float) -> float:
     return order * math.log(concentration) - 0.5 * dim * math.log(2 * math.pi) - log_bessel
 
 
+def _per_component(name: str, value: object, k: int, maximum: float = math.inf) -> Tensor:
+    """``value`` as ``k`` numbers in ``(0, maximum]``, one per mixture component (float64)."""
+    numbers = _as_float64(name, value, 1)
+    if numbers.shape != (k,) or (numbers <= 0).any() or (numbers > maximum).any():
+        bound = "positive numbers" if maximum == math.inf else f"numbers in (0, {maximum}]"
+        raise InvalidParameterError(f"{name} must be {k} {bound} (one per component), got {numbers.tolist()}")
+    return numbers
+
+
 def _weights(value: object, k: int) -> Tensor:
-    weight = _as_float64("weights", value, 1)
-    if weight.shape != (k,) or (weight <= 0).any():
-        raise InvalidParameterError(f"weights must be {k} positive numbers (one per component), got {weight.tolist()}")
+    weight = _per_component("weights", value, k)
     return weight / weight.sum()
 
 
@@ -98,11 +105,7 @@ class VonMisesFisherMixture(SyntheticDataset):
         norm = mean.norm(dim=1, keepdim=True)
         if (norm == 0).any():
             raise InvalidParameterError("means must be nonzero vectors (they are normalised to unit length)")
-        concentration = _as_float64("concentrations", concentrations, 1)
-        if concentration.shape != (k,) or (concentration <= 0).any():
-            raise InvalidParameterError(
-                f"concentrations must be {k} positive numbers (one per component), got {concentration.tolist()}"
-            )
+        concentration = _per_component("concentrations", concentrations, k)
         self.weights = _weights(weights, k)
         self.means = mean / norm
         self.concentrations = concentration
@@ -156,11 +159,7 @@ class TorusMixture(SyntheticDataset):
     ):
         mean = _as_float64("means", means, 2)
         k, d = mean.shape
-        std = _as_float64("stds", stds, 1)
-        if std.shape != (k,) or (std <= 0).any() or (std > _MAX_TORUS_STD).any():
-            raise InvalidParameterError(
-                f"stds must be {k} numbers in (0, {_MAX_TORUS_STD}] (one per component), got {std.tolist()}"
-            )
+        std = _per_component("stds", stds, k, maximum=_MAX_TORUS_STD)
         self.weights = _weights(weights, k)
         self.means = _wrap(mean)
         self.stds = std
