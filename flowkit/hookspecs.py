@@ -118,6 +118,17 @@ def flowkit_register_callbacks(register: Register) -> None:
     """
 
 
+@hookspec
+def flowkit_register_manifolds(register: Register) -> None:
+    """Register manifolds (kind ``"manifold"``), for Riemannian flow matching.
+
+    A factory returns a :class:`flowkit.core.Manifold`: ``expmap``, ``logmap``,
+    ``projx``, ``proju``, the geodesic distance ``dist`` and the uniform distribution on it. The
+    path ``geodesic``, the ``manifold-mlp`` model and the ``riemannian-*`` solvers take a
+    manifold by its registered name.
+    """
+
+
 HOOK_BY_KIND: dict[str, str] = {
     "path": "flowkit_register_paths",
     "coupling": "flowkit_register_couplings",
@@ -127,6 +138,7 @@ HOOK_BY_KIND: dict[str, str] = {
     "dataset": "flowkit_register_datasets",
     "metric": "flowkit_register_metrics",
     "callback": "flowkit_register_callbacks",
+    "manifold": "flowkit_register_manifolds",
 }
 """The component kinds and the hook through which each kind is registered."""
 

@@ -14,6 +14,7 @@ from flowkit.core.callback import Callback, TrainingRun
 from flowkit.core.capabilities import MARGINAL_FIELD, PRIOR, TIME_RANGE, Capability, require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.dataset import Dataset, DataSplit
+from flowkit.core.manifold import Manifold, UniformManifoldPrior
 from flowkit.core.metric import EvaluationContext, Metric
 from flowkit.core.model import VectorFieldModel
 from flowkit.core.objective import Objective
@@ -58,6 +59,7 @@ __all__ = [
     "FlowkitError",
     "InvalidParameterError",
     "Labels",
+    "Manifold",
     "Metric",
     "NonFiniteError",
     "ODESolver",
@@ -75,6 +77,7 @@ __all__ = [
     "Time",
     "TrainingRun",
     "UnknownComponentError",
+    "UniformManifoldPrior",
     "UnknownKindError",
     "VectorField",
     "VectorFieldModel",

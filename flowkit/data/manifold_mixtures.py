@@ -1,0 +1,192 @@
+"""Toy data on manifolds with their exact densities: ``sphere-mixture`` and ``torus-mixture``.
+
+``sphere-mixture``: a mixture of von Mises-Fisher distributions on ``S^{d-1}`` (points
+``[n, d]`` with ``|x| = 1``), with density against the surface measure
+
+    p(x) = sum_k w_k C_d(kappa_k) exp(kappa_k <mu_k, x>),
+    C_d(kappa) = kappa^{d/2 - 1} / ((2 pi)^{d/2} I_{d/2 - 1}(kappa))
+
+(``I`` the modified Bessel function, evaluated as ``log I_v(k) = log ive(v, k) + k``). Draws use
+``scipy.stats.vonmises_fisher`` (Wood's rejection sampler; an exact inverse-CDF draw for
+``d = 3``), seeded from the split's torch generator.
+
+``torus-mixture``: a mixture of products of wrapped normals on the flat torus ``[-pi, pi)^d``,
+component ``k`` with angle means ``mu_k`` and standard deviation ``sigma_k`` per coordinate:
+
+    p(x) = sum_k w_k prod_i sum_{m = -M..M} N(x_i + 2 pi m; mu_ki, sigma_k^2),
+
+a draw is ``wrap(mu_k + sigma_k eps)``. ``sigma <= 2`` and ``M = 6`` make the truncated
+wrapping sum exact to far below float64 rounding (the first omitted term is below
+``exp(-(13 pi)^2 / 8)``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import scipy.special
+import scipy.stats
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+from flowkit.core import DataSplit
+from flowkit.data.mixtures import _as_float64
+from flowkit.data.synthetic import SyntheticDataset
+from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.shapes import checked
+
+__all__ = ["TorusMixture", "VonMisesFisherMixture", "von_mises_fisher_log_normalizer"]
+
+DEFAULT_SPHERE_MEANS = ((0.0, 0.0, 1.0), (1.0, 0.0, 0.0), (-0.5, -0.8, 0.3), (0.2, 0.7, -0.7))
+DEFAULT_SPHERE_CONCENTRATIONS = (30.0, 15.0, 40.0, 20.0)
+DEFAULT_SPHERE_WEIGHTS = (0.3, 0.3, 0.2, 0.2)
+
+DEFAULT_TORUS_MEANS = ((-2.0, -2.0), (0.5, 1.0), (2.5, -1.0))
+DEFAULT_TORUS_STDS = (0.4, 0.3, 0.5)
+DEFAULT_TORUS_WEIGHTS = (0.4, 0.35, 0.25)
+
+_WRAPS = 6
+_MAX_TORUS_STD = 2.0
+
+
+def von_mises_fisher_log_normalizer(dim: int, concentration: float) -> float:
+    """``log C_d(kappa)`` of the von Mises-Fisher density on ``S^{d-1}`` in ``R^d``."""
+    order = 0.5 * dim - 1.0
+    log_bessel = math.log(scipy.special.ive(order, concentration)) + concentration
+    return order * math.log(concentration) - 0.5 * dim * math.log(2 * math.pi) - log_bessel
+
+
+def _per_component(name: str, value: object, k: int, maximum: float = math.inf) -> Tensor:
+    """``value`` as ``k`` numbers in ``(0, maximum]``, one per mixture component (float64)."""
+    numbers = _as_float64(name, value, 1)
+    if numbers.shape != (k,) or (numbers <= 0).any() or (numbers > maximum).any():
+        bound = "positive numbers" if maximum == math.inf else f"numbers in (0, {maximum}]"
+        raise InvalidParameterError(f"{name} must be {k} {bound} (one per component), got {numbers.tolist()}")
+    return numbers
+
+
+def _weights(value: object, k: int) -> Tensor:
+    weight = _per_component("weights", value, k)
+    return weight / weight.sum()
+
+
+def _wrap(angles: Tensor) -> Tensor:
+    """Angles mapped into ``[-pi, pi)`` (the torus's chart)."""
+    return torch.remainder(angles + math.pi, 2 * math.pi) - math.pi
+
+
+def _numpy_rng(generator: torch.Generator | None) -> np.random.Generator:
+    return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+
+
+class VonMisesFisherMixture(SyntheticDataset):
+    """A mixture of von Mises-Fisher distributions on the unit sphere; labels are the components.
+
+    ``means`` (``[K, d]``, normalised to unit length), ``concentrations`` (``[K]``, > 0) and
+    ``weights`` (``[K]``, positive, normalised) are plain nested sequences.
+    """
+
+    def __init__(
+        self,
+        n_train: int = 20_000,
+        n_test: int = 2_000,
+        seed: int = 0,
+        weights: Sequence[float] | Tensor = DEFAULT_SPHERE_WEIGHTS,
+        means: Sequence[Sequence[float]] | Tensor = DEFAULT_SPHERE_MEANS,
+        concentrations: Sequence[float] | Tensor = DEFAULT_SPHERE_CONCENTRATIONS,
+    ):
+        mean = _as_float64("means", means, 2)
+        k, d = mean.shape
+        if d < 2:
+            raise InvalidParameterError(f"means must be [K, d] with d >= 2 (the sphere S^(d-1) in R^d), got d = {d}")
+        norm = mean.norm(dim=1, keepdim=True)
+        if (norm == 0).any():
+            raise InvalidParameterError("means must be nonzero vectors (they are normalised to unit length)")
+        concentration = _per_component("concentrations", concentrations, k)
+        self.weights = _weights(weights, k)
+        self.means = mean / norm
+        self.concentrations = concentration
+        self._log_normalizers = torch.tensor(
+            [von_mises_fisher_log_normalizer(d, float(c)) for c in concentration], dtype=torch.float64
+        )
+        self.event_shape = (d,)
+        self.num_classes = k
+        super().__init__(n_train, n_test, seed)
+
+    @property
+    def has_density(self) -> bool:
+        """The mixture's density is known exactly."""
+        return True
+
+    def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
+        component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        rng = _numpy_rng(generator)
+        x = np.empty((n, self.event_shape[0]))
+        for k in range(self.num_classes):
+            rows = (component == k).nonzero().flatten().numpy()
+            if len(rows):
+                law = scipy.stats.vonmises_fisher(self.means[k].numpy(), float(self.concentrations[k]))
+                x[rows] = law.rvs(len(rows), random_state=rng).reshape(len(rows), -1)
+        return DataSplit(torch.from_numpy(x).to(torch.get_default_dtype()), component)
+
+    @checked
+    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, "batch"]:
+        """The exact mixture log-density against the surface measure, for points on the sphere."""
+        d = self.event_shape[0]
+        if x.shape[1] != d:
+            raise ShapeError(f"{type(self).__name__}.log_prob: x must have shape [batch, {d}], got {list(x.shape)}")
+        terms = self.concentrations.to(x) * (x @ self.means.to(x).T) + self._log_normalizers.to(x)
+        return torch.logsumexp(torch.log(self.weights.to(x)) + terms, dim=1)
+
+
+class TorusMixture(SyntheticDataset):
+    """A mixture of wrapped-normal products on the flat torus ``[-pi, pi)^d``; labels are the components.
+
+    ``means`` (``[K, d]`` angles), ``stds`` (``[K]``, in ``(0, 2]``) and ``weights`` (``[K]``).
+    """
+
+    def __init__(
+        self,
+        n_train: int = 20_000,
+        n_test: int = 2_000,
+        seed: int = 0,
+        weights: Sequence[float] | Tensor = DEFAULT_TORUS_WEIGHTS,
+        means: Sequence[Sequence[float]] | Tensor = DEFAULT_TORUS_MEANS,
+        stds: Sequence[float] | Tensor = DEFAULT_TORUS_STDS,
+    ):
+        mean = _as_float64("means", means, 2)
+        k, d = mean.shape
+        std = _per_component("stds", stds, k, maximum=_MAX_TORUS_STD)
+        self.weights = _weights(weights, k)
+        self.means = _wrap(mean)
+        self.stds = std
+        self.event_shape = (d,)
+        self.num_classes = k
+        super().__init__(n_train, n_test, seed)
+
+    @property
+    def has_density(self) -> bool:
+        """The mixture's density is known exactly (to float64 rounding)."""
+        return True
+
+    def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
+        component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.event_shape[0], generator=generator, dtype=torch.float64)
+        x = _wrap(self.means[component] + self.stds[component, None] * eps)
+        return DataSplit(x.to(torch.get_default_dtype()), component)
+
+    @checked
+    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, "batch"]:
+        """The exact mixture log-density against the Lebesgue measure on ``[-pi, pi)^d``."""
+        d = self.event_shape[0]
+        if x.shape[1] != d:
+            raise ShapeError(f"{type(self).__name__}.log_prob: x must have shape [batch, {d}], got {list(x.shape)}")
+        shifts = 2 * math.pi * torch.arange(-_WRAPS, _WRAPS + 1, dtype=x.dtype, device=x.device)
+        std = self.stds.to(x)[None, :, None, None]
+        z = (x[:, None, :, None] + shifts - self.means.to(x)[None, :, :, None]) / std  # [batch, K, d, wraps]
+        log_normal = -0.5 * z.square() - torch.log(std) - 0.5 * math.log(2 * math.pi)
+        per_component = torch.logsumexp(log_normal, dim=3).sum(dim=2)
+        return torch.logsumexp(torch.log(self.weights.to(x)) + per_component, dim=1)

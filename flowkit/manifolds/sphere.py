@@ -1,0 +1,107 @@
+"""The unit sphere ``S^{d-1} = {x in R^d : |x| = 1}``, registered as the manifold ``sphere``.
+
+With ``<x, y>`` the Euclidean inner product and ``theta = d(x, y)``:
+
+- ``projx(x) = x / |x|``, ``proju(x, u) = u - <x, u> x``;
+- ``exp_x(u) = cos(|u|) x + sin(|u|) u / |u|``;
+- ``log_x(y) = theta w / |w|`` with ``w = y - <x, y> x`` (so ``|w| = sin theta``);
+- ``d(x, y) = atan2(|w|, <x, y>)`` (= ``arccos <x, y>``, accurate near 0 and pi);
+- the geodesic ``x(kappa) = cos(kappa theta) x0 + sin(kappa theta) v / theta``, ``v = log_{x0}(x1)``
+  (spherical linear interpolation), with ``dx/dkappa = -theta sin(kappa theta) x0 + cos(kappa theta) v``;
+- uniform draws are normalised standard normals; ``vol(S^{d-1}) = 2 pi^{d/2} / Gamma(d/2)``.
+
+``log_x(y)`` is undefined for antipodal points (a set of measure zero); it returns a finite
+vector there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from flowkit.core.manifold import Manifold
+from flowkit.exceptions import InvalidParameterError
+
+__all__ = ["Sphere"]
+
+_TINY = 1e-12
+
+
+def _inner(x: Tensor, y: Tensor) -> Tensor:
+    return (x * y).sum(-1, keepdim=True)
+
+
+def _sin_over_angle(theta: Tensor) -> Tensor:
+    """``sin(theta) / theta``, 1 at 0."""
+    return torch.where(theta > 1e-6, torch.sin(theta) / theta.clamp_min(_TINY), 1.0 - theta.square() / 6)
+
+
+class Sphere(Manifold):
+    """The unit sphere in ``R^d`` (points ``[batch, d]``, ``d >= 2``)."""
+
+    def __repr__(self) -> str:
+        return "Sphere()"
+
+    def projx(self, x: Tensor) -> Tensor:
+        """``x / |x|``."""
+        return x / x.norm(dim=-1, keepdim=True).clamp_min(_TINY)
+
+    def proju(self, x: Tensor, u: Tensor) -> Tensor:
+        """``u - <x, u> x``."""
+        return u - _inner(x, u) * x
+
+    def expmap(self, x: Tensor, u: Tensor) -> Tensor:
+        """``cos(|u|) x + sin(|u|) u / |u|``."""
+        norm = u.norm(dim=-1, keepdim=True)
+        return torch.cos(norm) * x + _sin_over_angle(norm) * u
+
+    def _angle_and_direction(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        w = y - _inner(x, y) * x
+        sin_theta = w.norm(dim=-1, keepdim=True)
+        return torch.atan2(sin_theta, _inner(x, y)), w
+
+    def logmap(self, x: Tensor, y: Tensor) -> Tensor:
+        """``theta w / sin(theta)`` with ``w = y - <x, y> x``."""
+        theta, w = self._angle_and_direction(x, y)
+        return w / _sin_over_angle(theta)
+
+    def dist(self, x: Tensor, y: Tensor) -> Tensor:
+        """``atan2(|y - <x, y> x|, <x, y>)``."""
+        return self._angle_and_direction(x, y)[0].squeeze(-1)
+
+    def geodesic(self, x0: Tensor, x1: Tensor, kappa: Tensor) -> tuple[Tensor, Tensor]:
+        """Spherical linear interpolation and its closed-form derivative in ``kappa``."""
+        theta, w = self._angle_and_direction(x0, x1)
+        v = w / _sin_over_angle(theta)
+        angle = kappa.reshape(-1, 1) * theta
+        x = torch.cos(angle) * x0 + _sin_over_angle(angle) * kappa.reshape(-1, 1) * v
+        return x, -theta * torch.sin(angle) * x0 + torch.cos(angle) * v
+
+    def random_uniform(
+        self,
+        shape: Sequence[int],
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Normalised standard normal draws."""
+        self._check_dim(shape[-1])
+        return self.projx(torch.randn(*shape, device=device, dtype=dtype, generator=generator))
+
+    def log_volume(self, dim: int) -> float:
+        """``log(2 pi^{d/2} / Gamma(d/2))`` for ``S^{d-1}`` in ``R^d``."""
+        self._check_dim(dim)
+        return math.log(2.0) + 0.5 * dim * math.log(math.pi) - math.lgamma(0.5 * dim)
+
+    def distance_to_manifold(self, x: Tensor) -> Tensor:
+        """``| |x| - 1 |``."""
+        return (x.norm(dim=-1) - 1.0).abs()
+
+    @staticmethod
+    def _check_dim(dim: int) -> None:
+        if dim < 2:
+            raise InvalidParameterError(f"the sphere needs points with d >= 2 coordinates (S^(d-1) in R^d), got d = {dim}")
