@@ -13,4 +13,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flowkit.data.plugin",
     "flowkit.metrics.plugin",
     "flowkit.pipeline.plugin",
+    "flowkit.discrete.plugin",
 )
