@@ -42,7 +42,7 @@ def position_losses(
 
     ``jump_coefficient`` (``kappa'/(1-kappa)``, ``[batch]``) is needed by ``generalized-kl`` only.
     """
-    log_p = torch.log_softmax(logits.float(), dim=-1)
+    log_p = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
     log_p_data = log_p.gather(-1, x1.long().unsqueeze(-1)).squeeze(-1)
     if form == "cross-entropy":
         return -log_p_data

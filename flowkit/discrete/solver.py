@@ -73,7 +73,7 @@ class TokenField:
                 f"discrete-euler: the model returned {got} for tokens of shape {tuple(x.shape)}; a token model "
                 "returns logits [batch, length, vocab_size]"
             )
-        return torch.softmax(logits.float(), dim=-1)
+        return torch.softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
 
 
 @attrs.frozen
