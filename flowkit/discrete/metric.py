@@ -7,7 +7,8 @@ data set's exact probabilities ``p`` (:meth:`flowkit.discrete.TokenDataset.proba
 * ``tv-marginal = 1/L sum_i 1/2 sum_v |q_i(v) - p_i(v)|``, the mean over positions of the TV of
   the per-position marginals.
 
-A data set without exact probabilities is compared with its held-out points instead (their
+Data sets that declare no ``vocab_size`` (real-valued data) get no value. A token data set
+without exact probabilities is compared with its held-out points instead (their
 empirical frequencies as ``p``). Empirical TV is biased upwards by sampling noise, about
 ``sqrt(V^L / (2 pi n))`` for a large support (``tv-floor`` reports the exact expected TV of
 ``n`` draws from ``p`` itself, ``E TV = 1/2 sum_x E|Binomial(n, p_x)/n - p_x|``, when ``p`` is exact).
@@ -21,7 +22,7 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Dataset, EvaluationContext
-from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.exceptions import ShapeError
 from flowkit.metrics import DataMetric
 
 __all__ = ["TotalVariation", "empirical_probabilities", "expected_sampling_tv", "total_variation"]
@@ -74,10 +75,8 @@ class TotalVariation(DataMetric):
 
     def measure(self, context: EvaluationContext, dataset: Dataset) -> Mapping[str, float]:
         vocab_size = getattr(dataset, "vocab_size", None)
-        if vocab_size is None:
-            raise InvalidParameterError(
-                f"discrete-tv measures token data; {type(dataset).__name__} declares no vocab_size"
-            )
+        if vocab_size is None:  # real-valued data: no value, as other metrics skip data they do not apply to
+            return {}
         samples = context.samples
         if samples.dtype.is_floating_point or samples.dim() != 2:
             raise ShapeError(
