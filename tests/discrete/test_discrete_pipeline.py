@@ -59,3 +59,20 @@ def test_a_continuous_solver_on_a_discrete_path_is_refused():
     continuous = Pipeline({"data": {"name": "moons", "n_train": 64, "n_test": 16}, "train": {"steps": 1, "batch_size": 16}})
     with pytest.raises(ConfigError, match="tokens"):
         continuous.sample(4, solver="discrete-euler")
+
+
+def test_own_token_tensors_train_through_tensor_data():
+    from flowkit.data import TensorData
+    from flowkit.exceptions import InvalidParameterError, ShapeError
+
+    tokens = torch.randint(5, (256, 3), generator=torch.Generator().manual_seed(0))
+    data = TensorData(tokens, vocab_size=5)
+    config = {"path": {"name": "mixture"}, "objective": "discrete-ce", "model": "discrete-mlp",
+              "solver": {"name": "discrete-euler", "steps": 4}, "train": {"steps": 2, "batch_size": 32}}
+    pipeline = Pipeline(config, data=data)
+    pipeline.fit(progress=False)
+    assert pipeline.model.vocab_size == 5 and pipeline.sample(8).shape == (8, 3)
+    with pytest.raises(InvalidParameterError, match="0..4"):
+        TensorData(tokens + 1, vocab_size=5)
+    with pytest.raises(ShapeError, match="integer tokens"):
+        TensorData(tokens.float(), vocab_size=5)
