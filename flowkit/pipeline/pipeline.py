@@ -426,6 +426,8 @@ class Pipeline:
         ``y`` conditions a class-conditional model (one label or one per point), ``guidance``
         applies classifier-free guidance with that scale; ``trajectory_times`` asks the solver for
         the intermediate states. Returns the :class:`flowkit.Solution` (``x``, ``nfe``, ...).
+        For discrete data (:attr:`vocab_size` set) ``x0`` and the result are integer tokens and
+        the solver is a CTMC sampler such as ``discrete-euler``.
         """
         x0 = x0.to(device=self.device, dtype=self._state_dtype())
         labels = self._labels(y, x0.shape[0])

@@ -76,3 +76,11 @@ def test_own_token_tensors_train_through_tensor_data():
         TensorData(tokens + 1, vocab_size=5)
     with pytest.raises(ShapeError, match="integer tokens"):
         TensorData(tokens.float(), vocab_size=5)
+
+
+def test_log_prob_is_refused_with_the_reason():
+    from flowkit.exceptions import InvalidParameterError
+
+    pipeline = Pipeline(_config(steps=1))
+    with pytest.raises(InvalidParameterError, match="log_prob"):
+        pipeline.log_prob(pipeline.dataset.split("test").x[:4])
