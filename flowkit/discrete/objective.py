@@ -123,10 +123,11 @@ class DiscreteFlowMatching(Objective):
         )
         sample = self.path.sample(x0=x0, x1=x1, t=t, generator=generator)
         logits = model(t, sample.x_t) if y is None else model(t, sample.x_t, y)
-        if logits.shape[:-1] != x1.shape:
+        vocab_size = getattr(self.path, "vocab_size", logits.shape[-1])
+        if logits.shape[:-1] != x1.shape or logits.shape[-1] != vocab_size:
             raise ShapeError(
                 f"{type(self).__name__}.loss: the model returned shape {tuple(logits.shape)}; expected logits "
-                f"[batch, length, vocab] = {[*x1.shape, '<vocab>']}"
+                f"[batch, length, vocab_size] = {[*x1.shape, vocab_size]}"
             )
         coefficient = self.path.scheduler.jump_coefficient(t) if self.form == "generalized-kl" else None
         return position_losses(logits, x1=x1, x_t=sample.x_t, jump_coefficient=coefficient, form=self.form).mean()

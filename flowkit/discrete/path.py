@@ -67,6 +67,10 @@ class MixturePath(ProbabilityPath):
         self._prior: TokenPrior = token_prior(source, vocab_size)
         self.vocab_size = self._prior.vocab_size
         self.source = source
+        if scheduler != "polynomial" and exponent != 1.0:
+            raise InvalidParameterError(
+                f"exponent={exponent!r} applies to the 'polynomial' scheduler only, not to {scheduler!r}"
+            )
         if isinstance(scheduler, KappaScheduler):
             self.scheduler = scheduler
         else:

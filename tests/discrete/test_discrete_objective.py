@@ -69,6 +69,8 @@ def test_objective_refuses_continuous_paths_and_real_data():
         objective.loss(model=model, x1=torch.zeros(8, 3))
     with pytest.raises(ShapeError, match="logits"):
         objective.loss(model=lambda t, x: torch.zeros(x.shape), x1=torch.zeros(8, 3, dtype=torch.long))
+    with pytest.raises(ShapeError, match="vocab_size"):
+        objective.loss(model=lambda t, x: torch.zeros(*x.shape, 3), x1=torch.zeros(8, 3, dtype=torch.long))
     with pytest.raises(InvalidParameterError, match="form"):
         DiscreteFlowMatching(path=MixturePath(vocab_size=4), form="l2")
 

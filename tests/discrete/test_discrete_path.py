@@ -41,6 +41,8 @@ def test_unknown_scheduler_and_source_are_named():
         kappa_scheduler("linearish")
     with pytest.raises(InvalidParameterError, match="uniform"):
         MixturePath(vocab_size=3, source="noise")
+    with pytest.raises(InvalidParameterError, match="polynomial"):
+        MixturePath(vocab_size=3, scheduler="cosine", exponent=2.0)
 
 
 @pytest.mark.parametrize("source", ["uniform", "mask"])
