@@ -13,7 +13,11 @@ from flowkit.hookspecs import Register, hookimpl
 def flowkit_register_paths(register: Register) -> None:
     from flowkit.discrete.path import MixturePath
 
-    register("mixture", MixturePath, description="discrete mixture path over tokens: kappa(t) delta_x1 + (1-kappa) delta_x0 (vocab_size=, source='uniform'|'mask', scheduler=, exponent=)")
+    register(
+        "mixture",
+        MixturePath,
+        description="discrete mixture path over tokens, kappa(t) delta_x1 + (1-kappa) delta_x0 (source='uniform'|'mask', scheduler=, exponent=)",
+    )
 
 
 @hookimpl

@@ -43,8 +43,8 @@ def test_gradient_vanishes_at_the_exact_posterior(form, source):
     ).requires_grad_(True)
     (gradient,) = torch.autograd.grad(_expected_loss(optimum, path, t, source, form), optimum)
     assert float(gradient.abs().max()) < 1e-9
-    moved = (optimum.detach() + 0.3 * torch.randn(optimum.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
-    moved.requires_grad_(True)
+    noise = torch.randn(optimum.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    moved = (optimum.detach() + 0.3 * noise).requires_grad_(True)
     (elsewhere,) = torch.autograd.grad(_expected_loss(moved, path, t, source, form), moved)
     assert float(elsewhere.abs().max()) > 1e-3
     assert float(_expected_loss(moved.detach(), path, t, source, form)) > float(
