@@ -333,6 +333,12 @@ def build_components(
             and "vocab_size" not in config.path.params
         )
         path = _create("path", config.path, **({"vocab_size": vocab_size} if fill_vocab else {}))
+    if vocab_size is not None and getattr(path, "state_space", CONTINUOUS_STATE) == CONTINUOUS_STATE:
+        raise ConfigError(
+            f"the data are integer tokens (vocab_size={vocab_size}) but path {config.path.name!r} moves continuous "
+            "states; use a discrete path such as 'mixture' (with a token objective, model and solver: "
+            "'discrete-ce', 'discrete-mlp', 'discrete-euler')"
+        )
     if "coupling" in objects:
         coupling = objects["coupling"]
     else:

@@ -56,6 +56,8 @@ def test_a_continuous_solver_on_a_discrete_path_is_refused():
     pipeline = Pipeline(_config(steps=1))
     with pytest.raises(ConfigError, match="discrete-euler"):
         pipeline.sample(4, solver="euler")
+    with pytest.raises(ConfigError, match="integer tokens"):
+        Pipeline({**_config(steps=1), "path": "ot"})
     continuous = Pipeline({"data": {"name": "moons", "n_train": 64, "n_test": 16}, "train": {"steps": 1, "batch_size": 16}})
     with pytest.raises(ConfigError, match="tokens"):
         continuous.sample(4, solver="discrete-euler")
