@@ -50,6 +50,14 @@ def test_expected_sampling_tv_matches_simulation():
     ]
     assert sum(draws) / len(draws) == pytest.approx(expected_sampling_tv(p, 50), rel=0.03)
     assert expected_sampling_tv(torch.tensor([1.0, 0.0]), 10) == 0.0
+    q = torch.tensor([0.3, 0.25, 0.2, 1 / 13, 0.1730769230769231], dtype=torch.float64)
+    for n in (7, 13, 40):
+        direct = sum(
+            math.comb(n, k) * float(w) ** k * (1 - float(w)) ** (n - k) * abs(k / n - float(w))
+            for w in q
+            for k in range(n + 1)
+        )
+        assert expected_sampling_tv(q, n) == pytest.approx(0.5 * direct, rel=1e-10)
 
 
 def test_metric_reports_joint_and_marginal_tv():
