@@ -14,4 +14,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "flowkit.metrics.plugin",
     "flowkit.pipeline.plugin",
     "flowkit.manifolds.plugin",
+    "flowkit.discrete.plugin",
 )

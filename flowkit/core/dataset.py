@@ -21,12 +21,15 @@ class Dataset(ABC):
 
     ``num_classes`` is set for labelled data; ``num_bins`` is the number of discrete levels per
     dimension for quantised data (e.g. 17 for digits), used for dequantised bits/dim, ``None``
-    for continuous data.
+    for continuous data. ``vocab_size`` declares discrete data: integer tokens in
+    ``{0..vocab_size-1}`` (e.g. for discrete flow matching), which the pipeline keeps as integers
+    instead of casting them to the model's dtype; ``None`` for real-valued data.
     """
 
     event_shape: tuple[int, ...]
     num_classes: int | None = None
     num_bins: int | None = None
+    vocab_size: int | None = None
 
     @abstractmethod
     def split(self, name: str) -> DataSplit:

@@ -1,6 +1,7 @@
 """``TensorData``: a user's own tensors as a :class:`flowkit.Dataset`.
 
-The points ``x`` (``[n, *event_shape]``, floating, finite) and optional labels ``y`` (``[n]``,
+The points ``x`` (``[n, *event_shape]``, floating, finite; or, with ``vocab_size``, integer
+tokens in ``0..vocab_size-1`` for discrete flow matching) and optional labels ``y`` (``[n]``,
 integers in ``0..num_classes-1``) are split by a seeded random permutation: ``round(n *
 test_fraction)`` points (at least one) are held out for testing, the rest are for training.
 Tensors stay on their device and keep their dtype.
@@ -41,11 +42,24 @@ def _require_finite(x: Tensor) -> None:
     )
 
 
+def _tokens(x: Tensor, vocab_size: int) -> Tensor:
+    """``x`` as ``long`` tokens, checked to be integers in ``0..vocab_size-1``."""
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise ShapeError(f"x must hold integer tokens when vocab_size is given, got {x.dtype}")
+    if x.numel() and (int(x.min()) < 0 or int(x.max()) >= vocab_size):
+        raise InvalidParameterError(
+            f"tokens must lie in 0..{vocab_size - 1} (vocab_size={vocab_size}), got values in "
+            f"{int(x.min())}..{int(x.max())}"
+        )
+    return x.long()
+
+
 class TensorData(StoredSplits):
     """A data set from tensors: ``x`` ``[n, *event_shape]`` and optional labels ``y`` ``[n]``.
 
     ``num_classes`` defaults to ``max(y) + 1``; ``num_bins`` marks quantised data (see
-    :mod:`flowkit.data.quantization`) for dequantised bits/dim.
+    :mod:`flowkit.data.quantization`) for dequantised bits/dim; ``vocab_size`` marks integer
+    token data ``x`` (values in ``0..vocab_size-1``), which the pipeline keeps as integers.
     """
 
     def __init__(
@@ -56,16 +70,21 @@ class TensorData(StoredSplits):
         seed: int = 0,
         num_classes: int | None = None,
         num_bins: int | None = None,
+        vocab_size: int | None = None,
     ):
         x = _as_tensor("x", x)
-        if not x.is_floating_point():
+        if vocab_size is not None:
+            x = _tokens(x, require_int("vocab_size", vocab_size, minimum=1))
+        elif not x.is_floating_point():
             raise ShapeError(
                 f"x must be a floating-point tensor, got {x.dtype}; map discrete levels to bin centres "
-                "with flowkit.data.bin_centres"
+                "with flowkit.data.bin_centres, or pass vocab_size for integer tokens"
             )
         if x.ndim < 2 or x.shape[0] < 2:
             raise ShapeError(f"x must have shape [n, *event_shape] with n >= 2, got {list(x.shape)}")
-        _require_finite(x)
+        if vocab_size is None:
+            _require_finite(x)
+        self.vocab_size = vocab_size
         n = x.shape[0]
         if y is not None:
             y = _as_tensor("y", y)

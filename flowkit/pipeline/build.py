@@ -45,6 +45,7 @@ from flowkit.pipeline.seeding import derive_seed
 
 __all__ = [
     "COMPONENT_INTERFACES",
+    "CONTINUOUS_STATE",
     "Components",
     "as_dataset",
     "bind_solver",
@@ -65,6 +66,9 @@ COMPONENT_INTERFACES: dict[str, type] = {
     "solver": ODESolver,
 }
 """The configuration keys that accept component objects, and the interface each must implement."""
+
+CONTINUOUS_STATE = "continuous"
+"""The ``state_space`` of a path or solver that does not declare one: points in ``R^d``."""
 
 
 @attrs.frozen
@@ -234,10 +238,22 @@ def build_solver(solver: Any) -> ODESolver:
 def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, labels: Tensor | None) -> ODESolver:
     """``solver`` bound to the pipeline's path and learned score when it declares ``needs_path``.
 
+    A solver and a path declare the states they move in ``state_space`` (default
+    :data:`CONTINUOUS_STATE`; the discrete CTMC sampler and mixture path use ``"tokens"``); a
+    solver for other states than the path's is a :class:`ConfigError`.
+
     The SDE samplers (:mod:`flowkit.solvers.sde`) turn the velocity into a score through the path,
     or use the score head ``network.score(t, x [, y])`` of a model trained with ``sf2m``; other
     solvers are returned unchanged.
     """
+    solver_state = getattr(solver, "state_space", CONTINUOUS_STATE)
+    path_state = getattr(path, "state_space", CONTINUOUS_STATE)
+    if solver_state != path_state:
+        raise ConfigError(
+            f"solver {type(solver).__name__} moves {solver_state} states but path {type(path).__name__} has "
+            f"{path_state} states; choose a solver for {path_state} states (e.g. 'discrete-euler' for tokens, "
+            "'euler' or 'dopri5' for continuous paths)"
+        )
     if not getattr(solver, "needs_path", False):
         return solver
     score = getattr(network, "score", None)
@@ -255,14 +271,19 @@ def _signature(factory: Any) -> inspect.Signature | None:
 
 
 def model_params(
-    component: ComponentConfig, event_shape: tuple[int, ...], num_classes: int | None
+    component: ComponentConfig, event_shape: tuple[int, ...], num_classes: int | None, vocab_size: int | None = None
 ) -> dict[str, Any]:
-    """The model's parameters with the shape (and required ``num_classes``) filled in from the data."""
+    """The model's parameters with the shape (and required ``num_classes``) filled in from the data;
+    a token model (parameters ``vocab_size`` and ``length``) gets the data's vocabulary and length."""
     params = dict(component.params)
     signature = _signature(registry.get("model", component.name).factory)
     if signature is None:
         return params
     accepted = signature.parameters
+    if vocab_size is not None and "vocab_size" in accepted and "vocab_size" not in params:
+        params["vocab_size"] = vocab_size
+    if vocab_size is not None and "length" in accepted and "length" not in params and len(event_shape) == 1:
+        params["length"] = event_shape[0]
     if "dim" in accepted and "dim" not in params:
         if len(event_shape) != 1:
             raise ConfigError(
@@ -293,15 +314,34 @@ def build_components(
     device: torch.device,
     reference: Callable[[], Tensor],
     objects: Mapping[str, Any] | None = None,
+    vocab_size: int | None = None,
 ) -> Components:
     """Build path, coupling, objective, model (on ``device``) and solver from ``config``.
 
     ``objects`` (from :func:`component_objects`) are used as they are instead of building those
     components. ``reference()`` (the training data) is called for an objective with a
-    ``reference`` parameter that the configuration leaves unset.
+    ``reference`` parameter that the configuration leaves unset. For discrete data
+    (``vocab_size`` set) a path or model with a ``vocab_size`` parameter the configuration
+    leaves unset gets the data's.
     """
     objects = dict(objects or {})
-    path = objects["path"] if "path" in objects else _create("path", config.path)
+    if "path" in objects:
+        path = objects["path"]
+    else:
+        path_signature = _signature(registry.get("path", config.path.name).factory)
+        fill_vocab = (
+            vocab_size is not None
+            and path_signature is not None
+            and "vocab_size" in path_signature.parameters
+            and "vocab_size" not in config.path.params
+        )
+        path = _create("path", config.path, **({"vocab_size": vocab_size} if fill_vocab else {}))
+    if vocab_size is not None and getattr(path, "state_space", CONTINUOUS_STATE) == CONTINUOUS_STATE:
+        raise ConfigError(
+            f"the data are integer tokens (vocab_size={vocab_size}) but path {config.path.name!r} moves continuous "
+            "states; use a discrete path such as 'mixture' (with a token objective, model and solver: "
+            "'discrete-ce', 'discrete-mlp', 'discrete-euler')"
+        )
     if "coupling" in objects:
         coupling = objects["coupling"]
     else:
@@ -334,7 +374,7 @@ def build_components(
     if "model" in objects:
         model = objects["model"]
     else:
-        params = model_params(config.model, event_shape, num_classes)
+        params = model_params(config.model, event_shape, num_classes, vocab_size)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(derive_seed(config.seed, "init"))
             model = _create("model", ComponentConfig(config.model.name, params))

@@ -94,6 +94,7 @@ class _DataInfo:
     event_shape: tuple[int, ...]
     num_classes: int | None
     num_bins: int | None
+    vocab_size: int | None = None
 
 
 class Pipeline:
@@ -146,12 +147,15 @@ class Pipeline:
         self._checkpoint_step: int | None = None
         if info is None:
             dataset = self.dataset
-            info = _DataInfo(tuple(dataset.event_shape), dataset.num_classes, dataset.num_bins)
+            info = _DataInfo(
+                tuple(dataset.event_shape), dataset.num_classes, dataset.num_bins, getattr(dataset, "vocab_size", None)
+            )
         self._info = info
         components = build_components(
             config,
             event_shape=info.event_shape,
             num_classes=info.num_classes,
+            vocab_size=info.vocab_size,
             device=self.device,
             reference=self._reference_for_objective,
             objects=objects,
@@ -216,14 +220,23 @@ class Pipeline:
         """The network used for sampling and evaluation: the EMA weights, or the model without EMA."""
         return self.trainer.ema.average if self.trainer.ema is not None else self.model
 
+    @property
+    def vocab_size(self) -> int | None:
+        """Tokens per position of discrete data (``None`` for real-valued data)."""
+        return self._info.vocab_size
+
     def _dtype(self) -> torch.dtype:
         for parameter in self.model.parameters():
             return parameter.dtype
         return torch.get_default_dtype()
 
+    def _state_dtype(self) -> torch.dtype:
+        """The dtype of data and of flow states: ``long`` tokens for discrete data, else the model's."""
+        return torch.long if self.vocab_size is not None else self._dtype()
+
     def _split(self, name: str) -> tuple[Tensor, Tensor | None]:
         split = self.dataset.split(name)
-        x = split.x.to(device=self.device, dtype=self._dtype())
+        x = split.x.to(device=self.device, dtype=self._state_dtype())
         y = None if split.y is None else split.y.to(self.device)
         return x, y
 
@@ -444,8 +457,10 @@ class Pipeline:
         ``y`` conditions a class-conditional model (one label or one per point), ``guidance``
         applies classifier-free guidance with that scale; ``trajectory_times`` asks the solver for
         the intermediate states. Returns the :class:`flowkit.Solution` (``x``, ``nfe``, ...).
+        For discrete data (:attr:`vocab_size` set) ``x0`` and the result are integer tokens and
+        the solver is a CTMC sampler such as ``discrete-euler``.
         """
-        x0 = x0.to(device=self.device, dtype=self._dtype())
+        x0 = x0.to(device=self.device, dtype=self._state_dtype())
         labels = self._labels(y, x0.shape[0])
         ode = self.solver if solver is None else build_solver(solver)
         t0, t1 = self._time_range()
@@ -473,7 +488,7 @@ class Pipeline:
     def prior_sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
         """``n`` draws ``x0 ~ p0`` from the path's prior, ``[n, *event_shape]``."""
         return self.path.prior.sample(
-            (n, *self.event_shape), device=self.device, dtype=self._dtype(), generator=generator
+            (n, *self.event_shape), device=self.device, dtype=self._state_dtype(), generator=generator
         )
 
     # -- likelihood ----------------------------------------------------------------------------
@@ -599,6 +614,7 @@ class Pipeline:
             "event_shape": list(self.event_shape),
             "num_classes": self._info.num_classes,
             "num_bins": self.num_bins,
+            "vocab_size": self.vocab_size,
             "world_size": self.distributed.world_size,
             "flowkit_version": __version__,
             "torch_version": torch.__version__,
@@ -639,7 +655,9 @@ class Pipeline:
             config = attrs.evolve(config, device=device)
         state = checkpoint.read_json(STATE_FILE)
         try:
-            info = _DataInfo(tuple(state["event_shape"]), state["num_classes"], state["num_bins"])
+            info = _DataInfo(
+                tuple(state["event_shape"]), state["num_classes"], state["num_bins"], state.get("vocab_size")
+            )
             step, position, world_size = int(state["step"]), state["data_position"], int(state["world_size"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"corrupt checkpoint file {checkpoint.path / STATE_FILE}: {exc!r}") from None

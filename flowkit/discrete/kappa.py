@@ -1,0 +1,103 @@
+"""Mixture schedulers ``kappa(t)`` for discrete paths, by name.
+
+A scheduler is an increasing map of ``[0, 1]`` onto ``[0, 1]`` with ``kappa(0) = 0`` and
+``kappa(1) = 1``: the probability that a position of ``x_t`` already shows its data token.
+
+* ``polynomial``: ``kappa(t) = t^n``, ``kappa'(t) = n t^(n-1)`` (``n > 0``; ``n = 1`` is linear);
+* ``cosine``: ``kappa(t) = sin^2(pi t / 2)``, ``kappa'(t) = (pi / 2) sin(pi t)``.
+
+The CTMC rates of a mixture path scale with the jump coefficient
+``kappa'(t) / (1 - kappa(t))`` (:meth:`KappaScheduler.jump_coefficient`), infinite at ``t = 1``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from flowkit.data._params import require_float
+from flowkit.exceptions import InvalidParameterError
+
+__all__ = ["KAPPA_SCHEDULERS", "CosineKappa", "KappaScheduler", "PolynomialKappa", "kappa_scheduler"]
+
+
+class KappaScheduler(ABC):
+    """``kappa(t)`` and ``kappa'(t)`` elementwise on a tensor of times."""
+
+    name: str
+
+    @abstractmethod
+    def kappa(self, t: Tensor) -> Tensor:
+        """``kappa(t)``, with ``kappa(0) = 0`` and ``kappa(1) = 1``."""
+
+    @abstractmethod
+    def dkappa(self, t: Tensor) -> Tensor:
+        """``kappa'(t)``."""
+
+    def jump_coefficient(self, t: Tensor) -> Tensor:
+        """``kappa'(t) / (1 - kappa(t))`` (``inf`` where ``kappa(t) = 1``)."""
+        return self.dkappa(t) / (1.0 - self.kappa(t))
+
+    def parameters(self) -> dict[str, Any]:
+        """The keyword parameters that rebuild this scheduler with :func:`kappa_scheduler`."""
+        return {}
+
+
+class PolynomialKappa(KappaScheduler):
+    """``kappa(t) = t^exponent``."""
+
+    name = "polynomial"
+
+    def __init__(self, exponent: float = 1.0):
+        self.exponent = require_float("exponent", exponent, strict=True)
+
+    def kappa(self, t: Tensor) -> Tensor:
+        return t.pow(self.exponent)
+
+    def dkappa(self, t: Tensor) -> Tensor:
+        if self.exponent == 1.0:
+            return torch.ones_like(t)
+        return self.exponent * t.pow(self.exponent - 1.0)
+
+    def parameters(self) -> dict[str, Any]:
+        return {"exponent": self.exponent}
+
+    def __repr__(self) -> str:
+        return f"PolynomialKappa(exponent={self.exponent})"
+
+
+class CosineKappa(KappaScheduler):
+    """``kappa(t) = sin^2(pi t / 2)``."""
+
+    name = "cosine"
+
+    def kappa(self, t: Tensor) -> Tensor:
+        return torch.sin(0.5 * math.pi * t).square()
+
+    def dkappa(self, t: Tensor) -> Tensor:
+        return 0.5 * math.pi * torch.sin(math.pi * t)
+
+    def __repr__(self) -> str:
+        return "CosineKappa()"
+
+
+KAPPA_SCHEDULERS: dict[str, type[KappaScheduler]] = {"polynomial": PolynomialKappa, "cosine": CosineKappa}
+"""The schedulers by name; a plugin may add its own class here before building a path."""
+
+
+def kappa_scheduler(name: str, **params: Any) -> KappaScheduler:
+    """The scheduler called ``name`` built with ``params`` (e.g. ``kappa_scheduler("polynomial", exponent=2)``)."""
+    try:
+        cls = KAPPA_SCHEDULERS[name]
+    except (KeyError, TypeError):
+        raise InvalidParameterError(
+            f"scheduler must be one of {', '.join(map(repr, KAPPA_SCHEDULERS))}, got {name!r}"
+        ) from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"scheduler {name!r}: {exc}") from None

@@ -1,0 +1,86 @@
+"""Token models: the interface of a network that predicts ``p_{1|t}(. | x_t)``, and ``discrete-mlp``.
+
+A :class:`TokenModel` is a :class:`flowkit.VectorFieldModel` called as ``model(t, x, y=None)`` with
+integer tokens ``x`` ``[batch, length]`` (values in ``{0..V}``, ``V`` the mask token) that returns
+logits ``[batch, length, V]`` of the posterior over the data token at every position.
+
+:class:`TokenMLP` embeds each position's token (``V + 1`` embeddings, so it serves both the
+uniform and the mask source), concatenates the ``length`` embeddings and runs an MLP conditioned
+on ``c(t [, y])`` (the time embedding of the vector-field MLP, plus a label embedding when
+``num_classes`` is set): ``h_k = act(A_k h_{k-1} + B_k c)``, logits ``= W h_depth``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from flowkit.core import VectorFieldModel
+from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.models.conditioning import ConditionEmbedding
+from flowkit.models.mlp import ACTIVATIONS
+from flowkit.models.params import positive_int
+
+__all__ = ["TokenMLP", "TokenModel"]
+
+
+class TokenModel(VectorFieldModel):
+    """A network ``logits(t, x [, y])``: tokens ``[batch, length]`` to logits ``[batch, length, vocab_size]``."""
+
+    vocab_size: int
+    length: int
+
+
+class TokenMLP(TokenModel):
+    """An MLP over the concatenated token embeddings of a sequence, conditioned on time (and labels).
+
+    Args:
+        vocab_size: ``V``, the data tokens (the mask token ``V`` is embedded too).
+        length: ``L``, the positions of a sequence.
+        embed_dim: size of each token's embedding.
+        width, depth, activation, time_embedding: as for the ``mlp`` vector field.
+        num_classes, condition_dropout: class conditioning, as for the ``mlp`` vector field.
+    """
+
+    def __init__(
+        self,
+        *,
+        vocab_size: int,
+        length: int,
+        embed_dim: int = 32,
+        width: int = 256,
+        depth: int = 3,
+        activation: str = "silu",
+        time_embedding: str = "sinusoidal",
+        num_classes: int | None = None,
+        condition_dropout: float = 0.1,
+    ):
+        super().__init__()
+        self.vocab_size = positive_int("vocab_size", vocab_size)
+        self.length = positive_int("length", length)
+        embed_dim = positive_int("embed_dim", embed_dim)
+        width = positive_int("width", width)
+        depth = positive_int("depth", depth)
+        if activation not in ACTIVATIONS:
+            raise InvalidParameterError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
+        self.embedding = nn.Embedding(self.vocab_size + 1, embed_dim)
+        self.condition = ConditionEmbedding(
+            width, width, time_embedding=time_embedding, num_classes=num_classes, condition_dropout=condition_dropout
+        )
+        self.num_classes = self.condition.num_classes
+        self.hidden = nn.ModuleList(nn.Linear(self.length * embed_dim if k == 0 else width, width) for k in range(depth))
+        self.condition_projections = nn.ModuleList(nn.Linear(width, width, bias=False) for _ in range(depth))
+        self.activation = ACTIVATIONS[activation]()
+        self.output = nn.Linear(width, self.length * self.vocab_size)
+
+    def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """Logits ``[batch, length, vocab_size]`` of ``p_{1|t}(. | x)`` for tokens ``x`` ``[batch, length]``."""
+        if x.dim() != 2 or x.shape[1] != self.length or x.dtype.is_floating_point:
+            raise ShapeError(
+                f"TokenMLP: x must be integer tokens [batch, {self.length}], got dtype {x.dtype} and shape {tuple(x.shape)}"
+            )
+        h = self.embedding(x.long()).flatten(1)
+        c = self.condition(t, y)
+        for layer, projection in zip(self.hidden, self.condition_projections):
+            h = self.activation(layer(h) + projection(c))
+        return self.output(h).reshape(x.shape[0], self.length, self.vocab_size)

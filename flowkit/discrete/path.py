@@ -1,0 +1,141 @@
+"""The discrete mixture path over token sequences, registered as ``mixture``.
+
+Tokens ``x in {0..V-1}^L``. Given source ``x0`` (uniform tokens, or all the mask token ``V``) and
+data ``x1``, every position of ``x_t`` is drawn independently from
+
+    p_t(x^i | x0, x1) = kappa(t) delta_{x1^i} + (1 - kappa(t)) delta_{x0^i},
+
+so a position shows its data token with probability ``kappa(t)`` (:mod:`flowkit.discrete.kappa`).
+A model predicts the posterior ``p_{1|t}(. | x_t)`` per position; the continuous-time Markov
+chain that carries the marginals ``p_t`` jumps at position ``i`` from ``x_t^i`` to ``y`` with rate
+
+    u_t(y | x_t) = kappa'(t) / (1 - kappa(t)) * (p_{1|t}(y | x_t) - delta_{x_t^i}(y))
+
+(:meth:`MixturePath.rates`). Its Euler step of size ``h`` (:meth:`MixturePath.transition`)
+resamples a position from ``p_{1|t}`` with probability ``lambda = min(1, h kappa'/(1-kappa))``
+and keeps it otherwise: ``P(y) = (1 - lambda) delta_{x_t}(y) + lambda p_{1|t}(y)``, which is
+``delta + h u_t`` while ``h kappa'/(1-kappa) <= 1`` and the exact draw from ``p_{1|t}`` at ``t = 1``.
+
+``PathSample.u_t`` of a mixture path is the training target, the data tokens ``x1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from flowkit.core import PathSample, ProbabilityPath
+from flowkit.core.capabilities import Capability
+from flowkit.discrete.kappa import KappaScheduler, kappa_scheduler
+from flowkit.discrete.priors import TokenPrior, token_prior
+from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.shapes import shape_checks_enabled
+
+__all__ = ["MIXTURE", "TOKEN_STATE", "MixturePath"]
+
+TOKEN_STATE = "tokens"
+"""The ``state_space`` of a path and a solver over integer tokens (continuous ones have ``"continuous"``)."""
+
+MIXTURE = Capability(
+    name="a mixture schedule",
+    attribute="scheduler",
+    usage="scheduler.kappa(t), scheduler.jump_coefficient(t) (kappa'(t) / (1 - kappa(t)))",
+    provided_by="the discrete mixture path (flowkit.discrete.MixturePath, registered 'mixture')",
+    validate=lambda value: None if isinstance(value, KappaScheduler) else f"has scheduler {value!r}, not a KappaScheduler",
+)
+"""What the discrete objectives need from their path."""
+
+
+class MixturePath(ProbabilityPath):
+    """``x_t^i = x1^i`` with probability ``kappa(t)``, else ``x0^i``, independently per position.
+
+    Parameters:
+        vocab_size: ``V``, the number of data tokens.
+        source: ``"uniform"`` (tokens uniform on ``{0..V-1}``) or ``"mask"`` (all the mask token ``V``).
+        scheduler: a :class:`flowkit.discrete.KappaScheduler`, or a name of
+            :data:`flowkit.discrete.KAPPA_SCHEDULERS` (``"polynomial"``, ``"cosine"``).
+        exponent: ``n`` of the polynomial scheduler ``kappa = t^n``.
+    """
+
+    state_space = TOKEN_STATE
+
+    def __init__(
+        self, *, vocab_size: int, source: str = "uniform", scheduler: Any = "polynomial", exponent: float = 1.0
+    ):
+        self._prior: TokenPrior = token_prior(source, vocab_size)
+        self.vocab_size = self._prior.vocab_size
+        self.source = source
+        if scheduler != "polynomial" and exponent != 1.0:
+            raise InvalidParameterError(
+                f"exponent={exponent!r} applies to the 'polynomial' scheduler only, not to {scheduler!r}"
+            )
+        if isinstance(scheduler, KappaScheduler):
+            self.scheduler = scheduler
+        else:
+            self.scheduler = kappa_scheduler(scheduler, **({"exponent": exponent} if scheduler == "polynomial" else {}))
+
+    def __repr__(self) -> str:
+        return f"MixturePath(vocab_size={self.vocab_size}, source={self.source!r}, scheduler={self.scheduler!r})"
+
+    @property
+    def prior(self) -> TokenPrior:
+        """The token source: :class:`UniformTokens` or :class:`MaskTokens`."""
+        return self._prior
+
+    @property
+    def num_states(self) -> int:
+        """The values a position of ``x_t`` takes: ``V``, or ``V + 1`` with the mask source."""
+        return self._prior.num_states
+
+    def _check_tokens(self, name: str, x: Tensor, states: int) -> None:
+        if x.dtype.is_floating_point or x.dtype == torch.bool or x.dim() < 2:
+            raise ShapeError(
+                f"MixturePath: {name} must be integer tokens [batch, length], got dtype {x.dtype} and shape {tuple(x.shape)}"
+            )
+        if shape_checks_enabled() and x.numel() and (int(x.min()) < 0 or int(x.max()) >= states):
+            raise InvalidParameterError(
+                f"MixturePath: {name} holds tokens outside [0, {states - 1}] (vocab_size={self.vocab_size}, "
+                f"source={self.source!r}); got values in [{int(x.min())}, {int(x.max())}]"
+            )
+
+    def sample(self, *, x0: Tensor, x1: Tensor, t: Tensor, generator: torch.Generator | None = None) -> PathSample:
+        """Keep each position of ``x1`` with probability ``kappa(t)``, else take ``x0``'s; ``u_t`` is ``x1``."""
+        self._check_tokens("x1", x1, self.vocab_size)
+        self._check_tokens("x0", x0, self.num_states)
+        if x0.shape != x1.shape or t.shape != x1.shape[:1]:
+            raise ShapeError(
+                f"MixturePath.sample: x0 {tuple(x0.shape)}, x1 {tuple(x1.shape)} and t {tuple(t.shape)} disagree "
+                "(x0 and x1 [batch, length], t [batch])"
+            )
+        kappa = self.scheduler.kappa(t).reshape(-1, *([1] * (x1.dim() - 1)))
+        draw = torch.rand(x1.shape, generator=generator, device=x1.device, dtype=kappa.dtype)
+        x_t = torch.where(draw < kappa, x1, x0)
+        return PathSample(t=t, x0=x0, x1=x1, x_t=x_t, u_t=x1)
+
+    def posterior_in_states(self, posterior: Tensor) -> Tensor:
+        """``p_{1|t}`` ``[..., V]`` padded with a zero for the mask state: ``[..., num_states]``."""
+        missing = self.num_states - posterior.shape[-1]
+        return posterior if missing == 0 else torch.nn.functional.pad(posterior, (0, missing))
+
+    def rates(self, *, posterior: Tensor, x: Tensor, t: Tensor) -> Tensor:
+        """``u_t(y | x) = kappa'/(1-kappa) (p_{1|t}(y | x) - delta_x(y))`` per position, ``[batch, length, num_states]``.
+
+        ``posterior`` is ``p_{1|t}(. | x)`` ``[batch, length, V]``, ``x`` the tokens ``[batch, length]``,
+        ``t`` ``[batch]`` with ``t < 1``.
+        """
+        coefficient = self.scheduler.jump_coefficient(t.to(posterior.dtype)).reshape(-1, *([1] * (posterior.dim() - 1)))
+        stay = torch.nn.functional.one_hot(x.long(), self.num_states).to(posterior.dtype)
+        return coefficient * (self.posterior_in_states(posterior) - stay)
+
+    def transition(self, *, posterior: Tensor, x: Tensor, t: float, h: float) -> Tensor:
+        """The Euler step's probabilities ``(1 - lambda) delta_x + lambda p_{1|t}``, ``lambda = min(1, h kappa'/(1-kappa))``.
+
+        Shapes as in :meth:`rates`, ``t`` and ``h > 0`` numbers; returns ``[batch, length, num_states]``.
+        """
+        time = torch.tensor(t, dtype=torch.float64)
+        coefficient = self.scheduler.jump_coefficient(time)
+        resample = 1.0 if not bool(torch.isfinite(coefficient)) else min(1.0, h * float(coefficient))
+        stay = torch.nn.functional.one_hot(x.long(), self.num_states).to(posterior.dtype)
+        return (1.0 - resample) * stay + resample * self.posterior_in_states(posterior)
