@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
 from typing import ContextManager, Literal
 
 import torch
@@ -116,7 +115,7 @@ def autocast_context(
     if precision == "fp32" or (precision == "tf32" and device.type != "cuda"):
         return contextlib.nullcontext()
     if precision == "tf32":
-        return _tf32_matmuls()
+        return _TF32Matmuls()
     if not torch.amp.is_autocast_available(device.type):
         raise InvalidParameterError(f"precision {precision!r}: autocast is not available on {device.type}; use 'fp32'")
     if device.type == "cuda" and precision == "bf16" and not torch.cuda.is_bf16_supported():
@@ -133,16 +132,16 @@ def autocast_context(
     return context
 
 
-@contextlib.contextmanager
-def _tf32_matmuls() -> Iterator[None]:
+class _TF32Matmuls:
     """Float32 matrix products on TF32 tensor cores inside the block (convolutions already are, by
-    cuDNN's default); the previous setting comes back on exit."""
-    previous = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("high")
-    try:
-        yield
-    finally:
-        torch.set_float32_matmul_precision(previous)
+    cuDNN's default); the previous setting comes back on exit. Reusable, like ``torch.autocast``."""
+
+    def __enter__(self) -> None:
+        self._previous = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("high")
+
+    def __exit__(self, *exc_info: object) -> None:
+        torch.set_float32_matmul_precision(self._previous)
 
 
 def module_device(module: nn.Module) -> torch.device:

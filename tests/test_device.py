@@ -121,9 +121,11 @@ def test_compiled_graph_captures_forward_and_backward():
 
 def test_tf32_sets_the_matmul_precision_inside_the_block_only_on_cuda():
     before = torch.get_float32_matmul_precision()
-    with autocast_context(torch.device("cuda"), "tf32"):
-        assert torch.get_float32_matmul_precision() == "high"
-    assert torch.get_float32_matmul_precision() == before
+    context = autocast_context(torch.device("cuda"), "tf32")
+    for _ in range(2):  # reusable across training steps, like torch.autocast
+        with context:
+            assert torch.get_float32_matmul_precision() == "high"
+        assert torch.get_float32_matmul_precision() == before
     with autocast_context("cpu", "tf32"):  # no TF32 on the CPU: plain float32
         assert torch.get_float32_matmul_precision() == before
 
