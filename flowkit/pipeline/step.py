@@ -139,12 +139,13 @@ class EagerStep:
 
     def __init__(self, parts: StepParts):
         self.parts = parts
+        self.network: Any = None  # the training model, unless a subclass runs it another way
 
     def loss(self, step: int) -> Tensor:
         """The loss of step ``step`` on the sampler's next batch."""
         parts = self.parts
         x1, y = parts.sampler.next()
-        return parts.loss(parts.prepare(x1, parts.generator), y, parts.generator)
+        return parts.loss(parts.prepare(x1, parts.generator), y, parts.generator, model=self.network)
 
     def close(self) -> None:
         """Release what the step holds besides tensors (nothing here)."""
@@ -174,12 +175,7 @@ class InductorStep(EagerStep):
 
     def __init__(self, parts: StepParts):
         super().__init__(parts)
-        self._compiled = torch.compile(parts.train_model, dynamic=False)
-
-    def loss(self, step: int) -> Tensor:
-        parts = self.parts
-        x1, y = parts.sampler.next()
-        return parts.loss(parts.prepare(x1, parts.generator), y, parts.generator, model=self._compiled)
+        self.network = torch.compile(parts.train_model, dynamic=False)
 
 
 class PrefetchingEagerStep(EagerStep):

@@ -16,7 +16,7 @@ from flowkit.pipeline import Pipeline
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
 from flowkit.pipeline.ema import EMA
-from flowkit.pipeline.step import EagerStep, GraphStep, PrefetchingEagerStep
+from flowkit.pipeline.step import EagerStep, GraphStep, InductorStep, PrefetchingEagerStep
 from flowkit.pipeline.step_modes import StepMode, configure_optimizer, resolve_step_mode
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -194,3 +194,13 @@ def test_the_prefetched_pairs_are_the_exact_ot_pairs(small_config):
     assert torch.equal(solved.result(), expected)
     cost = ((x0[expected] - x1) ** 2).sum()
     assert cost <= ((x0 - x1) ** 2).sum()  # no worse than the identity pairing
+
+
+def test_inductor_mode_trains_with_the_compiled_network(small_config):
+    small_config["train"].update(compile="inductor", steps=8, checkpoint_every=0, log_every=4)
+    pipeline = Pipeline(small_config)
+    history = pipeline.fit(progress=False)
+    runner = pipeline.trainer._step_runner
+    assert isinstance(runner, InductorStep) and runner.network is not pipeline.model
+    assert [record["step"] for record in history] == [4, 8]
+    assert all(torch.isfinite(torch.tensor(record["loss"])) for record in history)
