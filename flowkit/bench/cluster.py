@@ -14,7 +14,8 @@ One cell per GPU: start one single-threaded worker per GPU, each seeing its own 
 (``dask worker ADDRESS --nthreads 1`` with ``CUDA_VISIBLE_DEVICES`` set per worker, or
 ``dask cuda worker ADDRESS``, which does exactly that); a worker then runs one cell at a time on
 its GPU. The first cell of each worker process is preceded by a short warm-up
-(:func:`flowkit.bench.cell.warm_up`). Interrupting the run cancels the queued cells; cells
+(:func:`flowkit.bench.cell.warm_up`); in-process registrations the cells use travel with
+them (:mod:`flowkit.bench.in_process`). Interrupting the run cancels the queued cells; cells
 finished before stay saved.
 """
 
@@ -27,17 +28,22 @@ from typing import Any, Callable
 import torch
 
 from flowkit.bench.grid import Cell
+from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_bytes
 
 __all__ = ["run_on_cluster"]
 
 
-def run_cell_remotely(cell_data: dict[str, Any], threads: int) -> tuple[dict[str, Any], bytes | None]:
-    """On a worker: run one cell in a scratch folder; return its record and its sample file's bytes."""
+def run_cell_remotely(
+    cell_data: dict[str, Any], threads: int, registrations: list[Registration]
+) -> tuple[dict[str, Any], bytes | None]:
+    """On a worker: register the forwarded in-process components, run one cell in a scratch
+    folder; return its record and its sample file's bytes."""
     from flowkit.bench.runner import _run  # the runner's cell entry point, with the per-process warm-up
 
     torch.set_num_threads(threads)
+    install(registrations)
     with tempfile.TemporaryDirectory(prefix="flowkit-cell-") as scratch:
         record = _run(Cell.from_dict(cell_data), scratch)
         samples = (Path(scratch) / record["samples_file"]).read_bytes() if record["samples_file"] else None
@@ -78,11 +84,12 @@ def run_on_cluster(
     """
     from distributed import as_completed
 
+    registrations = registrations_for(pending, "the Dask workers")
     client, owned = _client(cluster)
     workers = len(client.scheduler_info().get("workers", {}))
     say(f"cluster {client.scheduler.address}: {workers} workers; sending {len(pending)} cells")
     futures = {
-        client.submit(run_cell_remotely, cell.to_dict(), threads, key=f"flowkit-cell-{cell.id}", pure=False): cell
+        client.submit(run_cell_remotely, cell.to_dict(), threads, registrations, key=f"flowkit-cell-{cell.id}", pure=False): cell
         for cell in pending
     }
     try:

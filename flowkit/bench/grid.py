@@ -385,6 +385,13 @@ class Cell:
         """The component name on each training axis."""
         return {axis: getattr(self.config, axis).name for axis in TRAINING_AXES}
 
+    def components_used(self) -> list[tuple[str, str]]:
+        """``(kind, name)`` of every component the cell builds: training axes, solvers, metrics."""
+        used = [(COMPONENT_KINDS[axis], name) for axis, name in self.names().items()]
+        used += [("solver", s.name) for s in (*self.solvers, self.eval.likelihood_solver)]
+        used += [("metric", name) for name in self.eval.sample_metrics()]
+        return used
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data, enough to rebuild the cell with :meth:`from_dict` (e.g. in a worker)."""
         return {
@@ -685,10 +692,8 @@ class Suite:
         )
         axes = {axis: component_label(point[axis]) for axis in TRAINING_AXES}
         axes["seed"] = point["seed"]
-        used = [*((COMPONENT_KINDS[axis], point[axis].name) for axis in TRAINING_AXES)]
-        used += [("solver", s.name) for s in (*solvers, self.eval.likelihood_solver)]
-        used += [("metric", name) for name in self.eval.sample_metrics()]
-        return Cell(self.name, method, config, tuple(solvers), self.eval, axes, label, plugin_versions(used))
+        cell = Cell(self.name, method, config, tuple(solvers), self.eval, axes, label)
+        return attrs.evolve(cell, providers=plugin_versions(cell.components_used()))
 
     # -- plain data ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

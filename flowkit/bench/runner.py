@@ -20,7 +20,8 @@ little from intra-op threads, and on a busy machine extra threads can slow them 
 times); only the parent writes to ``results.jsonl``. A cell's randomness comes from its own
 seed, so the results do not depend on the number of workers or the order of completion (with
 the same ``threads``, bit for bit; different thread counts may change floating-point summation
-order). Workers stop
+order). Components registered in process (``flowkit.register``) that the cells use are
+registered again in each worker (:mod:`flowkit.bench.in_process`). Workers stop
 by themselves when the runner process dies. Each process first trains its first cell's
 pipeline for a few steps and discards it (:func:`flowkit.bench.cell.warm_up`), so one-time
 costs do not count against the first timed cell.
@@ -47,6 +48,7 @@ import torch
 
 from flowkit.bench.cell import run_cell, warm_up
 from flowkit.bench.grid import Cell, Suite
+from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.bench.results import ResultStore
 from flowkit.exceptions import ConfigError, OutputError
 from flowkit.pipeline.atomic import atomic_write_text
@@ -147,13 +149,20 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(1)
 
 
-def _worker_init(threads: int, parent: int) -> None:
+def _worker_init(threads: int, parent: int, registrations: list[Registration]) -> None:
     torch.set_num_threads(threads)
+    install(registrations)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 
 
 def _worker_run(cell_data: dict[str, Any], out: str) -> dict[str, Any]:
     return _run(Cell.from_dict(cell_data), out)
+
+
+def _where(workers: int, threads: int, cluster: Any) -> str:
+    if cluster is not None:
+        return "the Dask cluster" + (f" {cluster}" if isinstance(cluster, str) else "")
+    return f"{workers} workers x {threads} threads"
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -228,7 +237,7 @@ def run_suite(
         say(
             f"suite {suite.name!r}: {len(cells)} cells, {len(done)} already done, {len(pending)} to run"
             + (f" ({foreign} records of other cells in {RESULTS_FILE} are ignored)" if foreign else "")
-            + (f" on {workers} workers x {threads} threads" if pending else "")
+            + (f" on {_where(workers, threads, cluster)}" if pending else "")
         )
         finished = 0
 
@@ -252,9 +261,10 @@ def run_suite(
             finally:
                 torch.set_num_threads(previous)
         elif pending:
+            registrations = registrations_for(pending, "worker processes")
             context = multiprocessing.get_context("spawn")
             pool = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_worker_init, initargs=(threads, os.getpid())
+                workers, mp_context=context, initializer=_worker_init, initargs=(threads, os.getpid(), registrations)
             )
             try:
                 futures = {pool.submit(_worker_run, cell.to_dict(), str(out)): cell for cell in pending}

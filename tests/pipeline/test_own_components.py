@@ -115,6 +115,36 @@ def test_bench_suite_names_a_reference_and_an_in_process_name(own_module, tmp_pa
     assert (report.cells, report.ran, report.errors) == (2, 2, 0)
 
 
+def _suite(path_names):
+    return load_suite(
+        {
+            "name": "own-workers",
+            "axes": {
+                "path": path_names,
+                "model": ["mlp"],
+                "data": [{"name": "moons", "n_train": 256, "n_test": 64}],
+                "solver": [{"name": "euler", "steps": 2}],
+            },
+            "train": {"steps": 3, "batch_size": 32, "warmup_steps": 1},
+            "eval": {"num_samples": 32, "likelihood_points": 8, "likelihood_solver": {"name": "euler", "steps": 2}},
+        }
+    )
+
+
+@pytest.mark.slow
+def test_in_process_names_reach_worker_processes(own_module, tmp_path):
+    own = __import__(own_module)
+    flowkit.register("path", "straight-test", own.straight_path, description="registered in the test")
+    report = run_suite(_suite(["straight-test", "ot"]), tmp_path / "bench", workers=2, plots=False, log=lambda line: None)
+    assert (report.cells, report.ran, report.errors) == (2, 2, 0)
+
+
+def test_a_lambda_registration_cannot_reach_workers_and_says_why(tmp_path):
+    flowkit.register("path", "lambda-test", lambda: flowkit.ConditionalOTPath())
+    with pytest.raises(ConfigError, match=r"path 'lambda-test' was registered in process .* cannot be sent to worker processes"):
+        run_suite(_suite(["lambda-test"]), tmp_path / "bench", workers=2, plots=False, log=lambda line: None)
+
+
 # -- objects -------------------------------------------------------------------------------------
 LOAD_AND_FLOW = """
 import sys
