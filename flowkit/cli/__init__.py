@@ -4,7 +4,8 @@ Each command module provides ``add_parser(subparsers)``, which adds its sub-pars
 ``func`` to the function that runs it (``func(args) -> int`` exit status). Exit statuses:
 
 - 2: a user error, a :class:`flowkit.exceptions.FlowkitError` (bad config or arguments, missing
-  or corrupt checkpoint, unwritable output), printed as one clear message (argparse also uses 2);
+  or corrupt checkpoint, unwritable output, a ``--import`` module that fails to import), printed
+  as one clear message (argparse also uses 2);
 - 130 / 143: stopped by SIGINT / SIGTERM (128 + the signal's number); a training run says which
   step its checkpoint kept;
 - 1: the environment failed (an ``OSError`` such as a full disk), printed as one line;
@@ -44,6 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
         "pipelines composed from registered components.",
     )
     parser.add_argument("--version", action="version", version=f"flowkit {__version__}")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE before running the command, so that the components it registers with "
+        "flowkit.register can be named (repeatable; give it before the command: "
+        "flowkit --import my_flows train config.toml)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parser(subparsers)
@@ -53,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowkit`` command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    for module_name in args.imports:
+        try:
+            importlib.import_module(module_name)
+        except Exception as exc:  # the user's module: any failure is reported, not a traceback
+            print(
+                f"flowkit: error: --import {module_name}: {type(exc).__name__}: {exc}. The module must be "
+                "importable from here: install it, or put its folder on PYTHONPATH",
+                file=sys.stderr,
+            )
+            return 2
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush

@@ -96,6 +96,30 @@ def test_cli_trains_a_config_naming_a_reference(own_module, tmp_path, capsys):
     assert (tmp_path / "run" / "checkpoint" / "manifest.json").is_file()
 
 
+def test_cli_imports_a_module_that_registers_names(own_module, tmp_path, capsys):
+    folder = tmp_path / "registering"
+    folder.mkdir()
+    (folder / "own_registering_flows.py").write_text(
+        f"import flowkit\nfrom {own_module} import TinyField\nflowkit.register('model', 'tiny-field-cli', TinyField)\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'model = { name = "tiny-field-cli" }\nsolver = { name = "euler", steps = 2 }\n'
+        'data = { name = "moons", n_train = 256, n_test = 64 }\ndevice = "cpu"\n'
+        "[train]\nsteps = 3\nbatch_size = 32\nwarmup_steps = 1\n"
+    )
+    sys.path.insert(0, str(folder))
+    try:
+        argv = ["--import", "own_registering_flows", "train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]
+        assert main(argv) == 0
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("own_registering_flows", None)
+    assert (tmp_path / "run" / "checkpoint" / "manifest.json").is_file()
+    assert main(["--import", "no_such_module_xyz", "plugins"]) == 2
+    assert "--import no_such_module_xyz: ModuleNotFoundError" in capsys.readouterr().err
+
+
 def test_bench_suite_names_a_reference_and_an_in_process_name(own_module, tmp_path):
     flowkit.register("path", "half-ot-test", lambda: flowkit.ConditionalOTPath(sigma_min=0.5))
     suite = load_suite(
