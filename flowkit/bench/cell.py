@@ -125,7 +125,7 @@ def _evaluate(cell: Cell, pipeline: Pipeline, record: dict[str, Any], keep: dict
         try:
             start = time.perf_counter()
             metrics = pipeline.evaluate(
-                num_samples=cell.eval.num_samples, metrics=cell.eval.sample_metrics(), solver=solver.to_data()
+                num_samples=cell.eval.num_samples, metrics=cell.config.eval.metrics, solver=solver.to_data()
             )
             entry["metrics"] = metrics
             entry["nfe"] = int(metrics["nfe"])

@@ -61,6 +61,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import attrs
 import tomllib
 
+from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
 from flowkit.exceptions import ConfigError, FlowkitError, InvalidParameterError
 from flowkit.pipeline.config import (
     COMPONENT_KINDS,
@@ -389,7 +390,7 @@ class Cell:
         """``(kind, name)`` of every component the cell builds: training axes, solvers, metrics."""
         used = [(COMPONENT_KINDS[axis], name) for axis, name in self.names().items()]
         used += [("solver", s.name) for s in (*self.solvers, self.eval.likelihood_solver)]
-        used += [("metric", name) for name in self.eval.sample_metrics()]
+        used += [("metric", name) for name in self.config.eval.metrics]
         return used
 
     def to_dict(self) -> dict[str, Any]:
@@ -436,6 +437,26 @@ def plugin_versions(components: Iterable[tuple[str, str]]) -> dict[str, str]:
         if provenance["distribution"] and provenance["distribution"] != "flowkit":
             versions[f"{kind} {name}"] = f"{provenance['distribution']}=={provenance['version']}"
     return dict(sorted(versions.items()))
+
+
+def _metrics_for(path: ComponentConfig, metrics: list[str]) -> list[str]:
+    """The ``metrics`` that can measure the states ``path`` moves (``Metric.state_spaces``), so a
+    suite may list token and continuous metrics side by side."""
+    from flowkit import registry
+
+    try:
+        state = state_space_of(registry.get("path", path.name).factory)
+    except FlowkitError:  # an unknown path: the suite check reports it
+        return metrics
+    measurable = []
+    for name in metrics:
+        try:
+            spaces = getattr(registry.get("metric", name).factory, "state_spaces", (CONTINUOUS_STATE,))
+        except FlowkitError:
+            spaces = (state,)
+        if state in spaces:
+            measurable.append(name)
+    return measurable
 
 
 # -- exclusions --------------------------------------------------------------------------------
@@ -684,7 +705,7 @@ class Suite:
             train=self.train,
             eval={
                 "num_samples": self.eval.num_samples,
-                "metrics": self.eval.sample_metrics(),
+                "metrics": _metrics_for(point["path"], self.eval.sample_metrics()),
                 "divergence": self.eval.divergence,
             },
             device=device or self.device,

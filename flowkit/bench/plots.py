@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 import re
 from pathlib import Path
 from typing import Any, Sequence
@@ -118,6 +119,10 @@ def _solver_title(entry: dict[str, Any]) -> str:
     return f"{name}\n{params + ' · ' if params else ''}{nfe}"
 
 
+_ROW_LABEL_CHARS = 34
+"""Characters per line of a row label in the samples overview (wrapped at spaces)."""
+
+
 def _row_limits(arrays: dict[str, np.ndarray]) -> tuple[Any, float]:
     """Axis limits of a row (``None`` for images) and its panels' height / width ratio."""
     reference = arrays["reference"]
@@ -156,7 +161,8 @@ def _sample_figures(out: Path, combinations: Sequence[Combination]) -> list[Path
             _row(axes, arrays, record, None)
             for axis in axes[panels:]:
                 axis.set_visible(False)
-            figure.suptitle(f"{combination.label}, seed {record['seed']}", fontsize=10)
+            title = textwrap.fill(f"{combination.label}, seed {record['seed']}", 45 * columns, break_on_hyphens=False)
+            figure.suptitle(title, fontsize=10)
             name = f"{_slug(combination.label)}_seed{record['seed']}.png"
             written.append(_save(figure, out / PLOTS_DIR / "cells" / name))
             if first:
@@ -166,10 +172,10 @@ def _sample_figures(out: Path, combinations: Sequence[Combination]) -> list[Path
         columns = 1 + max(len(record["evaluations"]) for _, record, _ in overview)
         rows = len(overview)
         ratio = max(_row_limits(arrays)[1] for _, _, arrays in overview)
-        figure = Figure(figsize=(2.4 * columns + 1.8, (2.4 * ratio + 0.55) * rows + 0.5), layout="constrained")
+        figure = Figure(figsize=(2.4 * columns + 2.4, (2.4 * ratio + 0.55) * rows + 0.5), layout="constrained")
         axes = np.array(figure.subplots(rows, columns, squeeze=False))
         for (combination, record, arrays), row in zip(overview, axes):
-            _row(row, arrays, record, f"{combination.label}\nseed {record['seed']}")
+            _row(row, arrays, record, f"{textwrap.fill(combination.label, _ROW_LABEL_CHARS, break_on_hyphens=False)}\nseed {record['seed']}")
             for axis in row[1 + len(record["evaluations"]) :]:
                 axis.set_visible(False)
         figure.suptitle("Samples per combination and solver setting", fontsize=12)

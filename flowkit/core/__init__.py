@@ -21,6 +21,7 @@ from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.core.prior import Prior
 from flowkit.core.solver import ODESolver, Solution, VectorField
+from flowkit.core.state_space import CONTINUOUS_STATE, TOKEN_STATE, state_space_of
 from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
 from flowkit.exceptions import (
@@ -40,9 +41,11 @@ from flowkit.exceptions import (
 from flowkit.shapes import Batch, Labels, PerSample, Scalar, Time, checked, shape_checks, shape_checks_enabled
 
 __all__ = [
+    "CONTINUOUS_STATE",
     "MARGINAL_FIELD",
     "PRIOR",
     "TIME_RANGE",
+    "TOKEN_STATE",
     "Batch",
     "ButcherTableau",
     "Callback",
@@ -85,4 +88,5 @@ __all__ = [
     "require_capabilities",
     "shape_checks",
     "shape_checks_enabled",
+    "state_space_of",
 ]

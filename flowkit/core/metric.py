@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 import attrs
 from torch import Tensor
+
+from flowkit.core.state_space import CONTINUOUS_STATE
 
 
 @attrs.frozen
@@ -28,7 +31,13 @@ class EvaluationContext:
 
 
 class Metric(ABC):
-    """Computes named float values from an :class:`EvaluationContext`."""
+    """Computes named float values from an :class:`EvaluationContext`.
+
+    ``state_spaces`` names the kinds of samples it can measure (:mod:`flowkit.core.state_space`);
+    a pipeline whose path moves other states leaves the metric out.
+    """
+
+    state_spaces: ClassVar[tuple[str, ...]] = (CONTINUOUS_STATE,)
 
     @abstractmethod
     def __call__(self, context: EvaluationContext) -> Mapping[str, float]:

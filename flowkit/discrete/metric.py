@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-from flowkit.core import Dataset, EvaluationContext
+from flowkit.core import TOKEN_STATE, Dataset, EvaluationContext
 from flowkit.exceptions import ShapeError
 from flowkit.metrics import DataMetric
 
@@ -74,6 +75,7 @@ class TotalVariation(DataMetric):
     """``tv`` and ``tv-marginal`` of the samples against the exact token distribution (see the module)."""
 
     name = "discrete-tv"
+    state_spaces: ClassVar[tuple[str, ...]] = (TOKEN_STATE,)
 
     def measure(self, context: EvaluationContext, dataset: Dataset) -> Mapping[str, float]:
         vocab_size = getattr(dataset, "vocab_size", None)

@@ -28,15 +28,13 @@ from torch import Tensor
 
 from flowkit.core import PathSample, ProbabilityPath
 from flowkit.core.capabilities import Capability
+from flowkit.core.state_space import TOKEN_STATE
 from flowkit.discrete.kappa import KappaScheduler, kappa_scheduler
 from flowkit.discrete.priors import TokenPrior, token_prior
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.shapes import shape_checks_enabled
 
 __all__ = ["MIXTURE", "TOKEN_STATE", "MixturePath"]
-
-TOKEN_STATE = "tokens"
-"""The ``state_space`` of a path and a solver over integer tokens (continuous ones have ``"continuous"``)."""
 
 MIXTURE = Capability(
     name="a mixture schedule",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import attrs
 
-from flowkit.core import Metric
+from flowkit.core import CONTINUOUS_STATE, TOKEN_STATE, Metric
 from flowkit.exceptions import InvalidParameterError
 from flowkit.metrics._inputs import require_context, require_field
 
@@ -20,6 +20,8 @@ from flowkit.metrics._inputs import require_context, require_field
 @attrs.frozen
 class FunctionEvaluations(Metric):
     """``{"nfe": n}``: vector-field evaluations used to draw the samples (lower is better)."""
+
+    state_spaces: ClassVar[tuple[str, ...]] = (CONTINUOUS_STATE, TOKEN_STATE)
 
     def __call__(self, context: object) -> Mapping[str, float]:
         """Report ``context.nfe`` (a non-negative integer)."""
@@ -32,6 +34,8 @@ class FunctionEvaluations(Metric):
 @attrs.frozen
 class SamplingTime(Metric):
     """``{"sampling_seconds": s}``: wall-clock time spent drawing the samples (lower is better)."""
+
+    state_spaces: ClassVar[tuple[str, ...]] = (CONTINUOUS_STATE, TOKEN_STATE)
 
     def __call__(self, context: object) -> Mapping[str, float]:
         """Report ``context.sampling_seconds`` (a finite number >= 0)."""

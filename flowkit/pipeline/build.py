@@ -38,6 +38,7 @@ from torch.utils.data import DataLoader
 from flowkit import registry
 from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel, require_capabilities
 from flowkit.core.construction import construction_parameters
+from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
 from flowkit.device import place_model
 from flowkit.exceptions import ConfigError, InvalidParameterError, NotRebuildableWarning, UnknownComponentError
 from flowkit.pipeline.config import COMPONENT_KINDS, ComponentConfig, PipelineConfig
@@ -45,7 +46,6 @@ from flowkit.pipeline.seeding import derive_seed
 
 __all__ = [
     "COMPONENT_INTERFACES",
-    "CONTINUOUS_STATE",
     "Components",
     "as_dataset",
     "bind_solver",
@@ -66,10 +66,6 @@ COMPONENT_INTERFACES: dict[str, type] = {
     "solver": ODESolver,
 }
 """The configuration keys that accept component objects, and the interface each must implement."""
-
-CONTINUOUS_STATE = "continuous"
-"""The ``state_space`` of a path or solver that does not declare one: points in ``R^d``."""
-
 
 @attrs.frozen
 class Components:
@@ -246,8 +242,8 @@ def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, label
     or use the score head ``network.score(t, x [, y])`` of a model trained with ``sf2m``; other
     solvers are returned unchanged.
     """
-    solver_state = getattr(solver, "state_space", CONTINUOUS_STATE)
-    path_state = getattr(path, "state_space", CONTINUOUS_STATE)
+    solver_state = state_space_of(solver)
+    path_state = state_space_of(path)
     if solver_state != path_state:
         raise ConfigError(
             f"solver {type(solver).__name__} moves {solver_state} states but path {type(path).__name__} has "
@@ -336,7 +332,7 @@ def build_components(
             and "vocab_size" not in config.path.params
         )
         path = _create("path", config.path, **({"vocab_size": vocab_size} if fill_vocab else {}))
-    if vocab_size is not None and getattr(path, "state_space", CONTINUOUS_STATE) == CONTINUOUS_STATE:
+    if vocab_size is not None and state_space_of(path) == CONTINUOUS_STATE:
         raise ConfigError(
             f"the data are integer tokens (vocab_size={vocab_size}) but path {config.path.name!r} moves continuous "
             "states; use a discrete path such as 'mixture' (with a token objective, model and solver: "

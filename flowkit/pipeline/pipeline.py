@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -31,7 +32,7 @@ import torch
 from torch import Tensor
 
 from flowkit import __version__, registry
-from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel
+from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel, state_space_of
 from flowkit.device import resolve_device
 from flowkit.exceptions import (
     CheckpointError,
@@ -554,7 +555,9 @@ class Pipeline:
         Draws ``num_samples`` points (``eval.num_samples``) with a fixed seed, conditioned on the
         held-out labels for a class-conditional model, and compares them with as many held-out
         points; also reports the NFE and wall time of the sampling solve. Metrics that read the
-        data set (:class:`flowkit.metrics.DataMetric`) get this pipeline's. Returns
+        data set (:class:`flowkit.metrics.DataMetric`) get this pipeline's. Metrics that cannot
+        measure the path's states (``Metric.state_spaces``, e.g. ``energy-distance`` on tokens)
+        are left out: silently under ``"all"``, with a warning when named. Returns
         ``{name: value}`` as produced by the metrics.
         """
         n_wanted = num_samples or self.config.eval.num_samples
@@ -563,8 +566,15 @@ class Pipeline:
         reference = reference[:n]
         conditional = getattr(self.model, "num_classes", None) is not None
         y = labels[:n] if conditional and labels is not None else None
-        names = metrics if metrics is not None else self.config.eval.metrics
-        names = registry.names("metric") if names == "all" else list(names)
+        requested = metrics if metrics is not None else self.config.eval.metrics
+        names = registry.names("metric") if requested == "all" else list(requested)
+        state = state_space_of(self.path)
+        measures = {name: registry.create("metric", name) for name in names}
+        unfit = [name for name, metric in measures.items() if state not in metric.state_spaces]
+        if unfit and requested != "all":
+            warnings.warn(
+                f"metrics {unfit} cannot measure {state} samples (their state_spaces); left out", stacklevel=2
+            )
         generator = generator_for(self.config.seed, "eval", device=self.device)
         x0 = self.prior_sample(n, generator=generator)
         _synchronize(self.device)
@@ -582,8 +592,9 @@ class Pipeline:
             sampling_seconds=seconds,
         )
         results: dict[str, float] = {}
-        for name in names:
-            metric = registry.create("metric", name)
+        for name, metric in measures.items():
+            if name in unfit:
+                continue
             values = metric.measure(context, self.dataset) if isinstance(metric, DataMetric) else metric(context)
             results.update({key: float(value) for key, value in values.items()})
         return results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -102,3 +104,14 @@ def test_training_on_markov_text_approaches_the_sampling_floor(source):
     # 256 sequences; 4000 exact draws would show a TV of about 0.044
     assert after["tv"] < 3 * after["tv-floor"] < 0.2 < 0.6 < untrained["tv"]
     assert after["tv-marginal"] < 0.05
+
+
+def test_metrics_that_cannot_measure_tokens_are_left_out():
+    pipeline = Pipeline({**_config(steps=1), "eval": {"num_samples": 64}})  # eval.metrics = "all"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        everything = pipeline.evaluate()
+    assert {"tv", "nfe", "sampling_seconds"} <= set(everything) and "energy_distance" not in everything
+    with pytest.warns(UserWarning, match=r"\['energy-distance'\] cannot measure tokens samples"):
+        named = pipeline.evaluate(metrics=["energy-distance", "discrete-tv"])
+    assert "tv" in named and "energy_distance" not in named
