@@ -69,6 +69,11 @@ class Manifold(RecordsArguments, ABC):
     def distance_to_manifold(self, x: Tensor) -> Tensor:
         """How far each point of ``x`` is from the manifold (0 on it), ``[batch]``."""
 
+    def intrinsic_dim(self, dim: int) -> int:
+        """The manifold's own dimension for points with ``dim`` coordinates (default ``dim``); the
+        per-dimension unit of bits/dim."""
+        return dim
+
     def embedding_dim(self, dim: int) -> int:
         """The number of features :meth:`embed` gives for points with ``dim`` coordinates (default ``dim``)."""
         return dim

@@ -19,7 +19,9 @@ class EvaluationContext:
     ``samples``: generated points; ``reference``: held-out data of the same shape;
     ``log_prob``: the model's log-density function (nats, ``[batch]``) or ``None``;
     ``num_bins``: discrete levels per dimension for dequantised bits/dim;
-    ``nfe`` and ``sampling_seconds``: the cost of drawing ``samples``.
+    ``nfe`` and ``sampling_seconds``: the cost of drawing ``samples``;
+    ``num_dims``: the dimension bits/dim divides by (``None``: the number of coordinates of a
+    point; a manifold's own dimension, e.g. 2 for points on the sphere in ``R^3``).
     """
 
     samples: Tensor
@@ -28,6 +30,7 @@ class EvaluationContext:
     num_bins: int | None = None
     nfe: int | None = None
     sampling_seconds: float | None = None
+    num_dims: int | None = None
 
 
 class Metric(ABC):

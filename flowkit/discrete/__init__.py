@@ -1,6 +1,7 @@
 """Discrete flow matching (Gat et al., 2024) over token sequences ``x in {0..V-1}^L``.
 
-* :mod:`~flowkit.discrete.kappa`: mixture schedulers ``kappa(t)`` (``polynomial``, ``cosine``);
+* the mixture schedulers ``kappa(t)`` (``polynomial``, ``cosine``) of :mod:`flowkit.paths.kappa`,
+  shared with the geodesic path and re-exported here;
 * :mod:`~flowkit.discrete.priors`: token sources ``uniform`` and ``mask`` (mask token ``V``);
 * :mod:`~flowkit.discrete.path`: the mixture path ``mixture`` with its CTMC rates;
 * :mod:`~flowkit.discrete.objective`: ``discrete-ce`` (cross-entropy) and ``discrete-gkl``;
@@ -13,7 +14,7 @@ All are registered by :mod:`flowkit.discrete.plugin`, one of flowkit's built-in 
 """
 
 from flowkit.discrete.data import DiscreteCheckerboard, MarkovText, TokenDataset
-from flowkit.discrete.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
+from flowkit.paths.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
 from flowkit.discrete.metric import TotalVariation, empirical_probabilities, total_variation
 from flowkit.discrete.model import TokenMLP, TokenModel
 from flowkit.discrete.objective import DiscreteFlowMatching, position_losses

@@ -5,7 +5,7 @@ data ``x1``, every position of ``x_t`` is drawn independently from
 
     p_t(x^i | x0, x1) = kappa(t) delta_{x1^i} + (1 - kappa(t)) delta_{x0^i},
 
-so a position shows its data token with probability ``kappa(t)`` (:mod:`flowkit.discrete.kappa`).
+so a position shows its data token with probability ``kappa(t)`` (:mod:`flowkit.paths.kappa`).
 A model predicts the posterior ``p_{1|t}(. | x_t)`` per position; the continuous-time Markov
 chain that carries the marginals ``p_t`` jumps at position ``i`` from ``x_t^i`` to ``y`` with rate
 
@@ -29,9 +29,9 @@ from torch import Tensor
 from flowkit.core import PathSample, ProbabilityPath
 from flowkit.core.capabilities import Capability
 from flowkit.core.state_space import TOKEN_STATE
-from flowkit.discrete.kappa import KappaScheduler, kappa_scheduler
 from flowkit.discrete.priors import TokenPrior, token_prior
 from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.paths.kappa import KappaScheduler, scheduler_from
 from flowkit.shapes import shape_checks_enabled
 
 __all__ = ["MIXTURE", "TOKEN_STATE", "MixturePath"]
@@ -52,8 +52,8 @@ class MixturePath(ProbabilityPath):
     Parameters:
         vocab_size: ``V``, the number of data tokens.
         source: ``"uniform"`` (tokens uniform on ``{0..V-1}``) or ``"mask"`` (all the mask token ``V``).
-        scheduler: a :class:`flowkit.discrete.KappaScheduler`, or a name of
-            :data:`flowkit.discrete.KAPPA_SCHEDULERS` (``"polynomial"``, ``"cosine"``).
+        scheduler: a :class:`flowkit.paths.KappaScheduler`, or a name of
+            :data:`flowkit.paths.KAPPA_SCHEDULERS` (``"polynomial"``, ``"cosine"``).
         exponent: ``n`` of the polynomial scheduler ``kappa = t^n``.
     """
 
@@ -65,14 +65,7 @@ class MixturePath(ProbabilityPath):
         self._prior: TokenPrior = token_prior(source, vocab_size)
         self.vocab_size = self._prior.vocab_size
         self.source = source
-        if scheduler != "polynomial" and exponent != 1.0:
-            raise InvalidParameterError(
-                f"exponent={exponent!r} applies to the 'polynomial' scheduler only, not to {scheduler!r}"
-            )
-        if isinstance(scheduler, KappaScheduler):
-            self.scheduler = scheduler
-        else:
-            self.scheduler = kappa_scheduler(scheduler, **({"exponent": exponent} if scheduler == "polynomial" else {}))
+        self.scheduler = scheduler_from(scheduler, exponent)
 
     def __repr__(self) -> str:
         return f"MixturePath(vocab_size={self.vocab_size}, source={self.source!r}, scheduler={self.scheduler!r})"

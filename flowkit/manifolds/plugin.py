@@ -24,7 +24,11 @@ def flowkit_register_paths(register: Register) -> None:
     """Register the geodesic path."""
     from flowkit.paths.geodesic import GeodesicPath
 
-    register("geodesic", GeodesicPath, description="Riemannian geodesic path exp_x0(kappa(t) log_x0 x1), uniform prior (manifold=, exponent=)")
+    register(
+        "geodesic",
+        GeodesicPath,
+        description="Riemannian geodesic path exp_x0(kappa(t) log_x0 x1), uniform prior (manifold=, scheduler=, exponent=)",
+    )
 
 
 @hookimpl

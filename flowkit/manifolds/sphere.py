@@ -92,6 +92,11 @@ class Sphere(Manifold):
         self._check_dim(shape[-1])
         return self.projx(torch.randn(*shape, device=device, dtype=dtype, generator=generator))
 
+    def intrinsic_dim(self, dim: int) -> int:
+        """``S^{d-1}`` in ``R^d`` has dimension ``d - 1``."""
+        self._check_dim(dim)
+        return dim - 1
+
     def log_volume(self, dim: int) -> float:
         """``log(2 pi^{d/2} / Gamma(d/2))`` for ``S^{d-1}`` in ``R^d``."""
         self._check_dim(dim)

@@ -52,7 +52,7 @@ class NegativeLogLikelihood(Metric):
         reference = check_points("reference", context.reference, "nll")
         if self.max_points is not None:
             reference = reference[: self.max_points]
-        num_dims = math.prod(reference.shape[1:])
+        num_dims = context.num_dims or math.prod(reference.shape[1:])
         if context.num_bins is not None:
             generator = torch.Generator(device=reference.device).manual_seed(self.seed)
             reference = dequantize(reference, context.num_bins, generator)

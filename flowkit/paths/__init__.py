@@ -5,11 +5,13 @@
 * :class:`ConditionalOTPath` (``ot``), :class:`VariancePreservingPath` (``vp``),
   :class:`VarianceExplodingPath` (``ve``), :class:`CosinePath` (``cosine``) and
   :class:`SchedulePath` (``schedule``: user callables);
+* the schedulers ``kappa(t)`` of the mixture and geodesic paths (:mod:`flowkit.paths.kappa`);
 * priors :class:`StandardNormal` and :class:`IsotropicGaussian`.
 """
 
 from flowkit.paths.cosine import CosinePath
 from flowkit.paths.gaussian import GaussianPath, time_derivative
+from flowkit.paths.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
 from flowkit.paths.ot import ConditionalOTPath
 from flowkit.paths.priors import IsotropicGaussian, StandardNormal
 from flowkit.paths.schedule import SchedulePath
@@ -17,13 +19,18 @@ from flowkit.paths.ve import VarianceExplodingPath
 from flowkit.paths.vp import VariancePreservingPath
 
 __all__ = [
+    "KAPPA_SCHEDULERS",
     "ConditionalOTPath",
+    "CosineKappa",
     "CosinePath",
     "GaussianPath",
     "IsotropicGaussian",
+    "KappaScheduler",
+    "PolynomialKappa",
     "SchedulePath",
     "StandardNormal",
     "VarianceExplodingPath",
     "VariancePreservingPath",
+    "kappa_scheduler",
     "time_derivative",
 ]

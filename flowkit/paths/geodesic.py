@@ -3,9 +3,11 @@
 On a manifold ``M`` (:class:`flowkit.core.manifold.Manifold`) with the uniform prior ``p0``, the
 conditional path from ``x0 ~ p0`` to a data point ``x1`` runs along the geodesic
 
-    x_t = exp_{x0}(kappa(t) log_{x0}(x1)),      kappa(t) = t^n  (n >= 1; n = 1 is linear),
+    x_t = exp_{x0}(kappa(t) log_{x0}(x1)),
 
-so ``kappa(0) = 0`` gives ``x0`` and ``kappa(1) = 1`` gives ``x1``. Its conditional field is
+with the same schedulers as the mixture path (:mod:`flowkit.paths.kappa`: ``kappa(t) = t^n``
+by default with ``n = 1``, or ``sin^2(pi t / 2)``), so ``kappa(0) = 0`` gives ``x0`` and
+``kappa(1) = 1`` gives ``x1``. Its conditional field is
 ``u_t = d/dt x_t = kappa'(t) d/dkappa exp_{x0}(kappa log_{x0} x1)``, a tangent vector at ``x_t``
 (closed forms per manifold: the slerp derivative on the sphere, the constant wrapped difference
 on the flat torus). ``cfm`` regresses a model onto it like onto any other path's target.
@@ -13,14 +15,13 @@ on the flat torus). ``cfm`` regresses a model onto it like onto any other path's
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
 from flowkit.core.manifold import Manifold, UniformManifoldPrior, resolve_manifold
 from flowkit.core.path import PathSample, ProbabilityPath
-from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.exceptions import ShapeError
+from flowkit.paths.kappa import KappaScheduler, scheduler_from
 
 __all__ = ["GeodesicPath"]
 
@@ -31,32 +32,24 @@ class GeodesicPath(ProbabilityPath):
     Parameters:
         manifold: a registered manifold name (``"sphere"``, ``"flat-torus"``) or a
             :class:`flowkit.core.manifold.Manifold`.
-        exponent: ``n`` of the scheduler ``kappa(t) = t^n`` (``n >= 1``; default 1, linear).
+        scheduler: a :class:`flowkit.paths.KappaScheduler` or a name of
+            :data:`flowkit.paths.KAPPA_SCHEDULERS` (default ``"polynomial"``).
+        exponent: ``n`` of the polynomial scheduler ``kappa(t) = t^n`` (default 1, linear).
     """
 
-    def __init__(self, *, manifold: Manifold | str = "sphere", exponent: float = 1.0) -> None:
+    def __init__(
+        self, *, manifold: Manifold | str = "sphere", scheduler: KappaScheduler | str = "polynomial", exponent: float = 1.0
+    ) -> None:
         self.manifold = resolve_manifold(manifold)
-        if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or not (
-            math.isfinite(exponent) and exponent >= 1
-        ):
-            raise InvalidParameterError(f"exponent must be a finite number >= 1 (kappa(t) = t^exponent), got {exponent!r}")
-        self.exponent = float(exponent)
+        self.scheduler = scheduler_from(scheduler, exponent)
 
     def __repr__(self) -> str:
-        return f"GeodesicPath(manifold={self.manifold!r}, exponent={self.exponent!r})"
+        return f"GeodesicPath(manifold={self.manifold!r}, scheduler={self.scheduler!r})"
 
     @property
     def prior(self) -> UniformManifoldPrior:
         """The uniform distribution on the manifold."""
         return self.manifold.prior
-
-    def kappa(self, t: Tensor) -> Tensor:
-        """``kappa(t) = t^n``."""
-        return t.pow(self.exponent)
-
-    def kappa_derivative(self, t: Tensor) -> Tensor:
-        """``kappa'(t) = n t^(n - 1)``."""
-        return self.exponent * t.pow(self.exponent - 1.0) if self.exponent != 1.0 else torch.ones_like(t)
 
     def sample(
         self,
@@ -74,5 +67,5 @@ class GeodesicPath(ProbabilityPath):
             )
         x0 = self.manifold.projx(x0)
         x1 = self.manifold.projx(x1)
-        x_t, dx_dkappa = self.manifold.geodesic(x0, x1, self.kappa(t))
-        return PathSample(t=t, x0=x0, x1=x1, x_t=x_t, u_t=self.kappa_derivative(t).unsqueeze(1) * dx_dkappa)
+        x_t, dx_dkappa = self.manifold.geodesic(x0, x1, self.scheduler.kappa(t))
+        return PathSample(t=t, x0=x0, x1=x1, x_t=x_t, u_t=self.scheduler.dkappa(t).unsqueeze(1) * dx_dkappa)

@@ -207,6 +207,14 @@ class Pipeline:
         return self._info.event_shape
 
     @property
+    def num_dims(self) -> int:
+        """The dimension bits/dim divides by: the coordinates of a data point, or the manifold's
+        own dimension on a Riemannian path (2 for the sphere in ``R^3``)."""
+        coordinates = math.prod(self.event_shape)
+        manifold = getattr(self.path, "manifold", None)
+        return manifold.intrinsic_dim(coordinates) if manifold is not None else coordinates
+
+    @property
     def num_bins(self) -> int | None:
         """Levels per dimension of quantised data (``None`` for continuous data)."""
         return self._info.num_bins
@@ -544,7 +552,7 @@ class Pipeline:
                 divergence=self._divergence(divergence),
                 generator=generator,
             )
-        return LogProb(nats, bits_per_dim(nats, math.prod(self.event_shape), self.num_bins), calls)
+        return LogProb(nats, bits_per_dim(nats, self.num_dims, self.num_bins), calls)
 
     # -- evaluation ----------------------------------------------------------------------------
     def evaluate(
@@ -590,6 +598,7 @@ class Pipeline:
             num_bins=self.num_bins,
             nfe=solution.nfe,
             sampling_seconds=seconds,
+            num_dims=self.num_dims,
         )
         results: dict[str, float] = {}
         for name, metric in measures.items():

@@ -20,9 +20,9 @@ def _endpoints(path: GeodesicPath, n: int = 64, d: int = 3):
 
 
 @pytest.mark.parametrize("manifold", MANIFOLDS)
-@pytest.mark.parametrize("exponent", [1.0, 2.5])
-def test_endpoints_and_time_derivative(manifold, exponent):
-    path = registry.create("path", "geodesic", manifold=manifold, exponent=exponent)
+@pytest.mark.parametrize("schedule", [{"exponent": 1.0}, {"exponent": 2.5}, {"scheduler": "cosine"}])
+def test_endpoints_and_time_derivative(manifold, schedule):
+    path = registry.create("path", "geodesic", manifold=manifold, **schedule)
     x0, x1 = _endpoints(path)
     n = x0.shape[0]
     start = path.sample(x0=x0, x1=x1, t=torch.zeros(n, dtype=DTYPE))
@@ -66,7 +66,11 @@ def test_cfm_regresses_onto_the_tangent_target():
 
 def test_bad_arguments():
     with pytest.raises(InvalidParameterError, match="exponent"):
-        GeodesicPath(exponent=0.5)
+        GeodesicPath(exponent=0.0)
+    with pytest.raises(InvalidParameterError, match="applies to the 'polynomial' scheduler only"):
+        GeodesicPath(scheduler="cosine", exponent=2.0)
+    with pytest.raises(InvalidParameterError, match="scheduler must be one of 'polynomial', 'cosine'"):
+        GeodesicPath(scheduler="linearish")
     path = GeodesicPath(manifold="flat-torus")
     with pytest.raises(ShapeError, match=r"\[batch, d\]"):
         path.sample(x0=torch.zeros(4, 2), x1=torch.zeros(4, 3), t=torch.zeros(4))

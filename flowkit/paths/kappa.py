@@ -1,13 +1,16 @@
-"""Mixture schedulers ``kappa(t)`` for discrete paths, by name.
+"""Schedulers ``kappa(t)`` shared by the mixture path (discrete) and the geodesic path (Riemannian).
 
 A scheduler is an increasing map of ``[0, 1]`` onto ``[0, 1]`` with ``kappa(0) = 0`` and
-``kappa(1) = 1``: the probability that a position of ``x_t`` already shows its data token.
+``kappa(1) = 1``: on a mixture path the probability that a position of ``x_t`` already shows its
+data token, on a geodesic path the fraction of the geodesic from ``x0`` to ``x1`` travelled.
 
 * ``polynomial``: ``kappa(t) = t^n``, ``kappa'(t) = n t^(n-1)`` (``n > 0``; ``n = 1`` is linear);
 * ``cosine``: ``kappa(t) = sin^2(pi t / 2)``, ``kappa'(t) = (pi / 2) sin(pi t)``.
 
 The CTMC rates of a mixture path scale with the jump coefficient
 ``kappa'(t) / (1 - kappa(t))`` (:meth:`KappaScheduler.jump_coefficient`), infinite at ``t = 1``.
+Both paths take ``scheduler=`` (a name or a :class:`KappaScheduler`) and, for the polynomial
+one, ``exponent=`` (:func:`scheduler_from`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from torch import Tensor
 from flowkit.data._params import require_float
 from flowkit.exceptions import InvalidParameterError
 
-__all__ = ["KAPPA_SCHEDULERS", "CosineKappa", "KappaScheduler", "PolynomialKappa", "kappa_scheduler"]
+__all__ = ["KAPPA_SCHEDULERS", "CosineKappa", "KappaScheduler", "PolynomialKappa", "kappa_scheduler", "scheduler_from"]
 
 
 class KappaScheduler(ABC):
@@ -101,3 +104,14 @@ def kappa_scheduler(name: str, **params: Any) -> KappaScheduler:
         return cls(**params)
     except TypeError as exc:
         raise InvalidParameterError(f"scheduler {name!r}: {exc}") from None
+
+
+def scheduler_from(scheduler: KappaScheduler | str, exponent: float = 1.0) -> KappaScheduler:
+    """A path's scheduler from its parameters: a :class:`KappaScheduler` as given, or the one named
+    ``scheduler``, with ``exponent`` as the polynomial's ``n`` (an exponent other than 1 for another
+    scheduler is an :class:`InvalidParameterError`)."""
+    if scheduler != "polynomial" and exponent != 1.0:
+        raise InvalidParameterError(f"exponent={exponent!r} applies to the 'polynomial' scheduler only, not to {scheduler!r}")
+    if isinstance(scheduler, KappaScheduler):
+        return scheduler
+    return kappa_scheduler(scheduler, **({"exponent": exponent} if scheduler == "polynomial" else {}))
