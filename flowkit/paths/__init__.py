@@ -5,6 +5,7 @@
 * :class:`ConditionalOTPath` (``ot``), :class:`VariancePreservingPath` (``vp``),
   :class:`VarianceExplodingPath` (``ve``), :class:`CosinePath` (``cosine``) and
   :class:`SchedulePath` (``schedule``: user callables);
+* :class:`RescheduledField`: sampling a model trained on one Gaussian path along another's marginals;
 * the schedulers ``kappa(t)`` of the mixture and geodesic paths (:mod:`flowkit.paths.kappa`);
 * priors :class:`StandardNormal` and :class:`IsotropicGaussian`.
 """
@@ -14,6 +15,7 @@ from flowkit.paths.gaussian import GaussianPath, time_derivative
 from flowkit.paths.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
 from flowkit.paths.ot import ConditionalOTPath
 from flowkit.paths.priors import IsotropicGaussian, StandardNormal
+from flowkit.paths.reschedule import RescheduledField
 from flowkit.paths.schedule import SchedulePath
 from flowkit.paths.ve import VarianceExplodingPath
 from flowkit.paths.vp import VariancePreservingPath
@@ -27,6 +29,7 @@ __all__ = [
     "IsotropicGaussian",
     "KappaScheduler",
     "PolynomialKappa",
+    "RescheduledField",
     "SchedulePath",
     "StandardNormal",
     "VarianceExplodingPath",

@@ -51,6 +51,7 @@ __all__ = [
     "bind_solver",
     "build_components",
     "build_dataset",
+    "build_path",
     "build_solver",
     "check_registered",
     "component_objects",
@@ -222,6 +223,13 @@ def _read_loader(loader: DataLoader) -> tuple[Tensor, Tensor | None]:
     if not xs:
         raise ConfigError("the DataLoader yielded no batches")
     return torch.cat(xs), (torch.cat(ys) if ys else None)
+
+
+def build_path(path: Any) -> ProbabilityPath:
+    """A probability path from a name, a ``{name, **params}`` table, a ComponentConfig or a path."""
+    if isinstance(path, ProbabilityPath):
+        return path
+    return _create("path", ComponentConfig.parse(path, key="schedule"))
 
 
 def build_solver(solver: Any) -> ODESolver:

@@ -43,11 +43,13 @@ from flowkit.exceptions import (
     TrainingInterrupted,
 )
 from flowkit.metrics import DataMetric
+from flowkit.paths.reschedule import RescheduledField
 from flowkit.pipeline.build import (
     as_dataset,
     bind_solver,
     build_components,
     build_dataset,
+    build_path,
     build_solver,
     check_registered,
     component_objects,
@@ -459,23 +461,30 @@ class Pipeline:
         y: Any = None,
         guidance: float | None = None,
         trajectory_times: Any = None,
+        schedule: Any = None,
     ) -> Solution:
         """Solve ``dx/dt = v(t, x [, y])`` from ``x0`` at the path's start to its end (t = 0 to 1).
 
         ``solver`` overrides the configured one (a name, ``{name, **params}`` or an ODESolver);
         ``y`` conditions a class-conditional model (one label or one per point), ``guidance``
         applies classifier-free guidance with that scale; ``trajectory_times`` asks the solver for
-        the intermediate states. Returns the :class:`flowkit.Solution` (``x``, ``nfe``, ...).
+        the intermediate states; ``schedule`` (a Gaussian path: name, table or object) samples
+        along that path's marginals instead of the trained one's, by the scheduler change of
+        :class:`flowkit.paths.RescheduledField` (``x0`` then comes from that path's prior).
+        Returns the :class:`flowkit.Solution` (``x``, ``nfe``, ...).
         For discrete data (:attr:`vocab_size` set) ``x0`` and the result are integer tokens and
         the solver is a CTMC sampler such as ``discrete-euler``.
         """
         x0 = x0.to(device=self.device, dtype=self._state_dtype())
         labels = self._labels(y, x0.shape[0])
         ode = self.solver if solver is None else build_solver(solver)
-        t0, t1 = self._time_range()
+        path = self.path if schedule is None else build_path(schedule)
+        t0, t1 = getattr(path, "time_range", (0.0, 1.0))
         with torch.no_grad(), self._sampling_network(labels, guidance) as field:
-            ode = bind_solver(ode, path=self.path, network=self.ema_model, labels=labels)
-            return ode.solve(field, x0, t0=t0, t1=t1, trajectory_times=trajectory_times)
+            if schedule is not None:
+                field = RescheduledField(field, trained=self.path, target=path)
+            ode = bind_solver(ode, path=path, network=self.ema_model, labels=labels)
+            return ode.solve(field, x0, t0=float(t0), t1=float(t1), trajectory_times=trajectory_times)
 
     def sample(
         self,
@@ -485,6 +494,7 @@ class Pipeline:
         y: Any = None,
         guidance: float | None = None,
         generator: torch.Generator | None = None,
+        schedule: Any = None,
     ) -> Tensor:
         """Draw ``n`` samples ``[n, *event_shape]``: ``x0 ~ p0`` carried to ``t = 1`` by the flow.
 
@@ -492,11 +502,13 @@ class Pipeline:
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidParameterError(f"n must be a positive integer, got {n!r}")
-        return self.flow(self.prior_sample(n, generator=generator), solver=solver, y=y, guidance=guidance).x
+        path = None if schedule is None else build_path(schedule)
+        x0 = self.prior_sample(n, generator=generator, path=path)
+        return self.flow(x0, solver=solver, y=y, guidance=guidance, schedule=path).x
 
-    def prior_sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` draws ``x0 ~ p0`` from the path's prior, ``[n, *event_shape]``."""
-        return self.path.prior.sample(
+    def prior_sample(self, n: int, *, generator: torch.Generator | None = None, path: Any = None) -> Tensor:
+        """``n`` draws ``x0 ~ p0`` from the prior of the path (default: the pipeline's), ``[n, *event_shape]``."""
+        return (path or self.path).prior.sample(
             (n, *self.event_shape), device=self.device, dtype=self._state_dtype(), generator=generator
         )
 
