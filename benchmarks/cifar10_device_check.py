@@ -31,8 +31,15 @@ from flowkit.pipeline import Pipeline
 from flowkit.presets import load_preset
 
 TINY_UNET = {
-    "name": "unet", "base_channels": 8, "channel_mult": [1, 2], "num_res_blocks": 1, "attention_resolutions": [16],
-    "attention_heads": 2, "middle_attention": True, "dropout": 0.1, "norm_groups": 4,
+    "name": "unet",
+    "base_channels": 8,
+    "channel_mult": [1, 2],
+    "num_res_blocks": 1,
+    "attention_resolutions": [16],
+    "attention_heads": 2,
+    "middle_attention": True,
+    "dropout": 0.1,
+    "norm_groups": 4,
 }
 
 
@@ -45,7 +52,9 @@ def write_cifar(folder: Path, records: int) -> None:
 
 
 def train_seconds(root: Path, steps: int, precision: str, tiny: bool) -> tuple[float, str]:
-    config = load_preset("cifar10", data={"name": "cifar10", "root": str(root)}, **({"model": TINY_UNET} if tiny else {}))
+    config = load_preset(
+        "cifar10", data={"name": "cifar10", "root": str(root)}, **({"model": TINY_UNET} if tiny else {})
+    )
     config = config.with_train(steps=steps, warmup_steps=1, precision=precision, checkpoint_every=0, log_every=steps)
     pipeline = Pipeline(config)
     if pipeline.device.type == "cuda":
@@ -91,13 +100,20 @@ def main() -> None:
                 "eval.num_samples=500",
                 "eval.likelihood_points=64",
                 "eval.plot_samples=16",
-                *([f"axes.model=[{{ {', '.join(f'{k} = {v!r}'.replace('True', 'true') for k, v in TINY_UNET.items())} }}]"]
-                  if args.tiny else []),
+                *(
+                    [
+                        f"axes.model=[{{ {', '.join(f'{k} = {v!r}'.replace('True', 'true') for k, v in TINY_UNET.items())} }}]"
+                    ]
+                    if args.tiny
+                    else []
+                ),
             ],
         )
         start = time.perf_counter()
         report = run_suite(suite, out, log=print)
-        print(f"paper-cifar10 at {args.suite_steps} steps: {report.cells} cells in {time.perf_counter() - start:.0f} s, ok={report.ok}")
+        print(
+            f"paper-cifar10 at {args.suite_steps} steps: {report.cells} cells in {time.perf_counter() - start:.0f} s, ok={report.ok}"
+        )
         print((out / "summary.md").read_text())
 
 

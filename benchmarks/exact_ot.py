@@ -42,7 +42,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import ot
@@ -185,8 +185,15 @@ def overlap(n: int, steps: int, device: torch.device, generator: torch.Generator
                 pending = pending_next
             pending.result()
 
-    return {name: timed(loop) for name, loop in
-            (("step", steps_only), ("solve", solves_only), ("sequence", in_sequence), ("overlapped", overlapped))}
+    return {
+        name: timed(loop)
+        for name, loop in (
+            ("step", steps_only),
+            ("solve", solves_only),
+            ("sequence", in_sequence),
+            ("overlapped", overlapped),
+        )
+    }
 
 
 def main() -> None:
@@ -207,7 +214,9 @@ def main() -> None:
     datasets = args.data.split(",")
     generator = torch.Generator().manual_seed(args.seed)
     device = resolve_device(args.device)
-    print(f"device {device}; torch threads: {torch.get_num_threads()}; POT {ot.__version__} (single-threaded network simplex); rounds {args.rounds}")
+    print(
+        f"device {device}; torch threads: {torch.get_num_threads()}; POT {ot.__version__} (single-threaded network simplex); rounds {args.rounds}"
+    )
     names = ["flowkit", "pot-torchcfm", "pot-exact", "scipy"]
     header = f"{'data':>12} {'dim':>3} {'n':>5} | " + " ".join(f"{name + ' ms':>16}" for name in names)
     header += " | " + " ".join(f"{name + '/fk':>15}" for name in names[1:]) + " | submit ms | cost gap over best"
@@ -219,9 +228,13 @@ def main() -> None:
             cells = " ".join(f"{ms[name]:16.1f}" if name in ms else f"{'-':>16}" for name in names)
             ratios = " ".join(f"{ms[name] / ms['flowkit']:15.2f}" if name in ms else f"{'-':>15}" for name in names[1:])
             gaps = ", ".join(
-                f"{name} {gap[name]:.1e}" + ("" if result["permutation"][name] else " (not a permutation)") for name in ms
+                f"{name} {gap[name]:.1e}" + ("" if result["permutation"][name] else " (not a permutation)")
+                for name in ms
             )
-            print(f"{data:>12} {result['dim']:>3} {n:>5} | {cells} | {ratios} | {result['submit_ms']:9.2f} | {gaps}", flush=True)
+            print(
+                f"{data:>12} {result['dim']:>3} {n:>5} | {cells} | {ratios} | {result['submit_ms']:9.2f} | {gaps}",
+                flush=True,
+            )
     if args.overlap is not None:
         ms = overlap(args.overlap, args.overlap_steps, device, generator)
         print(

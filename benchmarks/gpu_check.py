@@ -85,8 +85,14 @@ def demo_config(compile_mode: str, **train) -> dict:
         "data": "checkerboard",
         "device": "cuda",
         "seed": 0,
-        "train": {"steps": 1000, "batch_size": 256, "log_every": 50, "checkpoint_every": 0, "compile": compile_mode,
-                  **train},
+        "train": {
+            "steps": 1000,
+            "batch_size": 256,
+            "log_every": 50,
+            "checkpoint_every": 0,
+            "compile": compile_mode,
+            **train,
+        },
     }
 
 
@@ -101,8 +107,18 @@ def basics() -> None:
     device = resolve_device("auto")
     check(device.type == "cuda", f"device='auto' resolves to {device}")
     torch.manual_seed(0)
-    model = place_model(registry.create("model", "unet", channels=3, image_size=16, base_channels=32,
-                                        channel_mult=(1, 2), attention_resolutions=(8,)), device)
+    model = place_model(
+        registry.create(
+            "model",
+            "unet",
+            channels=3,
+            image_size=16,
+            base_channels=32,
+            channel_mult=(1, 2),
+            attention_resolutions=(8,),
+        ),
+        device,
+    )
     x = torch.randn(64, 3, 16, 16, device=device)
     t = torch.rand(64, device=device)
     with torch.no_grad():
@@ -143,8 +159,11 @@ def capture() -> None:
         values = torch.tensor([r["loss"] for r in history])
         losses[mode] = values
         runner = pipeline.trainer._step_runner
-        print(f"  {mode}: {seconds:.2f} s for 1000 steps, runner {type(runner).__name__}, "
-              f"captured {getattr(runner, 'captured', None)}", flush=True)
+        print(
+            f"  {mode}: {seconds:.2f} s for 1000 steps, runner {type(runner).__name__}, "
+            f"captured {getattr(runner, 'captured', None)}",
+            flush=True,
+        )
         if mode == "cuda-graph":
             check(bool(getattr(runner, "captured", False)), "cuda-graph mode replays a captured graph")
     half = len(losses["off"]) // 2
@@ -152,8 +171,11 @@ def capture() -> None:
     se = float(((a.var() + b.var()) / len(a)).sqrt())
     diff = float(a.mean() - b.mean())
     RESULTS["capture_loss"] = {"off": float(a.mean()), "cuda-graph": float(b.mean()), "se": se}
-    check(abs(diff) < 4 * se + 1e-3, f"mean loss, last half: off {a.mean():.4f}, cuda-graph {b.mean():.4f} "
-                                     f"(difference {diff:.4f}, standard error {se:.4f})")
+    check(
+        abs(diff) < 4 * se + 1e-3,
+        f"mean loss, last half: off {a.mean():.4f}, cuda-graph {b.mean():.4f} "
+        f"(difference {diff:.4f}, standard error {se:.4f})",
+    )
 
     for mode in ("cuda-graph", "off"):
         whole = Pipeline(demo_config(mode, steps=300))
@@ -163,27 +185,40 @@ def capture() -> None:
             first.fit(stop_at=150, out=tmp, progress=False)
             resumed = Pipeline.load(Path(tmp) / "checkpoint")
             resumed.fit(steps=300, progress=False)
-            check(weights_equal(whole, resumed), f"{mode}: 150 steps + checkpoint + 150 steps equal 300 steps bit for bit")
+            check(
+                weights_equal(whole, resumed), f"{mode}: 150 steps + checkpoint + 150 steps equal 300 steps bit for bit"
+            )
             if mode == "cuda-graph":
                 other = Pipeline.load(Path(tmp) / "checkpoint")
                 other.fit(steps=200, compile="off", progress=False)
-                check(other.step == 200 and other.trainer.step_mode.name == "off",
-                      "a cuda-graph checkpoint loads and trains with compile='off'")
+                check(
+                    other.step == 200 and other.trainer.step_mode.name == "off",
+                    "a cuda-graph checkpoint loads and trains with compile='off'",
+                )
 
-    digits = Pipeline({
-        "path": "ot", "objective": "cfm", "data": "digits", "device": "cuda",
-        "model": {"name": "conditional-unet", "base_channels": 32, "channel_mult": [1, 2]},
-        "train": {"steps": 30, "batch_size": 64, "log_every": 10, "checkpoint_every": 0, "compile": "cuda-graph"},
-    })
+    digits = Pipeline(
+        {
+            "path": "ot",
+            "objective": "cfm",
+            "data": "digits",
+            "device": "cuda",
+            "model": {"name": "conditional-unet", "base_channels": 32, "channel_mult": [1, 2]},
+            "train": {"steps": 30, "batch_size": 64, "log_every": 10, "checkpoint_every": 0, "compile": "cuda-graph"},
+        }
+    )
     history = digits.fit(progress=False)
     runner = digits.trainer._step_runner
-    check(bool(getattr(runner, "captured", False)) and all(torch.isfinite(torch.tensor(r["loss"])) for r in history),
-          "conditional U-Net on dequantised digits: step captured, losses finite")
+    check(
+        bool(getattr(runner, "captured", False)) and all(torch.isfinite(torch.tensor(r["loss"])) for r in history),
+        "conditional U-Net on dequantised digits: step captured, losses finite",
+    )
 
     fallback = Pipeline(demo_config("auto") | {"coupling": "ot"})
     reason = fallback.trainer.step_mode.fallback_reason
-    check(fallback.trainer.step_mode.name == "off" and reason is not None and "ExactOT" in reason,
-          f"'auto' with exact OT falls back to eager: {reason}")
+    check(
+        fallback.trainer.step_mode.name == "off" and reason is not None and "ExactOT" in reason,
+        f"'auto' with exact OT falls back to eager: {reason}",
+    )
 
 
 def capture_couplings() -> None:
@@ -192,8 +227,10 @@ def capture_couplings() -> None:
         pipeline = Pipeline(demo_config("auto", steps=40) | {"coupling": coupling})
         history = pipeline.fit(progress=False)
         runner = pipeline.trainer._step_runner
-        check(bool(getattr(runner, "captured", False)) and all(torch.isfinite(torch.tensor(r["loss"])) for r in history),
-              f"coupling {coupling['name']} ({coupling}) captured under compile='auto', losses finite")
+        check(
+            bool(getattr(runner, "captured", False)) and all(torch.isfinite(torch.tensor(r["loss"])) for r in history),
+            f"coupling {coupling['name']} ({coupling}) captured under compile='auto', losses finite",
+        )
 
 
 def ot_training(sizes: tuple[int, ...] = (256, 1024, 2048), steps: tuple[int, ...] = (30, 10, 5)) -> None:
@@ -240,8 +277,11 @@ def ot_training(sizes: tuple[int, ...] = (256, 1024, 2048), steps: tuple[int, ..
         torch.cuda.synchronize()
         hand_ms = (time.perf_counter() - start) / count * 1e3
         results[n] = {"flowkit_ms": flowkit_ms, "torchcfm_style_ms": hand_ms}
-        print(f"  batch {n}: Pipeline.fit with exact OT {flowkit_ms:.1f} ms/step, torchcfm-style loop "
-              f"{hand_ms:.1f} ms/step, speed-up {hand_ms / flowkit_ms:.2f}x", flush=True)
+        print(
+            f"  batch {n}: Pipeline.fit with exact OT {flowkit_ms:.1f} ms/step, torchcfm-style loop "
+            f"{hand_ms:.1f} ms/step, speed-up {hand_ms / flowkit_ms:.2f}x",
+            flush=True,
+        )
         check(flowkit_ms <= hand_ms * 1.05, f"batch {n}: exact OT training step at least as fast as torchcfm-style")
     RESULTS["ot_training"] = results
 
@@ -259,7 +299,10 @@ def overhead(rounds: int) -> None:
         for mode, seconds in fits.items():
             print(f"    compile={mode:10s} {seconds * 1e3:.3f} ms/step, speed-up {hand / seconds:.2f}x", flush=True)
         target = 5.0 if name == "small" else 2.0
-        check(hand / fits["auto"] >= target, f"{name}: auto is {hand / fits['auto']:.2f}x the hand-written loop (target {target}x)")
+        check(
+            hand / fits["auto"] >= target,
+            f"{name}: auto is {hand / fits['auto']:.2f}x the hand-written loop (target {target}x)",
+        )
     # The large step's device time: forward and backward alone, replayed from a graph, fp32 and TF32.
     spec = bench.CONFIGS["large"]
     model = registry.create("model", "mlp", dim=2, width=spec["width"], depth=spec["depth"]).to(device)
@@ -283,7 +326,9 @@ def overhead(rounds: int) -> None:
         torch.cuda.synchronize()
         ms = (time.perf_counter() - start) * 10
         RESULTS[f"large_forward_backward_ms_{precision}"] = ms
-        print(f"  large MLP forward+backward alone, graph replay, matmul precision {precision!r}: {ms:.3f} ms", flush=True)
+        print(
+            f"  large MLP forward+backward alone, graph replay, matmul precision {precision!r}: {ms:.3f} ms", flush=True
+        )
     torch.set_float32_matmul_precision("highest")
 
 
@@ -324,11 +369,23 @@ def unet_throughput(steps: int = 30) -> None:
 
     data = torch.rand(2048, 3, 32, 32) * 2 - 1
     for precision, compile_mode in (("fp32", "off"), ("fp32", "auto"), ("bf16", "off"), ("bf16", "auto")):
-        pipeline = Pipeline({
-            "path": "ot", "objective": "cfm", "device": "cuda", "model": {"name": "unet", **CIFAR_UNET},
-            "train": {"steps": 10**6, "batch_size": 128, "log_every": 10**5, "checkpoint_every": 0,
-                      "precision": precision, "compile": compile_mode},
-        }, data=data)
+        pipeline = Pipeline(
+            {
+                "path": "ot",
+                "objective": "cfm",
+                "device": "cuda",
+                "model": {"name": "unet", **CIFAR_UNET},
+                "train": {
+                    "steps": 10**6,
+                    "batch_size": 128,
+                    "log_every": 10**5,
+                    "checkpoint_every": 0,
+                    "precision": precision,
+                    "compile": compile_mode,
+                },
+            },
+            data=data,
+        )
         pipeline.fit(steps=10, progress=False)
         torch.cuda.synchronize()
         start = time.perf_counter()
@@ -336,10 +393,16 @@ def unet_throughput(steps: int = 30) -> None:
         torch.cuda.synchronize()
         rate = steps * 128 / (time.perf_counter() - start)
         memory = torch.cuda.max_memory_allocated() / 2**30
-        RESULTS[f"unet_pipeline_{precision}_{compile_mode}"] = {"samples_per_s": rate, "max_memory_gib": memory,
-                                                 "mode": pipeline.trainer.step_mode.name}
-        print(f"  Pipeline.fit U-Net {precision} (compile {compile_mode} -> {pipeline.trainer.step_mode.name}): "
-              f"{rate:.0f} samples/s, peak memory {memory:.1f} GiB", flush=True)
+        RESULTS[f"unet_pipeline_{precision}_{compile_mode}"] = {
+            "samples_per_s": rate,
+            "max_memory_gib": memory,
+            "mode": pipeline.trainer.step_mode.name,
+        }
+        print(
+            f"  Pipeline.fit U-Net {precision} (compile {compile_mode} -> {pipeline.trainer.step_mode.name}): "
+            f"{rate:.0f} samples/s, peak memory {memory:.1f} GiB",
+            flush=True,
+        )
         del pipeline
         torch.cuda.reset_peak_memory_stats()
 
@@ -348,7 +411,9 @@ def unet_throughput(steps: int = 30) -> None:
 def demo() -> None:
     out = Path(tempfile.mkdtemp()) / "demo"
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "flowkit", "demo", "--out", str(out)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "flowkit", "demo", "--out", str(out)], capture_output=True, text=True
+    )
     wall = time.perf_counter() - start
     print(result.stdout[-2000:], result.stderr[-1500:], flush=True)
     check(result.returncode == 0, f"flowkit demo exits 0 ({wall:.1f} s wall-clock)")
@@ -370,8 +435,15 @@ def main() -> int:
         print("no CUDA device: nothing to check")
         return 0
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}", flush=True)
-    sections = {"basics": basics, "capture": capture, "couplings": capture_couplings, "ot": ot_training,
-                "overhead": lambda: overhead(args.rounds), "unet": unet_throughput, "demo": demo}
+    sections = {
+        "basics": basics,
+        "capture": capture,
+        "couplings": capture_couplings,
+        "ot": ot_training,
+        "overhead": lambda: overhead(args.rounds),
+        "unet": unet_throughput,
+        "demo": demo,
+    }
     for name in args.sections.split(","):
         print(f"== {name}", flush=True)
         start = time.perf_counter()

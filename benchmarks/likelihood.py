@@ -27,7 +27,6 @@ Run:  python benchmarks/likelihood.py [--points 1000] [--dims 2 64] [--width 256
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -166,19 +165,31 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     global CHUNK_SIZE
     CHUNK_SIZE = args.chunk_size
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if args.device == "auto" else args.device)
-    print(f"exact log_prob of {args.points} points, MLP field (3 x {args.width} SiLU), rk4 x {args.steps} steps "
-          f"({4 * args.steps} field evaluations), device {device}, {torch.get_num_threads()} CPU threads")
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else "cpu"
+        if args.device == "auto"
+        else args.device
+    )
+    print(
+        f"exact log_prob of {args.points} points, MLP field (3 x {args.width} SiLU), rk4 x {args.steps} steps "
+        f"({4 * args.steps} field evaluations), device {device}, {torch.get_num_threads()} CPU threads"
+    )
     memory_kind = "peak tensor memory during the call"
-    print(f"{'d':>4} {'flowkit s':>10} {'loop s':>10} {'speedup':>8} {'flowkit MiB':>12} {'loop MiB':>10}  "
-          f"(memory: {memory_kind}; max |difference| in nats)")
+    print(
+        f"{'d':>4} {'flowkit s':>10} {'loop s':>10} {'speedup':>8} {'flowkit MiB':>12} {'loop MiB':>10}  "
+        f"(memory: {memory_kind}; max |difference| in nats)"
+    )
     for dim in args.dims:
         timing = time_variants(args, dim, device)
         memory = {name: peak_memory(args, dim, device, name) for name in VARIANTS}
         fast, slow = timing["median_s"]["flowkit"], timing["median_s"]["loop"]
-        print(f"{dim:>4} {fast:>10.3f} {slow:>10.3f} {slow / fast:>7.2f}x {memory['flowkit']:>12.1f} "
-              f"{memory['loop']:>10.1f}  {timing['max_abs_difference']:.1e}", flush=True)
+        print(
+            f"{dim:>4} {fast:>10.3f} {slow:>10.3f} {slow / fast:>7.2f}x {memory['flowkit']:>12.1f} "
+            f"{memory['loop']:>10.1f}  {timing['max_abs_difference']:.1e}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

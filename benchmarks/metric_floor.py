@@ -49,14 +49,23 @@ def main() -> None:
     data = pipeline.dataset
     model_samples = pipeline.sample(largest, solver={"name": "euler", "steps": 16})
     generator = torch.Generator().manual_seed(1)
-    blur = {s: data.sample(largest, generator=generator).x + s * torch.randn(largest, 2, generator=generator) for s in (0.2, 0.4)}
-    print("| n | ED floor | SW2 floor | sample | ED | ED / floor | SW2 | SW2 / floor | support fraction | data log-density |")
+    blur = {
+        s: data.sample(largest, generator=generator).x + s * torch.randn(largest, 2, generator=generator)
+        for s in (0.2, 0.4)
+    }
+    print(
+        "| n | ED floor | SW2 floor | sample | ED | ED / floor | SW2 | SW2 / floor | support fraction | data log-density |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         reference = data.split("test").x[:n]
         context = EvaluationContext(samples=reference, reference=reference)
         floor = registry.create("metric", "noise-floor").measure(context, data)
-        for label, samples in [("blur 0.2", blur[0.2]), ("blur 0.4", blur[0.4]), (f"CFM {args.steps} steps", model_samples)]:
+        for label, samples in [
+            ("blur 0.2", blur[0.2]),
+            ("blur 0.4", blur[0.4]),
+            (f"CFM {args.steps} steps", model_samples),
+        ]:
             v = scores(samples[:n], reference, data)
             print(
                 f"| {n} | {floor['energy_distance_floor']:.2e} | {floor['sliced_w2_floor']:.3f} | {label} | "

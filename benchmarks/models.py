@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -95,18 +95,20 @@ def measure(config: dict, device: torch.device, rounds: int) -> list[dict]:
                     if device.type == "cuda":
                         torch.cuda.synchronize()
         on, off = statistics.median(times[True]), statistics.median(times[False])
-        rows.append({
-            "model": name,
-            "parameters": count_parameters(model),
-            "batch": batch,
-            "mode": mode,
-            "ms_on": 1e3 * on,
-            "ms_off": 1e3 * off,
-            "samples_per_s_off": batch / off,
-            "ratio": on / off,
-            "overhead_us": 1e6 * (on - off),
-            "check_us": check_us,
-        })
+        rows.append(
+            {
+                "model": name,
+                "parameters": count_parameters(model),
+                "batch": batch,
+                "mode": mode,
+                "ms_on": 1e3 * on,
+                "ms_off": 1e3 * off,
+                "samples_per_s_off": batch / off,
+                "ratio": on / off,
+                "overhead_us": 1e6 * (on - off),
+                "check_us": check_us,
+            }
+        )
     return rows
 
 
@@ -119,20 +121,28 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} thread(s), "
-          f"{args.rounds} rounds (medians)")
-    header = (f"{'model':<5} {'params':>9} {'batch':>5}  {'mode':<18} {'ms/call on':>10} {'ms/call off':>11} "
-              f"{'samples/s':>10} {'on/off':>7} {'on-off':>10} {'check alone':>12} {'alone/off':>9}")
+    print(
+        f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} thread(s), "
+        f"{args.rounds} rounds (medians)"
+    )
+    header = (
+        f"{'model':<5} {'params':>9} {'batch':>5}  {'mode':<18} {'ms/call on':>10} {'ms/call off':>11} "
+        f"{'samples/s':>10} {'on/off':>7} {'on-off':>10} {'check alone':>12} {'alone/off':>9}"
+    )
     print(header)
     print("-" * len(header))
     for config in CONFIGS:
         for row in measure(config, device, args.rounds):
-            print(f"{row['model']:<5} {row['parameters']:>9,} {row['batch']:>5}  {row['mode']:<18} "
-                  f"{row['ms_on']:>10.3f} {row['ms_off']:>11.3f} {row['samples_per_s_off']:>10,.0f} "
-                  f"{row['ratio']:>7.3f} {row['overhead_us']:>7.0f} us {row['check_us']:>9.1f} us "
-                  f"{1 + row['check_us'] / (1e3 * row['ms_off']):>9.4f}")
-    print("samples/s: with checks off. on/off, on-off: median time per call with checks vs without.\n"
-          "check alone: the boundary check timed in isolation; alone/off = 1 + check alone / time off.")
+            print(
+                f"{row['model']:<5} {row['parameters']:>9,} {row['batch']:>5}  {row['mode']:<18} "
+                f"{row['ms_on']:>10.3f} {row['ms_off']:>11.3f} {row['samples_per_s_off']:>10,.0f} "
+                f"{row['ratio']:>7.3f} {row['overhead_us']:>7.0f} us {row['check_us']:>9.1f} us "
+                f"{1 + row['check_us'] / (1e3 * row['ms_off']):>9.4f}"
+            )
+    print(
+        "samples/s: with checks off. on/off, on-off: median time per call with checks vs without.\n"
+        "check alone: the boundary check timed in isolation; alone/off = 1 + check alone / time off."
+    )
 
 
 if __name__ == "__main__":

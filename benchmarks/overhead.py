@@ -173,11 +173,15 @@ def main() -> None:
     for name in [args.only] if args.only else list(CONFIGS):
         spec = CONFIGS[name]
         hand, fits = measure(name, args.rounds, str(device), modes)
-        print(f"{name} (MLP {spec['depth']}x{spec['width']}, batch {spec['batch_size']}): "
-              f"hand-written eager {hand * 1e3:.3f} ms/step")
+        print(
+            f"{name} (MLP {spec['depth']}x{spec['width']}, batch {spec['batch_size']}): "
+            f"hand-written eager {hand * 1e3:.3f} ms/step"
+        )
         for mode, seconds in fits.items():
             target = f" (target >= {targets[name]:g}x)" if mode == "auto" else ""
-            print(f"  Pipeline.fit compile={mode:10s} {seconds * 1e3:8.3f} ms/step  speed-up {hand / seconds:6.2f}x{target}")
+            print(
+                f"  Pipeline.fit compile={mode:10s} {seconds * 1e3:8.3f} ms/step  speed-up {hand / seconds:6.2f}x{target}"
+            )
 
 
 if __name__ == "__main__":

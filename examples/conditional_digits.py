@@ -47,8 +47,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="training steps (default 2500, 30 with --fast)")
     parser.add_argument("--guidance", type=float, default=2.0, help="guidance scale of grid.png (default 2)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument("--fast", action="store_true", default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-                        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
+        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
+    )
     return parser.parse_args()
 
 
@@ -86,8 +90,7 @@ def class_grid(samples: dict[float, torch.Tensor], digit: int, path: Path) -> No
         for axis, image in zip(row, images):
             show(axis, image)
         row[0].set_ylabel(f"w = {scale:g}", rotation=0, ha="right", va="center", fontsize=10)
-    figure.suptitle(f"digit {digit}: rows w = 0 (unconditional) ... {max(samples):g}; same x0 per column",
-                    fontsize=10)
+    figure.suptitle(f"digit {digit}: rows w = 0 (unconditional) ... {max(samples):g}; same x0 per column", fontsize=10)
     save(figure, path)
 
 
@@ -96,7 +99,10 @@ def overview_grid(samples: torch.Tensor, real: torch.Tensor, scale: float, path:
     classes, generated, shown = samples.shape[0], samples.shape[1], real.shape[1]
     figure = Figure(figsize=(0.7 * (generated + shown) + 1.2, 0.7 * classes + 0.5), layout="constrained")
     left, right = figure.subfigures(1, 2, width_ratios=[generated + 0.4, shown], wspace=0.04)
-    for panel, images, title in ((left, samples, f"generated, guidance w = {scale:g}"), (right, real, "real (held out)")):
+    for panel, images, title in (
+        (left, samples, f"generated, guidance w = {scale:g}"),
+        (right, real, "real (held out)"),
+    ):
         axes = panel.subplots(classes, images.shape[1], squeeze=False)
         for digit in range(classes):
             for axis, image in zip(axes[digit], images[digit]):

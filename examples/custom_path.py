@@ -83,8 +83,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", default="8gaussians", help="a registered 2D data set (default 8gaussians)")
     parser.add_argument("--steps", type=int, help="training steps per path (default 5000, 50 with --fast)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument("--fast", action="store_true", default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-                        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
+        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
+    )
     return parser.parse_args()
 
 
@@ -180,8 +184,11 @@ def main() -> None:
             axis.set_title(f"Euler {k}: ED {results[name][f'euler-{k}']:.3f}", fontsize=9)
         for axis in row:
             axis.tick_params(labelsize=7)
-    figure.suptitle(f"{args.data}, {steps} training steps per path: samples by Euler steps "
-                    "(ED: energy distance to held-out data, lower is better)", fontsize=10)
+    figure.suptitle(
+        f"{args.data}, {steps} training steps per path: samples by Euler steps "
+        "(ED: energy distance to held-out data, lower is better)",
+        fontsize=10,
+    )
     FigureCanvasAgg(figure)
     figure.savefig(args.out / "paths.png", dpi=110)
     metrics = {"steps": steps, "schedule_vs_subclass_max_difference": difference, "energy_distance": results}

@@ -50,8 +50,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/likelihood"), help="output directory")
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument("--fast", action="store_true", default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-                        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
+        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
+    )
     return parser.parse_args()
 
 
@@ -83,8 +87,11 @@ def save(figure: Figure, path: Path) -> None:
 def density_2d(args: argparse.Namespace, fast: bool) -> dict[str, float]:
     print("1. 8 Gaussians: model density against the true density")
     pipeline = train(
-        {"model": {"name": "mlp", "width": 256, "depth": 3}, "solver": {"name": "rk4", "steps": 8 if fast else 32},
-         "data": {"name": "8gaussians", "n_train": 50_000, "n_test": 2_000}},
+        {
+            "model": {"name": "mlp", "width": 256, "depth": 3},
+            "solver": {"name": "rk4", "steps": 8 if fast else 32},
+            "data": {"name": "8gaussians", "n_train": 50_000, "n_test": 2_000},
+        },
         steps=40 if fast else 4000,
         device=args.device,
     )
@@ -96,22 +103,32 @@ def density_2d(args: argparse.Namespace, fast: bool) -> dict[str, float]:
     side = 30 if fast else 160
     axis = torch.linspace(-4.0, 4.0, side)
     grid = torch.cartesian_prod(axis, axis)  # rows: (x, y) with x varying slowest
-    model_density = torch.cat([pipeline.log_prob(chunk, divergence="exact").nats.exp().cpu()
-                               for chunk in grid.split(4096)])
+    model_density = torch.cat(
+        [pipeline.log_prob(chunk, divergence="exact").nats.exp().cpu() for chunk in grid.split(4096)]
+    )
     true_density = data.log_prob(grid).exp()
     figure = Figure(figsize=(9.6, 4.6), layout="constrained")
     panels = figure.subplots(1, 2, sharex=True, sharey=True)
     vmax = float(true_density.max())
-    for panel, density, title in ((panels[0], true_density, "true density q(x)"),
-                                  (panels[1], model_density, f"model density p1(x), NLL {model_nll:.3f} nats")):
-        image = panel.imshow(density.reshape(side, side).T.clamp_min(vmax * 1e-4).numpy(), origin="lower",
-                             extent=(-4, 4, -4, 4), cmap="magma", norm=LogNorm(vmin=vmax * 1e-4, vmax=vmax))
+    for panel, density, title in (
+        (panels[0], true_density, "true density q(x)"),
+        (panels[1], model_density, f"model density p1(x), NLL {model_nll:.3f} nats"),
+    ):
+        image = panel.imshow(
+            density.reshape(side, side).T.clamp_min(vmax * 1e-4).numpy(),
+            origin="lower",
+            extent=(-4, 4, -4, 4),
+            cmap="magma",
+            norm=LogNorm(vmin=vmax * 1e-4, vmax=vmax),
+        )
         panel.set_title(title, fontsize=10)
     figure.colorbar(image, ax=panels, shrink=0.85, label="density (log scale)")
     figure.suptitle(f"8 Gaussians: held-out NLL of the data under q is {data_nll:.3f} nats", fontsize=11)
     save(figure, args.out / "density.png")
-    print(f"  held-out NLL: model {model_nll:.4f} nats, true density {data_nll:.4f} nats "
-          f"(KL(q || p) estimate {model_nll - data_nll:.4f})")
+    print(
+        f"  held-out NLL: model {model_nll:.4f} nats, true density {data_nll:.4f} nats "
+        f"(KL(q || p) estimate {model_nll - data_nll:.4f})"
+    )
     return {"model_nll_nats": model_nll, "data_nll_nats": data_nll, "kl_estimate_nats": model_nll - data_nll}
 
 
@@ -136,37 +153,56 @@ def digits_64d(args: argparse.Namespace, fast: bool) -> dict[str, object]:
     exact = pipeline.log_prob(x_test, divergence="exact")
     exact_seconds = time.perf_counter() - start
     exact_bpd = float(exact.bits_per_dim.mean())
-    print(f"  exact: {exact_bpd:.3f} bits/dim (uniform on [-1, 1]^64 would be {math.log2(data.num_bins):.3f}), "
-          f"NFE {exact.nfe}, {exact_seconds:.1f} s")
+    print(
+        f"  exact: {exact_bpd:.3f} bits/dim (uniform on [-1, 1]^64 would be {math.log2(data.num_bins):.3f}), "
+        f"NFE {exact.nfe}, {exact_seconds:.1f} s"
+    )
 
     model = pipeline.ema_model.eval()
     prior, solver = pipeline.path.prior, pipeline.solver
     draws = 2 if fast else 8
-    results: dict[str, object] = {"points": points, "dims": dims, "exact": {"bits_per_dim": exact_bpd,
-                                                                          "seconds": exact_seconds}}
+    results: dict[str, object] = {
+        "points": points,
+        "dims": dims,
+        "exact": {"bits_per_dim": exact_bpd, "seconds": exact_seconds},
+    }
     estimates: dict[int, torch.Tensor] = {}
     for k in PROBES:
         start = time.perf_counter()
-        runs = torch.stack([
-            log_prob(model, x_test, prior=prior, solver=solver, divergence="hutchinson", probes=k,
-                     generator=torch.Generator(pipeline.device).manual_seed(1000 * k + r))
-            for r in range(draws)
-        ])  # [draws, points] nats
+        runs = torch.stack(
+            [
+                log_prob(
+                    model,
+                    x_test,
+                    prior=prior,
+                    solver=solver,
+                    divergence="hutchinson",
+                    probes=k,
+                    generator=torch.Generator(pipeline.device).manual_seed(1000 * k + r),
+                )
+                for r in range(draws)
+            ]
+        )  # [draws, points] nats
         seconds = (time.perf_counter() - start) / draws
         estimates[k] = runs.cpu()
         bpd = bits_per_dim(runs, dims, data.num_bins).mean(dim=1)  # data-set bits/dim per draw
         spread = float(runs.std(dim=0).mean())  # per-point std over draws, averaged over points
-        results[f"hutchinson_{k}"] = {"bits_per_dim_mean": float(bpd.mean()), "bits_per_dim_std": float(bpd.std()),
-                                      "per_point_std_nats": spread, "seconds": seconds}
-        print(f"  Hutchinson, K = {k:2d}: {float(bpd.mean()):.3f} +- {float(bpd.std()):.3f} bits/dim over {draws} "
-              f"draws; per-point std {spread:.2f} nats; {seconds:.1f} s per solve")
+        results[f"hutchinson_{k}"] = {
+            "bits_per_dim_mean": float(bpd.mean()),
+            "bits_per_dim_std": float(bpd.std()),
+            "per_point_std_nats": spread,
+            "seconds": seconds,
+        }
+        print(
+            f"  Hutchinson, K = {k:2d}: {float(bpd.mean()):.3f} +- {float(bpd.std()):.3f} bits/dim over {draws} "
+            f"draws; per-point std {spread:.2f} nats; {seconds:.1f} s per solve"
+        )
 
     figure = Figure(figsize=(10.5, 4.4), layout="constrained")
     left, right = figure.subplots(1, 2)
     reference = exact.nats.cpu().numpy()
     for k, color in zip(PROBES, ("#c0392b", "#e69f00", "#1f5fa8")):
-        left.scatter(reference, estimates[k][0].numpy(), s=7, alpha=0.6, color=color, linewidths=0,
-                     label=f"K = {k}")
+        left.scatter(reference, estimates[k][0].numpy(), s=7, alpha=0.6, color=color, linewidths=0, label=f"K = {k}")
     low, high = float(reference.min()), float(reference.max())
     left.plot([low, high], [low, high], color="black", linewidth=0.8, label="exact")
     left.set_xlabel("log p(x), exact divergence [nats]")
@@ -185,9 +221,11 @@ def digits_64d(args: argparse.Namespace, fast: bool) -> dict[str, object]:
     right.set_ylabel("per-point std over probe draws [nats]")
     right.set_title("Hutchinson noise against the number of probes", fontsize=10)
     right.legend(fontsize=8)
-    figure.suptitle(f"Exact: {exact_bpd:.3f} bits/dim; Hutchinson K = 1: "
-                    f"{results['hutchinson_1']['bits_per_dim_mean']:.3f} bits/dim (mean of {draws} draws)",
-                    fontsize=11)
+    figure.suptitle(
+        f"Exact: {exact_bpd:.3f} bits/dim; Hutchinson K = 1: "
+        f"{results['hutchinson_1']['bits_per_dim_mean']:.3f} bits/dim (mean of {draws} draws)",
+        fontsize=11,
+    )
     save(figure, args.out / "hutchinson.png")
     return results
 

@@ -43,8 +43,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", default="checkerboard", choices=TOYS, help="2D data set (default checkerboard)")
     parser.add_argument("--steps", type=int, help="training steps (default 6000, 60 with --fast)")
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument("--fast", action="store_true", default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-                        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
+        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
+    )
     return parser.parse_args()
 
 
@@ -111,8 +115,12 @@ def main() -> None:
     plot_samples(samples, held_out, args.out / "samples.png", title=f"OT-CFM on {args.data}, {steps} steps")
     times = torch.linspace(0.0, 1.0, 11 if args.fast else 41)
     solution = pipeline.flow(pipeline.prior_sample(num_samples), trajectory_times=times)
-    plot_trajectories(solution.trajectory, solution.times, args.out / "trajectories.png",
-                      title="The learned flow from the prior (t = 0) to the data (t = 1)")
+    plot_trajectories(
+        solution.trajectory,
+        solution.times,
+        args.out / "trajectories.png",
+        title="The learned flow from the prior (t = 0) to the data (t = 1)",
+    )
     nfe = few_step_figure(pipeline, args.out / "few_steps.png", num_samples)
 
     # 4. Evaluate on held-out data; compare with the data's own NLL where the density is known.

@@ -13,8 +13,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from flowkit import registry  # noqa: E402
 from flowkit import core as _core  # noqa: E402
+from flowkit import registry  # noqa: E402
 from flowkit.core import *  # noqa: E402, F403  (the interfaces and what a plugin needs: see flowkit.core.__all__)
 from flowkit.hookspecs import Register, hookimpl  # noqa: E402
 from flowkit.registry import register  # noqa: E402

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import ContextManager, Literal
+from contextlib import AbstractContextManager
+from typing import Literal
 
 import torch
 from torch import nn
@@ -94,7 +95,7 @@ def default_precision(device: str | torch.device) -> str:
 
 def autocast_context(
     device: str | torch.device, precision: str = "fp32", *, cache_enabled: bool = True
-) -> ContextManager[None]:
+) -> AbstractContextManager[None]:
     """A context that autocasts the operations on ``device`` to ``precision``.
 
     ``precision`` is ``"fp32"`` (no autocast), ``"tf32"`` (float32 tensors, matrix products and

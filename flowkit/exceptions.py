@@ -88,7 +88,14 @@ class TrainingInterrupted(KeyboardInterrupt):
     """
 
     def __init__(
-        self, message: str, *, step: int, checkpoint: str | None, checkpoint_step: int | None, signal: str, aborted: bool
+        self,
+        message: str,
+        *,
+        step: int,
+        checkpoint: str | None,
+        checkpoint_step: int | None,
+        signal: str,
+        aborted: bool,
     ):
         super().__init__(message)
         self.step = step

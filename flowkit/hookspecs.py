@@ -12,7 +12,8 @@ the ``flowkit`` entry-point group. Built-in components register through these sa
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import pluggy
 
@@ -20,6 +21,7 @@ PROJECT_NAME = "flowkit"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
 
 class Register(Protocol):
     """The ``register`` callable each hook receives: adds one component of the hook's kind.
@@ -144,5 +146,3 @@ HOOK_BY_KIND: dict[str, str] = {
 
 KINDS: tuple[str, ...] = tuple(HOOK_BY_KIND)
 """Every component kind, in display order."""
-
-

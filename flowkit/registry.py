@@ -35,14 +35,14 @@ import importlib
 import importlib.metadata
 import inspect
 import os
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import attrs
 import pluggy
 
 from flowkit import hookspecs
 from flowkit._builtin_plugins import BUILTIN_PLUGINS
-from flowkit.validation import short_repr
 from flowkit.exceptions import (
     DuplicateComponentError,
     InvalidParameterError,
@@ -50,6 +50,7 @@ from flowkit.exceptions import (
     UnknownComponentError,
     UnknownKindError,
 )
+from flowkit.validation import short_repr
 
 ENTRY_POINT_GROUP = "flowkit"
 REFERENCE_SEPARATOR = ":"
@@ -243,7 +244,7 @@ class Registry:
                 staged: dict[str, ComponentSpec] = {}
                 try:
                     impl.function(register=_registrar(kind, provider, staged))
-                    for name, spec in staged.items():
+                    for name in staged:
                         existing = self._components[kind].get(name)
                         if existing is not None:
                             raise DuplicateComponentError(
@@ -260,9 +261,7 @@ class Registry:
         try:
             return self._components[kind]
         except (KeyError, TypeError):
-            raise UnknownKindError(
-                f"unknown component kind {kind!r}; accepted kinds: {', '.join(KINDS)}"
-            ) from None
+            raise UnknownKindError(f"unknown component kind {kind!r}; accepted kinds: {', '.join(KINDS)}") from None
 
     def names(self, kind: str) -> list[str]:
         """The registered names of ``kind``, sorted."""
@@ -451,8 +450,14 @@ def resolve_reference(kind: str, reference: str) -> ComponentSpec:
     module_name, _, attribute = reference.partition(REFERENCE_SEPARATOR)
     where = f"{kind} {reference!r}"
     form = "a factory reference is 'package.module:factory' (a module path, one colon, an attribute path)"
-    if not module_name or not attribute or not all(p.isidentifier() for p in (*module_name.split("."), *attribute.split("."))):
-        raise UnknownComponentError(f"{where} is neither a registered {kind} name nor a valid factory reference; {form}")
+    if (
+        not module_name
+        or not attribute
+        or not all(p.isidentifier() for p in (*module_name.split("."), *attribute.split(".")))
+    ):
+        raise UnknownComponentError(
+            f"{where} is neither a registered {kind} name nor a valid factory reference; {form}"
+        )
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -461,9 +466,13 @@ def resolve_reference(kind: str, reference: str) -> ComponentSpec:
                 f"{where} cannot be built: module {module_name!r} is not importable in this process. Install the "
                 f"distribution that provides it, or add the folder that holds it to PYTHONPATH (or sys.path)"
             ) from None
-        raise UnknownComponentError(f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}") from exc
+        raise UnknownComponentError(
+            f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}"
+        ) from exc
     except Exception as exc:
-        raise UnknownComponentError(f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}") from exc
+        raise UnknownComponentError(
+            f"{where} cannot be built: importing {module_name!r} failed: {_describe(exc)}"
+        ) from exc
     target: Any = module
     for depth, part in enumerate(attribute.split(".")):
         if not hasattr(target, part):
@@ -473,9 +482,13 @@ def resolve_reference(kind: str, reference: str) -> ComponentSpec:
             raise UnknownComponentError(f"{where} cannot be built: {owner!r} has no attribute {part!r}.{hint}")
         target = getattr(target, part)
     if not callable(target):
-        raise UnknownComponentError(f"{where} cannot be built: {module_name}.{attribute} is a {type(target).__name__}, not a callable factory")
+        raise UnknownComponentError(
+            f"{where} cannot be built: {module_name}.{attribute} is a {type(target).__name__}, not a callable factory"
+        )
     provider = Provider(module_name, "", "", True)
-    return ComponentSpec(kind, reference, target, provider, {"description": (inspect.getdoc(target) or "").partition("\n")[0]})
+    return ComponentSpec(
+        kind, reference, target, provider, {"description": (inspect.getdoc(target) or "").partition("\n")[0]}
+    )
 
 
 @functools.cache

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import torch
 from beartype import beartype

@@ -27,7 +27,9 @@ def short_repr(value: Any, limit: int = SHORT_REPR_LIMIT) -> str:
     """``repr(value)`` for an error message: arrays (tensors, NumPy) as type, shape, dtype and
     device; mappings entry by entry; anything else cut to ``limit`` characters."""
     if isinstance(value, Tensor):
-        return f"Tensor(shape={list(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
+        return (
+            f"Tensor(shape={list(value.shape)}, dtype={str(value.dtype).removeprefix('torch.')}, device={value.device})"
+        )
     shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
     if isinstance(shape, tuple) and dtype is not None:
         return f"{type(value).__name__}(shape={list(shape)}, dtype={dtype})"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch
@@ -41,7 +41,9 @@ def make_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callab
     monkeypatch.syspath_prepend(str(site))
     created_modules: list[str] = []
 
-    def make(dist: str, module: str, source: str, entry_points: dict[str, str] | None = None, version: str = "1.2.3") -> Path:
+    def make(
+        dist: str, module: str, source: str, entry_points: dict[str, str] | None = None, version: str = "1.2.3"
+    ) -> Path:
         (site / f"{module}.py").write_text(textwrap.dedent(source))
         info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir()

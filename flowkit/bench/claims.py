@@ -18,7 +18,7 @@ written in advance: the text follows from the numbers of the run.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import attrs
 

@@ -22,8 +22,9 @@ finished before stay saved.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -89,7 +90,9 @@ def run_on_cluster(
     workers = len(client.scheduler_info().get("workers", {}))
     say(f"cluster {client.scheduler.address}: {workers} workers; sending {len(pending)} cells")
     futures = {
-        client.submit(run_cell_remotely, cell.to_dict(), threads, registrations, key=f"flowkit-cell-{cell.id}", pure=False): cell
+        client.submit(
+            run_cell_remotely, cell.to_dict(), threads, registrations, key=f"flowkit-cell-{cell.id}", pure=False
+        ): cell
         for cell in pending
     }
     try:

@@ -54,9 +54,10 @@ import inspect
 import itertools
 import json
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 import tomllib

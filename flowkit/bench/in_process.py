@@ -13,7 +13,8 @@ component and the ways out.
 from __future__ import annotations
 
 import pickle
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flowkit.bench.grid import Cell
 from flowkit.exceptions import ConfigError

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import io
 import math
-import textwrap
 import re
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -175,7 +176,12 @@ def _sample_figures(out: Path, combinations: Sequence[Combination]) -> list[Path
         figure = Figure(figsize=(2.4 * columns + 2.4, (2.4 * ratio + 0.55) * rows + 0.5), layout="constrained")
         axes = np.array(figure.subplots(rows, columns, squeeze=False))
         for (combination, record, arrays), row in zip(overview, axes):
-            _row(row, arrays, record, f"{textwrap.fill(combination.label, _ROW_LABEL_CHARS, break_on_hyphens=False)}\nseed {record['seed']}")
+            _row(
+                row,
+                arrays,
+                record,
+                f"{textwrap.fill(combination.label, _ROW_LABEL_CHARS, break_on_hyphens=False)}\nseed {record['seed']}",
+            )
             for axis in row[1 + len(record["evaluations"]) :]:
                 axis.set_visible(False)
         figure.suptitle("Samples per combination and solver setting", fontsize=12)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text, fsync_directory

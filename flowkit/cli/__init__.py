@@ -22,7 +22,7 @@ import importlib
 import os
 import signal
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from flowkit import __version__
 from flowkit.exceptions import FlowkitError, TrainingInterrupted

@@ -14,16 +14,16 @@ from flowkit.core.callback import Callback, TrainingRun
 from flowkit.core.capabilities import MARGINAL_FIELD, PRIOR, TIME_RANGE, Capability, require_capabilities
 from flowkit.core.coupling import Coupling
 from flowkit.core.dataset import Dataset, DataSplit
+from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.core.manifold import Manifold, UniformManifoldPrior
 from flowkit.core.metric import EvaluationContext, Metric
 from flowkit.core.model import VectorFieldModel
 from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.core.prior import Prior
+from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
 from flowkit.core.solver import ODESolver, Solution, VectorField
 from flowkit.core.state_space import CONTINUOUS_STATE, TOKEN_STATE, state_space_of
-from flowkit.core.fixed_step import FixedStepSolver
-from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
 from flowkit.exceptions import (
     CapabilityError,
     CheckpointError,

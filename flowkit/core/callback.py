@@ -22,8 +22,9 @@ process agrees on it), with a checkpoint of the step it stopped at.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 __all__ = ["Callback", "TrainingRun"]
 

@@ -55,7 +55,9 @@ def construction_parameters(component: object) -> dict[str, Any]:
             if kind is inspect.Parameter.VAR_KEYWORD:
                 params.update(value)
             elif kind is inspect.Parameter.VAR_POSITIONAL or kind is inspect.Parameter.POSITIONAL_ONLY:
-                raise LookupError(f"{cls.__qualname__} was built with positional-only arguments, which a config cannot name")
+                raise LookupError(
+                    f"{cls.__qualname__} was built with positional-only arguments, which a config cannot name"
+                )
             else:
                 params[name] = value
         return params

@@ -74,7 +74,9 @@ class CountedField:
     @staticmethod
     def _check_output(out: object, x: Tensor) -> None:
         if not isinstance(out, Tensor):
-            raise ShapeError(f"the vector field must return a tensor shaped like x {tuple(x.shape)}, got {type(out).__name__}")
+            raise ShapeError(
+                f"the vector field must return a tensor shaped like x {tuple(x.shape)}, got {type(out).__name__}"
+            )
         if out.shape != x.shape:
             raise ShapeError(
                 f"the vector field returned shape {tuple(out.shape)} for a state of shape {tuple(x.shape)}; "

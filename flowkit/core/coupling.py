@@ -28,9 +28,7 @@ class Coupling(RecordsArguments, ABC):
     capturable: ClassVar[bool] = True
 
     @abstractmethod
-    def pair(
-        self, x0: Tensor, x1: Tensor, *, generator: torch.Generator | None = None
-    ) -> tuple[Tensor, Tensor]:
+    def pair(self, x0: Tensor, x1: Tensor, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """Return paired ``(x0, x1)``, both ``[batch, *dims]``.
 
         The row order of ``x1`` is kept, so labels attached to ``x1`` stay aligned; ``x0`` may be

@@ -63,11 +63,15 @@ def requested_times(times: Sequence[float] | Tensor | None, t0: float, t1: float
     lo, hi = min(t0, t1), max(t0, t1)
     outside = [v for v in values if not lo <= v <= hi]
     if outside:
-        raise InvalidParameterError(f"trajectory_times must lie in [{lo}, {hi}] (the integration interval); got {outside}")
+        raise InvalidParameterError(
+            f"trajectory_times must lie in [{lo}, {hi}] (the integration interval); got {outside}"
+        )
     sign = 1.0 if t1 > t0 else -1.0
     if any(sign * (b - a) < 0 for a, b in zip(values, values[1:])):
         order = "non-decreasing" if sign > 0 else "non-increasing"
-        raise InvalidParameterError(f"trajectory_times must be {order} (integration order from t0={t0} to t1={t1}); got {values}")
+        raise InvalidParameterError(
+            f"trajectory_times must be {order} (integration order from t0={t0} to t1={t1}); got {values}"
+        )
     return values
 
 

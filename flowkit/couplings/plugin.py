@@ -18,7 +18,11 @@ def flowkit_register_couplings(register: Register) -> None:
 
     register("independent", IndependentCoupling, description="independent pairs (x0, x1) ~ p0 x q (the paper)")
     register("ot", ExactOTCoupling, description="exact minibatch OT: least-squared-distance permutation of x0")
-    register("sinkhorn", SinkhornCoupling, description="entropic minibatch OT (log-domain Sinkhorn in torch; reg= relative or epsilon= absolute)")
+    register(
+        "sinkhorn",
+        SinkhornCoupling,
+        description="entropic minibatch OT (log-domain Sinkhorn in torch; reg= relative or epsilon= absolute)",
+    )
     register(
         "unbalanced-ot",
         UnbalancedOTCoupling,

@@ -40,7 +40,9 @@ class ReflowCoupling(Coupling):
 
     def __init__(self, generate: PairGenerator, *, description: str = "") -> None:
         if not callable(generate):
-            raise InvalidParameterError(f"generate must be a callable returning (x0, x1), got {type(generate).__name__}")
+            raise InvalidParameterError(
+                f"generate must be a callable returning (x0, x1), got {type(generate).__name__}"
+            )
         self._generate = generate
         self.description = description
         self._bank: tuple[Tensor, Tensor] | None = None

@@ -117,7 +117,9 @@ def _check_iterations(instance, attribute, value) -> None:
 
 def _check_mass(instance, attribute, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise InvalidParameterError(f"mass must be a number in (0, 1] (the fraction of mass transported), got {value!r}")
+        raise InvalidParameterError(
+            f"mass must be a number in (0, 1] (the fraction of mass transported), got {value!r}"
+        )
 
 
 @attrs.frozen

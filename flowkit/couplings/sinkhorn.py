@@ -96,7 +96,9 @@ def _check_epsilon(instance, attribute, value: float | None) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-        raise InvalidParameterError(f"epsilon must be None or a finite number > 0 (an absolute temperature), got {value!r}")
+        raise InvalidParameterError(
+            f"epsilon must be None or a finite number > 0 (an absolute temperature), got {value!r}"
+        )
 
 
 def _check_max_iter(instance, attribute, value: int) -> None:
@@ -145,7 +147,11 @@ class SinkhornCoupling(Coupling):
     def _log_plan(self, x0: Tensor, x1: Tensor) -> Tensor:
         cost = squared_distances(x0, x1)
         if self.iterations is not None:
-            eps = self.epsilon if self.epsilon is not None else self.reg * cost.mean().clamp_min(torch.finfo(cost.dtype).tiny)
+            eps = (
+                self.epsilon
+                if self.epsilon is not None
+                else self.reg * cost.mean().clamp_min(torch.finfo(cost.dtype).tiny)
+            )
             return sinkhorn_log_plan_fixed(cost, eps, iterations=self.iterations)
         if self.epsilon is not None:
             return sinkhorn_log_plan(cost, self.epsilon, max_iter=self.max_iter, tol=self.tol)

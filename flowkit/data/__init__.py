@@ -9,11 +9,11 @@ densities), ``moons``, ``circles``, ``spirals`` and ``swissroll`` (without); ``d
 
 from flowkit.data.checkerboard import Checkerboard
 from flowkit.data.cifar import Cifar10, read_cifar10_batch
+from flowkit.data.curves import Circles, Moons, NoisyCurve, Spirals, SwissRoll
+from flowkit.data.digits import Digits, load_digits_levels
 from flowkit.data.files import DATA_ENV
 from flowkit.data.folder import ImageFolder
 from flowkit.data.imagenet import DownsampledImageNet, ImageNet32, ImageNet64, read_downsampled_imagenet
-from flowkit.data.curves import Circles, Moons, NoisyCurve, Spirals, SwissRoll
-from flowkit.data.digits import Digits, load_digits_levels
 from flowkit.data.mixtures import EightGaussians, GaussianMixture
 from flowkit.data.quantization import bin_centres, dequantize, quantize
 from flowkit.data.splits import SPLITS, StoredSplits, split_generator

@@ -54,7 +54,7 @@ class Checkerboard(SyntheticDataset):
         return DataSplit(x.to(torch.get_default_dtype()))
 
     @checked
-    def log_prob(self, x: Float[Tensor, "batch 2"]) -> Float[Tensor, "batch"]:
+    def log_prob(self, x: Float[Tensor, "batch 2"]) -> Float[Tensor, " batch"]:
         """``log p(x) = -log(2 scale^2)`` on black squares, ``-inf`` elsewhere."""
         side = 2.0 * self.scale / self.cells
         index = torch.floor((x + self.scale) / side)

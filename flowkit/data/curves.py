@@ -65,7 +65,9 @@ class Moons(NoisyCurve):
 
     num_classes = 2
 
-    def __init__(self, n_train: int = 50_000, n_test: int = 5_000, seed: int = 0, scale: float = 2.5, noise: float = 0.25):
+    def __init__(
+        self, n_train: int = 50_000, n_test: int = 5_000, seed: int = 0, scale: float = 2.5, noise: float = 0.25
+    ):
         super().__init__(n_train, n_test, seed, scale, noise)
 
     def _curve(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
@@ -132,7 +134,9 @@ class Spirals(NoisyCurve):
 class SwissRoll(NoisyCurve):
     """The two-dimensional swiss roll ``t (cos t, sin t)``, ``t ~ U[3 pi/2, 9 pi/2]``, outer radius ``scale``."""
 
-    def __init__(self, n_train: int = 50_000, n_test: int = 5_000, seed: int = 0, scale: float = 3.0, noise: float = 0.2):
+    def __init__(
+        self, n_train: int = 50_000, n_test: int = 5_000, seed: int = 0, scale: float = 3.0, noise: float = 0.2
+    ):
         super().__init__(n_train, n_test, seed, scale, noise)
 
     def _curve(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, None]:

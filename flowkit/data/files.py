@@ -12,8 +12,8 @@ searched and where to get them.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from flowkit.exceptions import DataFilesError, InvalidParameterError
 

@@ -15,8 +15,8 @@ permutation holds out ``round(n * test_fraction)`` images.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -65,7 +65,9 @@ class ImageFolder(TensorData):
         folder = data_root(root, "image-folder")
         self.size = require_int("size", size, minimum=1)
         if isinstance(extensions, str) or not all(isinstance(e, str) and e.startswith(".") for e in extensions):
-            raise InvalidParameterError(f"extensions must be a list of suffixes such as ['.png', '.jpg'], got {extensions!r}")
+            raise InvalidParameterError(
+                f"extensions must be a list of suffixes such as ['.png', '.jpg'], got {extensions!r}"
+            )
         wanted = {e.lower() for e in extensions}
         if not folder.is_dir():
             raise DataFilesError(f"data set 'image-folder': {folder} is not a folder; pass root= the folder of images")

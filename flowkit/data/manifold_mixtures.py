@@ -23,7 +23,7 @@ wrapping sum exact to far below float64 rounding (the first omitted term is belo
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.special
@@ -133,7 +133,7 @@ class VonMisesFisherMixture(SyntheticDataset):
         return DataSplit(torch.from_numpy(x).to(torch.get_default_dtype()), component)
 
     @checked
-    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, "batch"]:
+    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, " batch"]:
         """The exact mixture log-density against the surface measure, for points on the sphere."""
         d = self.event_shape[0]
         if x.shape[1] != d:
@@ -179,7 +179,7 @@ class TorusMixture(SyntheticDataset):
         return DataSplit(x.to(torch.get_default_dtype()), component)
 
     @checked
-    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, "batch"]:
+    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, " batch"]:
         """The exact mixture log-density against the Lebesgue measure on ``[-pi, pi)^d``."""
         d = self.event_shape[0]
         if x.shape[1] != d:

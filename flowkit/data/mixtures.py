@@ -14,7 +14,7 @@ equal-weight isotropic Gaussians of standard deviation ``std`` centred on a circ
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from jaxtyping import Float
@@ -43,7 +43,9 @@ def _as_float64(name: str, value: object, ndim: int) -> Tensor:
     except (TypeError, ValueError, RuntimeError) as exc:
         raise InvalidParameterError(f"{name} must be numbers nested {ndim} deep, got {value!r}") from exc
     if tensor.ndim != ndim or tensor.numel() == 0:
-        raise InvalidParameterError(f"{name} must be a non-empty {ndim}-dimensional array, got shape {tuple(tensor.shape)}")
+        raise InvalidParameterError(
+            f"{name} must be a non-empty {ndim}-dimensional array, got shape {tuple(tensor.shape)}"
+        )
     if not torch.isfinite(tensor).all():
         raise InvalidParameterError(f"{name} must be finite, got {value!r}")
     return tensor
@@ -104,7 +106,7 @@ class GaussianMixture(SyntheticDataset):
         return DataSplit(x.to(torch.get_default_dtype()), component)
 
     @checked
-    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, "batch"]:
+    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, " batch"]:
         """The exact mixture log-density, in ``x``'s dtype and on ``x``'s device."""
         d = self.event_shape[0]
         if x.shape[1] != d:

@@ -31,7 +31,9 @@ def bin_centres(levels: Int[Tensor, "*shape"], num_bins: int) -> Float[Tensor, "
     """The bin centres ``x = 2 (k + 1/2) / K - 1`` of integer levels ``k`` in ``0..K-1`` (default dtype)."""
     num_bins = require_int("num_bins", num_bins, minimum=2)
     if levels.numel() and (levels.min() < 0 or levels.max() >= num_bins):
-        raise InvalidParameterError(f"levels must lie in 0..{num_bins - 1}, got range {int(levels.min())}..{int(levels.max())}")
+        raise InvalidParameterError(
+            f"levels must lie in 0..{num_bins - 1}, got range {int(levels.min())}..{int(levels.max())}"
+        )
     return (2.0 * levels.to(torch.get_default_dtype()) + 1.0) / num_bins - 1.0
 
 

@@ -29,7 +29,9 @@ class SyntheticDataset(StoredSplits):
         self.n_test = require_int("n_test", n_test, minimum=1)
         self.seed = require_int("seed", seed, minimum=0)
         sizes = {"train": self.n_train, "test": self.n_test}
-        super().__init__({name: self.sample(sizes[name], generator=split_generator(self.seed, name)) for name in SPLITS})
+        super().__init__(
+            {name: self.sample(sizes[name], generator=split_generator(self.seed, name)) for name in SPLITS}
+        )
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> DataSplit:
         """Draw ``n`` fresh points ``x`` (``[n, *event_shape]``) and labels ``y`` (``[n]`` or None).

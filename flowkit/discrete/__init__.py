@@ -14,13 +14,13 @@ All are registered by :mod:`flowkit.discrete.plugin`, one of flowkit's built-in 
 """
 
 from flowkit.discrete.data import DiscreteCheckerboard, MarkovText, TokenDataset
-from flowkit.paths.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
 from flowkit.discrete.metric import TotalVariation, empirical_probabilities, total_variation
 from flowkit.discrete.model import TokenMLP, TokenModel
 from flowkit.discrete.objective import DiscreteFlowMatching, position_losses
 from flowkit.discrete.path import MIXTURE, TOKEN_STATE, MixturePath
 from flowkit.discrete.priors import MaskTokens, TokenPrior, UniformTokens, token_prior
 from flowkit.discrete.solver import DiscreteEuler
+from flowkit.paths.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
 
 __all__ = [
     "KAPPA_SCHEDULERS",

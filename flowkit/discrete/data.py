@@ -101,7 +101,9 @@ class MarkovText(TokenDataset):
         self.concentration = require_float("concentration", concentration, strict=True)
         self.chain_seed = require_int("chain_seed", chain_seed, minimum=0)
         chain = torch.Generator().manual_seed(self.chain_seed)
-        dirichlet = torch.distributions.Dirichlet(torch.full((self.vocab_size,), self.concentration, dtype=torch.float64))
+        dirichlet = torch.distributions.Dirichlet(
+            torch.full((self.vocab_size,), self.concentration, dtype=torch.float64)
+        )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(2**31, (), generator=chain)))
             self.initial = dirichlet.sample()
@@ -113,7 +115,9 @@ class MarkovText(TokenDataset):
         if self._table is None:
             table = self.initial
             for _ in range(1, self.event_shape[0]):
-                table = table.unsqueeze(-1) * self.transition.reshape(*([1] * (table.dim() - 1)), *self.transition.shape)
+                table = table.unsqueeze(-1) * self.transition.reshape(
+                    *([1] * (table.dim() - 1)), *self.transition.shape
+                )
             self._table = table
         return self._table
 
@@ -123,4 +127,3 @@ class MarkovText(TokenDataset):
             rows = self.transition[tokens[-1]]
             tokens.append(torch.multinomial(rows, 1, generator=generator).squeeze(1))
         return DataSplit(torch.stack(tokens, dim=1))
-

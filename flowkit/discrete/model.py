@@ -12,7 +12,6 @@ on ``c(t [, y])`` (the time embedding of the vector-field MLP, plus a label embe
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from flowkit.core import VectorFieldModel
@@ -62,13 +61,17 @@ class TokenMLP(TokenModel):
         width = positive_int("width", width)
         depth = positive_int("depth", depth)
         if activation not in ACTIVATIONS:
-            raise InvalidParameterError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
+            raise InvalidParameterError(
+                f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}"
+            )
         self.embedding = nn.Embedding(self.vocab_size + 1, embed_dim)
         self.condition = ConditionEmbedding(
             width, width, time_embedding=time_embedding, num_classes=num_classes, condition_dropout=condition_dropout
         )
         self.num_classes = self.condition.num_classes
-        self.hidden = nn.ModuleList(nn.Linear(self.length * embed_dim if k == 0 else width, width) for k in range(depth))
+        self.hidden = nn.ModuleList(
+            nn.Linear(self.length * embed_dim if k == 0 else width, width) for k in range(depth)
+        )
         self.condition_projections = nn.ModuleList(nn.Linear(width, width, bias=False) for _ in range(depth))
         self.activation = ACTIVATIONS[activation]()
         self.output = nn.Linear(width, self.length * self.vocab_size)

@@ -117,7 +117,9 @@ class DiscreteFlowMatching(Objective):
         x0 = self.path.prior.sample(x1.shape, device=x1.device, dtype=x1.dtype, generator=generator)
         if not isinstance(self.coupling, IndependentCoupling):
             x0, x1 = self.coupling.pair(x0, x1, generator=generator)
-        time_dtype = next((p.dtype for p in getattr(model, "parameters", lambda: iter(()))()), torch.get_default_dtype())
+        time_dtype = next(
+            (p.dtype for p in getattr(model, "parameters", lambda: iter(()))()), torch.get_default_dtype()
+        )
         t = self.time_distribution.sample(
             x1.shape[0], time_range=self._time_range, device=x1.device, dtype=time_dtype, generator=generator
         )

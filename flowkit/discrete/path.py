@@ -41,7 +41,9 @@ MIXTURE = Capability(
     attribute="scheduler",
     usage="scheduler.kappa(t), scheduler.jump_coefficient(t) (kappa'(t) / (1 - kappa(t)))",
     provided_by="the discrete mixture path (flowkit.discrete.MixturePath, registered 'mixture')",
-    validate=lambda value: None if isinstance(value, KappaScheduler) else f"has scheduler {value!r}, not a KappaScheduler",
+    validate=lambda value: (
+        None if isinstance(value, KappaScheduler) else f"has scheduler {value!r}, not a KappaScheduler"
+    ),
 )
 """What the discrete objectives need from their path."""
 

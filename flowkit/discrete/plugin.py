@@ -24,7 +24,11 @@ def flowkit_register_paths(register: Register) -> None:
 def flowkit_register_objectives(register: Register) -> None:
     from flowkit.discrete.objective import DiscreteFlowMatching
 
-    register("discrete-ce", DiscreteFlowMatching, description="discrete flow matching: cross-entropy of x1 under the model's p_{1|t}(. | x_t)")
+    register(
+        "discrete-ce",
+        DiscreteFlowMatching,
+        description="discrete flow matching: cross-entropy of x1 under the model's p_{1|t}(. | x_t)",
+    )
     register(
         "discrete-gkl",
         functools.partial(DiscreteFlowMatching, form="generalized-kl"),
@@ -36,26 +40,44 @@ def flowkit_register_objectives(register: Register) -> None:
 def flowkit_register_models(register: Register) -> None:
     from flowkit.discrete.model import TokenMLP
 
-    register("discrete-mlp", TokenMLP, description="token MLP: logits of p_{1|t} [batch, length, vocab] (vocab_size=, length=)")
+    register(
+        "discrete-mlp",
+        TokenMLP,
+        description="token MLP: logits of p_{1|t} [batch, length, vocab] (vocab_size=, length=)",
+    )
 
 
 @hookimpl
 def flowkit_register_solvers(register: Register) -> None:
     from flowkit.discrete.solver import DiscreteEuler
 
-    register("discrete-euler", DiscreteEuler, description="CTMC Euler jumps of a discrete path (steps=, final='sample'|'argmax', seed=)")
+    register(
+        "discrete-euler",
+        DiscreteEuler,
+        description="CTMC Euler jumps of a discrete path (steps=, final='sample'|'argmax', seed=)",
+    )
 
 
 @hookimpl
 def flowkit_register_datasets(register: Register) -> None:
     from flowkit.discrete.data import DiscreteCheckerboard, MarkovText
 
-    register("discrete-checkerboard", DiscreteCheckerboard, description="checkerboard as token pairs (column, row) on a grid (exact probabilities)")
-    register("markov-text", MarkovText, description="token sequences of a fixed random Markov chain (exact probabilities)")
+    register(
+        "discrete-checkerboard",
+        DiscreteCheckerboard,
+        description="checkerboard as token pairs (column, row) on a grid (exact probabilities)",
+    )
+    register(
+        "markov-text", MarkovText, description="token sequences of a fixed random Markov chain (exact probabilities)"
+    )
 
 
 @hookimpl
 def flowkit_register_metrics(register: Register) -> None:
     from flowkit.discrete.metric import TotalVariation
 
-    register("discrete-tv", TotalVariation, description="total variation of token samples against the exact distribution (joint and per position)")
+    register(
+        "discrete-tv",
+        TotalVariation,
+        description="total variation of token samples against the exact distribution (joint and per position)",
+    )

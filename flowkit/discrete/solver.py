@@ -24,8 +24,8 @@ probability-flow ODE, so ``Pipeline.log_prob`` does not apply to discrete paths.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import attrs
 import torch
@@ -67,7 +67,9 @@ class TokenField:
         time = torch.full((x.shape[0],), t, dtype=torch.get_default_dtype(), device=x.device)
         logits = self.logits(time, x)
         self.nfe += 1
-        if self.nfe == 1 and (not isinstance(logits, Tensor) or logits.dim() != x.dim() + 1 or logits.shape[:-1] != x.shape):
+        if self.nfe == 1 and (
+            not isinstance(logits, Tensor) or logits.dim() != x.dim() + 1 or logits.shape[:-1] != x.shape
+        ):
             got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
             raise ShapeError(
                 f"discrete-euler: the model returned {got} for tokens of shape {tuple(x.shape)}; a token model "
@@ -134,9 +136,10 @@ class DiscreteEuler(FixedStepSolver):
     def step(self, field: TokenField, t: float, x: Tensor, h: float) -> Tensor:  # type: ignore[override]
         """One jump from ``x`` at ``t`` to ``t + h``."""
         posterior = field.posterior(t, x)
-        reaches_end = self.final == "argmax" and float(
-            self.path.scheduler.kappa(torch.tensor(t + h, dtype=torch.float64))
-        ) >= 1.0 - _END_TOLERANCE
+        reaches_end = (
+            self.final == "argmax"
+            and float(self.path.scheduler.kappa(torch.tensor(t + h, dtype=torch.float64))) >= 1.0 - _END_TOLERANCE
+        )
         if reaches_end:
             return posterior.argmax(dim=-1).to(x.dtype)
         probabilities = self.path.transition(posterior=posterior, x=x, t=t, h=h)

@@ -44,7 +44,9 @@ def bits_per_dim(log_prob_nats: Tensor, num_dims: int, num_bins: int | None = No
             f"bits_per_dim: log_prob_nats must be a torch.Tensor of log-densities in nats, got {type(log_prob_nats).__name__}"
         )
     if not torch.is_floating_point(log_prob_nats):
-        raise InvalidParameterError(f"bits_per_dim: log_prob_nats must be a floating-point tensor, got {log_prob_nats.dtype}")
+        raise InvalidParameterError(
+            f"bits_per_dim: log_prob_nats must be a floating-point tensor, got {log_prob_nats.dtype}"
+        )
     if isinstance(num_dims, bool) or not isinstance(num_dims, int) or num_dims < 1:
         raise InvalidParameterError(f"bits_per_dim: num_dims must be an integer >= 1, got {num_dims!r}")
     if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 2):

@@ -45,9 +45,7 @@ def basis_probes(like: Tensor) -> Tensor:
     return eye.reshape(num, 1, *dims).expand(num, batch, *dims)
 
 
-def hutchinson_probes(
-    like: Tensor, num: int, distribution: str, generator: torch.Generator | None = None
-) -> Tensor:
+def hutchinson_probes(like: Tensor, num: int, distribution: str, generator: torch.Generator | None = None) -> Tensor:
     """``num`` random probes per sample, ``[num, B, *dims]``, scaled by ``1 / sqrt(num)``.
 
     Rademacher entries are ``+-1`` with equal probability; Gaussian entries are ``N(0, 1)``.
@@ -94,7 +92,9 @@ def velocity_and_divergence(
     velocity, pullback = torch.func.vjp(lambda y: field(t, y), x)
     if not isinstance(velocity, Tensor) or velocity.shape != x.shape:
         got = tuple(velocity.shape) if isinstance(velocity, Tensor) else type(velocity).__name__
-        raise ShapeError(f"the vector field returned {got} for x of shape {tuple(x.shape)}; it must return dx/dt shaped like x")
+        raise ShapeError(
+            f"the vector field returned {got} for x of shape {tuple(x.shape)}; it must return dx/dt shaped like x"
+        )
 
     def quadratic_form(probe: Tensor) -> Tensor:  # p^T J p per sample, [B]
         (row,) = pullback(probe)

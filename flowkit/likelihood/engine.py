@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from flowkit import registry
-from flowkit.core.solver import ODESolver
+from flowkit.core.solver import ODESolver, VectorField
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
 from flowkit.likelihood.divergence import (
     PROBE_DISTRIBUTIONS,
@@ -34,7 +34,6 @@ from flowkit.likelihood.divergence import (
     velocity_and_divergence,
 )
 from flowkit.shapes import Batch, PerSample, checked
-from flowkit.core.solver import VectorField
 
 __all__ = ["log_prob", "sample_with_log_prob"]
 
@@ -101,14 +100,18 @@ def _probes(
     if divergence not in DIVERGENCES:
         raise InvalidParameterError(f"divergence must be one of {DIVERGENCES}, got {divergence!r}")
     if probe_distribution not in PROBE_DISTRIBUTIONS:
-        raise InvalidParameterError(f"probe_distribution must be one of {PROBE_DISTRIBUTIONS}, got {probe_distribution!r}")
+        raise InvalidParameterError(
+            f"probe_distribution must be one of {PROBE_DISTRIBUTIONS}, got {probe_distribution!r}"
+        )
     if isinstance(probes, bool) or not isinstance(probes, int) or probes < 1:
         raise InvalidParameterError(f"probes must be an integer >= 1, got {probes!r}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise InvalidParameterError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     if divergence == "exact":
         if probes != 1:
-            raise InvalidParameterError(f"probes={probes} applies to divergence='hutchinson' only; the exact divergence uses none")
+            raise InvalidParameterError(
+                f"probes={probes} applies to divergence='hutchinson' only; the exact divergence uses none"
+            )
         return basis_probes(x)
     return hutchinson_probes(x, probes, probe_distribution, generator)
 
@@ -185,8 +188,18 @@ def log_prob(
       which grows as ``chunk_size x batch x activations``.
     """
     x0, delta = _integrate(
-        field, x, t0=1.0, t1=0.0, prior=prior, solver=solver, divergence=divergence, probes=probes,
-        probe_distribution=probe_distribution, generator=generator, enable_grad=enable_grad, chunk_size=chunk_size,
+        field,
+        x,
+        t0=1.0,
+        t1=0.0,
+        prior=prior,
+        solver=solver,
+        divergence=divergence,
+        probes=probes,
+        probe_distribution=probe_distribution,
+        generator=generator,
+        enable_grad=enable_grad,
+        chunk_size=chunk_size,
     )
     with torch.set_grad_enabled(enable_grad):
         return prior_log_prob(prior, x0) + delta
@@ -212,8 +225,18 @@ def sample_with_log_prob(
     The arguments are those of :func:`log_prob`; ``x0`` should be a draw from ``prior``.
     """
     x1, delta = _integrate(
-        field, x0, t0=0.0, t1=1.0, prior=prior, solver=solver, divergence=divergence, probes=probes,
-        probe_distribution=probe_distribution, generator=generator, enable_grad=enable_grad, chunk_size=chunk_size,
+        field,
+        x0,
+        t0=0.0,
+        t1=1.0,
+        prior=prior,
+        solver=solver,
+        divergence=divergence,
+        probes=probes,
+        probe_distribution=probe_distribution,
+        generator=generator,
+        enable_grad=enable_grad,
+        chunk_size=chunk_size,
     )
     with torch.set_grad_enabled(enable_grad):
         return x1, prior_log_prob(prior, x0) - delta

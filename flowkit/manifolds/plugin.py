@@ -16,7 +16,11 @@ def flowkit_register_manifolds(register: Register) -> None:
     from flowkit.manifolds import FlatTorus, Sphere
 
     register("sphere", Sphere, description="unit sphere S^(d-1) in R^d: slerp geodesics, uniform prior")
-    register("flat-torus", FlatTorus, description="flat torus of angles in [-pi, pi)^d: wrapped straight lines, uniform prior")
+    register(
+        "flat-torus",
+        FlatTorus,
+        description="flat torus of angles in [-pi, pi)^d: wrapped straight lines, uniform prior",
+    )
 
 
 @hookimpl
@@ -36,9 +40,21 @@ def flowkit_register_solvers(register: Register) -> None:
     """Register the projecting solvers."""
     from flowkit.solvers.riemannian import RiemannianEuler, RiemannianMidpoint, RiemannianRK4
 
-    register("riemannian-euler", RiemannianEuler, description="Euler on a manifold, projected after each step (steps=, time_grid=)")
-    register("riemannian-midpoint", RiemannianMidpoint, description="explicit midpoint on a manifold, projected after each step (steps=, time_grid=)")
-    register("riemannian-rk4", RiemannianRK4, description="classical Runge-Kutta on a manifold, projected after each step (steps=, time_grid=)")
+    register(
+        "riemannian-euler",
+        RiemannianEuler,
+        description="Euler on a manifold, projected after each step (steps=, time_grid=)",
+    )
+    register(
+        "riemannian-midpoint",
+        RiemannianMidpoint,
+        description="explicit midpoint on a manifold, projected after each step (steps=, time_grid=)",
+    )
+    register(
+        "riemannian-rk4",
+        RiemannianRK4,
+        description="classical Runge-Kutta on a manifold, projected after each step (steps=, time_grid=)",
+    )
 
 
 @hookimpl
@@ -46,7 +62,11 @@ def flowkit_register_models(register: Register) -> None:
     """Register the tangent-projected MLP."""
     from flowkit.models.tangent import manifold_mlp
 
-    register("manifold-mlp", manifold_mlp, description="MLP whose output is projected onto the manifold's tangent space (manifold=, dim=, width=, depth=)")
+    register(
+        "manifold-mlp",
+        manifold_mlp,
+        description="MLP whose output is projected onto the manifold's tangent space (manifold=, dim=, width=, depth=)",
+    )
 
 
 @hookimpl
@@ -54,5 +74,13 @@ def flowkit_register_datasets(register: Register) -> None:
     """Register the toy data on the sphere and the torus."""
     from flowkit.data.manifold_mixtures import TorusMixture, VonMisesFisherMixture
 
-    register("sphere-mixture", VonMisesFisherMixture, description="mixture of von Mises-Fisher distributions on S^(d-1), default S^2 (exact density)")
-    register("torus-mixture", TorusMixture, description="mixture of wrapped-normal products on the flat torus, default T^2 (exact density)")
+    register(
+        "sphere-mixture",
+        VonMisesFisherMixture,
+        description="mixture of von Mises-Fisher distributions on S^(d-1), default S^2 (exact density)",
+    )
+    register(
+        "torus-mixture",
+        TorusMixture,
+        description="mixture of wrapped-normal products on the flat torus, default T^2 (exact density)",
+    )

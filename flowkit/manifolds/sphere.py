@@ -109,4 +109,6 @@ class Sphere(Manifold):
     @staticmethod
     def _check_dim(dim: int) -> None:
         if dim < 2:
-            raise InvalidParameterError(f"the sphere needs points with d >= 2 coordinates (S^(d-1) in R^d), got d = {dim}")
+            raise InvalidParameterError(
+                f"the sphere needs points with d >= 2 coordinates (S^(d-1) in R^d), got d = {dim}"
+            )

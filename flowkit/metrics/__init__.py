@@ -13,9 +13,9 @@ the data set: they are :class:`DataMetric` and are called as ``measure(context, 
 from flowkit.metrics.cost import FunctionEvaluations, SamplingTime
 from flowkit.metrics.data_metric import DataMetric
 from flowkit.metrics.density import DataDensity
+from flowkit.metrics.energy import EnergyDistance, energy_distance
 from flowkit.metrics.fid import FrechetInceptionDistance, frechet_distance
 from flowkit.metrics.floor import NoiseFloor
-from flowkit.metrics.energy import EnergyDistance, energy_distance
 from flowkit.metrics.nll import NegativeLogLikelihood
 from flowkit.metrics.sliced import SlicedWasserstein2, sliced_wasserstein2
 

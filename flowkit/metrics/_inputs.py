@@ -17,7 +17,9 @@ BLOCK_ELEMENTS = 2**22
 def require_context(context: object, metric: str) -> EvaluationContext:
     """``context`` if it is an EvaluationContext, else InvalidParameterError."""
     if not isinstance(context, EvaluationContext):
-        raise InvalidParameterError(f"metric {metric!r} must be called with an EvaluationContext, got {type(context).__name__}")
+        raise InvalidParameterError(
+            f"metric {metric!r} must be called with an EvaluationContext, got {type(context).__name__}"
+        )
     return context
 
 
@@ -38,7 +40,9 @@ def check_points(name: str, points: object, metric: str, *, min_points: int = 1)
         kind = points.dtype if isinstance(points, Tensor) else type(points).__name__
         raise ShapeError(f"metric {metric!r}: {name} must be a floating-point tensor [n, *event_shape], got {kind}")
     if points.ndim < 1 or points.shape[0] < min_points:
-        raise ShapeError(f"metric {metric!r}: {name} needs shape [n, *event_shape] with n >= {min_points}, got {list(points.shape)}")
+        raise ShapeError(
+            f"metric {metric!r}: {name} needs shape [n, *event_shape] with n >= {min_points}, got {list(points.shape)}"
+        )
     if not torch.isfinite(points).all():
         raise NonFiniteError(f"metric {metric!r}: {name} contains NaN or infinite values")
     return points

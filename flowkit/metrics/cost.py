@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import ClassVar, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
 import attrs
 
@@ -40,7 +41,12 @@ class SamplingTime(Metric):
     def __call__(self, context: object) -> Mapping[str, float]:
         """Report ``context.sampling_seconds`` (a finite number >= 0)."""
         seconds = require_field(require_context(context, "sampling-time"), "sampling_seconds", "sampling-time")
-        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not math.isfinite(seconds) or seconds < 0:
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, numbers.Real)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
             raise InvalidParameterError(
                 f"metric 'sampling-time': EvaluationContext.sampling_seconds must be a finite number >= 0, got {seconds!r}"
             )

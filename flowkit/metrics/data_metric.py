@@ -10,7 +10,7 @@ set. Called with a context alone, a data metric raises a clear error.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Mapping
+from collections.abc import Mapping
 
 from flowkit.core import Dataset, EvaluationContext, Metric
 from flowkit.exceptions import InvalidParameterError

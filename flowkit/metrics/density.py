@@ -23,7 +23,7 @@ without an exact density gives no values.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 import torch

@@ -18,7 +18,7 @@ Images are flattened to vectors. The pairwise distances are summed block by bloc
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 import torch
@@ -39,7 +39,7 @@ def _sum_distances(a: Tensor, b: Tensor) -> Tensor:
 
 
 @checked
-def energy_distance(x: Float[Tensor, "n *dims"], y: Float[Tensor, "m *dims"]) -> Float[Tensor, ""]:
+def energy_distance(x: Float[Tensor, " n *dims"], y: Float[Tensor, " m *dims"]) -> Float[Tensor, ""]:
     """Unbiased energy distance ``2 E|X-Y| - E|X-X'| - E|Y-Y'|`` between the rows of ``x`` and ``y``.
 
     ``x`` and ``y`` need at least two points each and the same event shape (flattened to

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 import numpy as np
@@ -62,7 +62,9 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 @functools.lru_cache(maxsize=2)
 def _load_network(path: str, device: str) -> torch.jit.ScriptModule:
     if not os.path.isfile(path):
-        raise DataFilesError(f"FID feature network {path!r} does not exist; give the path of a TorchScript Inception file")
+        raise DataFilesError(
+            f"FID feature network {path!r} does not exist; give the path of a TorchScript Inception file"
+        )
     try:
         with warnings.catch_warnings():  # TorchScript is deprecated in torch; the Inception files are TorchScript
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -85,7 +87,9 @@ class FrechetInceptionDistance(Metric):
     ``feature_network``: the file (default: ``$FLOWKIT_FID_NETWORK``); ``batch_size`` images per call.
     """
 
-    feature_network: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str)))
+    feature_network: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
     batch_size: int = attrs.field(default=250, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
 
     def __call__(self, context: object) -> Mapping[str, float]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 import torch

@@ -23,7 +23,7 @@ covers the spread of the data and the estimator's noise together.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 import torch
@@ -61,14 +61,16 @@ class NegativeLogLikelihood(Metric):
             value = log_prob(batch)
             if not isinstance(value, torch.Tensor) or value.shape != (batch.shape[0],):
                 got = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-                raise ShapeError(f"metric 'nll': log_prob must return one log-density per point, [{batch.shape[0]}], got {got}")
+                raise ShapeError(
+                    f"metric 'nll': log_prob must return one log-density per point, [{batch.shape[0]}], got {got}"
+                )
             values.append(value.detach())
         log_density = torch.cat(values)
         if torch.isnan(log_density).any():
             raise NonFiniteError("metric 'nll': log_prob returned NaN")
         bpd = bits_per_dim(log_density, num_dims, context.num_bins)
         count = log_density.shape[0]
-        stderr = (lambda v: float(v.std() / math.sqrt(count)) if count > 1 else math.nan)
+        stderr = lambda v: float(v.std() / math.sqrt(count)) if count > 1 else math.nan
         return {
             "nll_nats": float(-log_density.mean()),
             "bits_per_dim": float(bpd.mean()),

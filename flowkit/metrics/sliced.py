@@ -20,7 +20,7 @@ CPU generator (so the directions are the same on every device). Images are flatt
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 import torch
@@ -41,7 +41,9 @@ def _quantile_matching(n: int, m: int, device: torch.device) -> tuple[Tensor, Te
     quantile functions are constant, with sorted indices ``floor((lo + hi) / 2m)`` and
     ``floor((lo + hi) / 2n)``, and the interval has weight ``c = hi - lo`` (over ``n m``).
     """
-    cuts = torch.cat([torch.arange(1, n + 1, device=device) * m, torch.arange(1, m + 1, device=device) * n]).sort().values
+    cuts = (
+        torch.cat([torch.arange(1, n + 1, device=device) * m, torch.arange(1, m + 1, device=device) * n]).sort().values
+    )
     lows = torch.cat([cuts.new_zeros(1), cuts[:-1]])
     keep = cuts > lows  # breakpoints shared by both functions give empty intervals
     lows, highs = lows[keep], cuts[keep]
@@ -51,8 +53,8 @@ def _quantile_matching(n: int, m: int, device: torch.device) -> tuple[Tensor, Te
 
 @checked
 def sliced_wasserstein2(
-    x: Float[Tensor, "n *dims"],
-    y: Float[Tensor, "m *dims"],
+    x: Float[Tensor, " n *dims"],
+    y: Float[Tensor, " m *dims"],
     num_projections: int = 128,
     generator: torch.Generator | None = None,
 ) -> Float[Tensor, ""]:

@@ -28,9 +28,7 @@ def check_event_shape(owner: str, x: Tensor, expected: tuple[int, ...]) -> None:
     """Raise :class:`ShapeError` naming ``x`` unless ``x.shape[1:] == expected``."""
     if tuple(x.shape[1:]) != tuple(expected):
         wanted = ", ".join(["batch", *map(str, expected)])
-        raise ShapeError(
-            f"{owner}: argument 'x' has shape {tuple(x.shape)}; this model takes x of shape [{wanted}]"
-        )
+        raise ShapeError(f"{owner}: argument 'x' has shape {tuple(x.shape)}; this model takes x of shape [{wanted}]")
 
 
 def check_dtype(owner: str, x: Tensor, parameter: Tensor) -> None:

@@ -60,9 +60,7 @@ def check_num_classes(num_classes: int | None) -> int | None:
     if num_classes is None:
         return None
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise InvalidParameterError(
-            f"num_classes must be None (unconditional) or an integer >= 1, got {num_classes!r}"
-        )
+        raise InvalidParameterError(f"num_classes must be None (unconditional) or an integer >= 1, got {num_classes!r}")
     return num_classes
 
 

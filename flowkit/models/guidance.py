@@ -59,9 +59,7 @@ class ClassifierFreeGuidance(VectorFieldModel):
             )
         if checks_active():
             self._check_inputs(x, t, y)
-        both = self.model(
-            torch.cat([t, t]), torch.cat([x, x]), torch.cat([y, torch.full_like(y, NULL_LABEL)])
-        )
+        both = self.model(torch.cat([t, t]), torch.cat([x, x]), torch.cat([y, torch.full_like(y, NULL_LABEL)]))
         conditional, unconditional = both.chunk(2)
         return unconditional + self.scale * (conditional - unconditional)
 

@@ -6,7 +6,7 @@ Each helper returns the validated value or raises
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from flowkit.exceptions import InvalidParameterError
 

@@ -9,7 +9,8 @@ configuration that names one cannot silently build an unconditional model.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flowkit.exceptions import InvalidParameterError
 from flowkit.hookspecs import Register, hookimpl
@@ -24,8 +25,7 @@ def conditional_factory(cls: type) -> Callable[..., Any]:
     def factory(**params: Any) -> Any:
         if params.get("num_classes") is None:
             raise InvalidParameterError(
-                f"conditional {cls.__name__} needs num_classes (an integer >= 1), got "
-                f"{params.get('num_classes')!r}"
+                f"conditional {cls.__name__} needs num_classes (an integer >= 1), got {params.get('num_classes')!r}"
             )
         return cls(**params)
 
@@ -44,8 +44,28 @@ def conditional_factory(cls: type) -> Callable[..., Any]:
 @hookimpl
 def flowkit_register_models(register: Register) -> None:
     """Register the built-in models."""
-    register("mlp", MLPVectorField, description="MLP vector field for vector data (dim=...); num_classes=K conditions on labels")
-    register("unet", UNetVectorField, description="U-Net vector field for square images (channels=..., image_size=...); num_classes=K conditions on labels")
-    register("conditional-mlp", conditional_factory(MLPVectorField), description="class-conditional MLP (num_classes required), for classifier-free guidance")
-    register("conditional-unet", conditional_factory(UNetVectorField), description="class-conditional U-Net (num_classes required), for classifier-free guidance")
-    register("score-flow-mlp", score_flow_mlp, description="MLP velocity and MLP score heads (for the sf2m objective and SDE sampling with score='model')")
+    register(
+        "mlp",
+        MLPVectorField,
+        description="MLP vector field for vector data (dim=...); num_classes=K conditions on labels",
+    )
+    register(
+        "unet",
+        UNetVectorField,
+        description="U-Net vector field for square images (channels=..., image_size=...); num_classes=K conditions on labels",
+    )
+    register(
+        "conditional-mlp",
+        conditional_factory(MLPVectorField),
+        description="class-conditional MLP (num_classes required), for classifier-free guidance",
+    )
+    register(
+        "conditional-unet",
+        conditional_factory(UNetVectorField),
+        description="class-conditional U-Net (num_classes required), for classifier-free guidance",
+    )
+    register(
+        "score-flow-mlp",
+        score_flow_mlp,
+        description="MLP velocity and MLP score heads (for the sf2m objective and SDE sampling with score='model')",
+    )

@@ -36,7 +36,9 @@ class TangentVectorField(VectorFieldModel):
     def __init__(self, network: nn.Module, manifold: Manifold | str) -> None:
         super().__init__()
         if not isinstance(network, nn.Module):
-            raise InvalidParameterError(f"network must be a torch.nn.Module called as network(t, x [, y]), got {network!r}")
+            raise InvalidParameterError(
+                f"network must be a torch.nn.Module called as network(t, x [, y]), got {network!r}"
+            )
         self.network = network
         self.manifold = resolve_manifold(manifold)
         self.num_classes = getattr(network, "num_classes", None)

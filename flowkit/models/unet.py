@@ -20,7 +20,7 @@ are refused at construction with a message naming the factor.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -41,8 +41,17 @@ __all__ = ["UNetVectorField"]
 class _Stage(nn.Module):
     """A residual block followed, optionally, by self-attention."""
 
-    def __init__(self, in_channels: int, out_channels: int, condition_dim: int, *, attention: bool,
-                 heads: int, dropout: float, groups: int):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        condition_dim: int,
+        *,
+        attention: bool,
+        heads: int,
+        dropout: float,
+        groups: int,
+    ):
         super().__init__()
         self.block = ResidualBlock(in_channels, out_channels, condition_dim, dropout=dropout, groups=groups)
         self.attention = SelfAttention(out_channels, heads=heads, groups=groups) if attention else None
@@ -146,7 +155,9 @@ class UNetVectorField(VectorFieldModel):
                     f"(base_channels={base_channels}, channel_mult={multipliers}) is not divisible"
                 )
         if middle_attention not in (None, True, False):
-            raise InvalidParameterError(f"middle_attention must be true, false or None (auto), got {middle_attention!r}")
+            raise InvalidParameterError(
+                f"middle_attention must be true, false or None (auto), got {middle_attention!r}"
+            )
         attend_middle = resolutions[-1] in attention_at if middle_attention is None else middle_attention
         for resolution, width in zip(resolutions, level_channels):
             if (resolution in attention_at or (attend_middle and resolution == resolutions[-1])) and width % heads:
@@ -225,9 +236,7 @@ class UNetVectorField(VectorFieldModel):
         return out.contiguous()
 
     @checked
-    def _check_inputs(
-        self, x: Float[Tensor, "batch channels height width"], t: Time, y: Labels | None
-    ) -> None:
+    def _check_inputs(self, x: Float[Tensor, "batch channels height width"], t: Time, y: Labels | None) -> None:
         """``x`` is checked first, so a ``t`` or ``y`` whose batch disagrees with ``x`` is the one named."""
         name = type(self).__name__
         check_event_shape(name, x, (self.channels, self.image_size, self.image_size))

@@ -25,9 +25,8 @@ from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.exceptions import ShapeError
 from flowkit.objectives.time import make_time_distribution
-from flowkit.shapes import shape_checks_enabled
+from flowkit.shapes import Batch, Labels, Scalar, checked, shape_checks_enabled
 from flowkit.validation import require_finite
-from flowkit.shapes import Batch, Labels, Scalar, checked
 
 __all__ = ["RegressionObjective"]
 
@@ -66,7 +65,9 @@ class RegressionObjective(Objective):
         if path is None:
             path = _default_path()
         if not isinstance(path, ProbabilityPath):
-            raise TypeError(f"path must be a flowkit.ProbabilityPath (e.g. registry.create('path', 'ot')), got {path!r}")
+            raise TypeError(
+                f"path must be a flowkit.ProbabilityPath (e.g. registry.create('path', 'ot')), got {path!r}"
+            )
         require_capabilities(path, self.path_requirements, needed_by=f"objective {type(self).__name__}", role="path")
         if coupling is None:
             from flowkit.couplings import IndependentCoupling
@@ -80,9 +81,7 @@ class RegressionObjective(Objective):
             raise TypeError(f"weighting must be None or a callable w(t) returning [batch] weights, got {weighting!r}")
         self.path = path
         self.coupling = coupling
-        self.time_distribution = make_time_distribution(
-            time_distribution, mean=logit_normal_mean, std=logit_normal_std
-        )
+        self.time_distribution = make_time_distribution(time_distribution, mean=logit_normal_mean, std=logit_normal_std)
         self.weighting = weighting
         self._prior = path.prior
         self._time_range = tuple(getattr(path, "time_range", (0.0, 1.0)))

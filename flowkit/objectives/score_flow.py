@@ -39,8 +39,10 @@ class ScoreFlowMatching(RegressionObjective):
 
     def __init__(self, *, score_weight: float = 1.0, **params) -> None:
         super().__init__(**params)
-        if isinstance(score_weight, bool) or not isinstance(score_weight, (int, float)) or not (
-            math.isfinite(score_weight) and score_weight > 0
+        if (
+            isinstance(score_weight, bool)
+            or not isinstance(score_weight, (int, float))
+            or not (math.isfinite(score_weight) and score_weight > 0)
         ):
             raise InvalidParameterError(f"score_weight must be a finite number > 0, got {score_weight!r}")
         if not callable(getattr(self.path, "conditional_noise", None)):

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import Callable, Union
+from collections.abc import Callable
 
 import torch
 from jaxtyping import Float
@@ -48,18 +48,17 @@ from torch import Tensor
 
 from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
-from flowkit.shapes import shape_checks_enabled
-from flowkit.validation import require_finite, require_times
 from flowkit.paths.marginal import gaussian_mixture_posterior, log_normalizer
 from flowkit.paths.priors import IsotropicGaussian, StandardNormal
-from flowkit.shapes import Batch, PerSample, Time, checked
+from flowkit.shapes import Batch, PerSample, Time, checked, shape_checks_enabled
+from flowkit.validation import require_finite, require_times
 
 __all__ = ["Coefficient", "Data", "GaussianPath", "time_derivative"]
 
 Data = Float[Tensor, "n *dims"]
 """An empirical data set with the event shape of the query points: ``[n, *dims]``."""
 
-Coefficient = Union[Tensor, float]
+Coefficient = Tensor | float
 """A schedule value: a tensor shaped like ``t``, or a Python float where it is constant in ``t``."""
 
 
@@ -185,9 +184,7 @@ class GaussianPath(ProbabilityPath):
 
     # -- marginal path of an empirical distribution -------------------------------------------------
     @checked
-    def marginal_vector_field(
-        self, *, x: Batch, t: Time, data: Data, chunk_size: int | None = None
-    ) -> Batch:
+    def marginal_vector_field(self, *, x: Batch, t: Time, data: Data, chunk_size: int | None = None) -> Batch:
         """The exact marginal field ``u_t(x) = sum_i w_i(x) u_t(x | x1_i)`` of ``q = (1/n) sum_i delta(x1_i)``.
 
         ``w = softmax_i(-||x - a x1_i||^2 / (2 s^2))``; computed as the conditional field at the
@@ -277,7 +274,9 @@ class GaussianPath(ProbabilityPath):
 
     def _flat(self, value: Coefficient, t: Tensor, like: Tensor) -> Tensor:
         """A coefficient as a ``[batch]`` tensor in ``like``'s dtype and device."""
-        return torch.as_tensor(value, dtype=like.dtype, device=like.device).expand(_broadcast(t, like).shape).reshape(-1)
+        return (
+            torch.as_tensor(value, dtype=like.dtype, device=like.device).expand(_broadcast(t, like).shape).reshape(-1)
+        )
 
     def _posterior(self, x, t, a, s, data, chunk_size):
         if data.shape[0] == 0:

@@ -38,7 +38,11 @@ class GeodesicPath(ProbabilityPath):
     """
 
     def __init__(
-        self, *, manifold: Manifold | str = "sphere", scheduler: KappaScheduler | str = "polynomial", exponent: float = 1.0
+        self,
+        *,
+        manifold: Manifold | str = "sphere",
+        scheduler: KappaScheduler | str = "polynomial",
+        exponent: float = 1.0,
     ) -> None:
         self.manifold = resolve_manifold(manifold)
         self.scheduler = scheduler_from(scheduler, exponent)

@@ -111,7 +111,9 @@ def scheduler_from(scheduler: KappaScheduler | str, exponent: float = 1.0) -> Ka
     ``scheduler``, with ``exponent`` as the polynomial's ``n`` (an exponent other than 1 for another
     scheduler is an :class:`InvalidParameterError`)."""
     if scheduler != "polynomial" and exponent != 1.0:
-        raise InvalidParameterError(f"exponent={exponent!r} applies to the 'polynomial' scheduler only, not to {scheduler!r}")
+        raise InvalidParameterError(
+            f"exponent={exponent!r} applies to the 'polynomial' scheduler only, not to {scheduler!r}"
+        )
     if isinstance(scheduler, KappaScheduler):
         return scheduler
     return kappa_scheduler(scheduler, **({"exponent": exponent} if scheduler == "polynomial" else {}))

@@ -8,7 +8,7 @@ cosine paths; the VE path uses ``std = sigma_max``.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -49,7 +49,9 @@ class IsotropicGaussian(Prior):
         """
         shape = tuple(int(n) for n in shape)
         if len(shape) < 2 or any(n < 0 for n in shape):
-            raise InvalidParameterError(f"shape must be [batch, *dims] with at least one event dimension, got {list(shape)}")
+            raise InvalidParameterError(
+                f"shape must be [batch, *dims] with at least one event dimension, got {list(shape)}"
+            )
         if device is None and generator is not None:
             device = generator.device
         x = torch.randn(shape, generator=generator, device=device, dtype=dtype)

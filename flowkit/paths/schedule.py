@@ -10,7 +10,7 @@ construction on a grid over ``time_range``, so a wrong shape or a non-finite val
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import torch

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 import numpy as np
@@ -36,7 +37,15 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from flowkit import registry
-from flowkit.core import Coupling, Dataset, Objective, ODESolver, ProbabilityPath, VectorFieldModel, require_capabilities
+from flowkit.core import (
+    Coupling,
+    Dataset,
+    Objective,
+    ODESolver,
+    ProbabilityPath,
+    VectorFieldModel,
+    require_capabilities,
+)
 from flowkit.core.construction import construction_parameters
 from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
 from flowkit.device import place_model
@@ -67,6 +76,7 @@ COMPONENT_INTERFACES: dict[str, type] = {
     "solver": ODESolver,
 }
 """The configuration keys that accept component objects, and the interface each must implement."""
+
 
 @attrs.frozen
 class Components:
@@ -127,7 +137,9 @@ def component_objects(objects: Mapping[str, Any]) -> dict[str, Any]:
 def _describe_object(key: str, component: Any) -> ComponentConfig:
     kind = COMPONENT_KINDS[key]
     cls = type(component)
-    registered = [spec.name for spec in registry.components(kind) if spec.factory is cls and not spec.provider.in_process]
+    registered = [
+        spec.name for spec in registry.components(kind) if spec.factory is cls and not spec.provider.in_process
+    ]
     name = registered[0] if registered else registry.reference_to(cls)
     problem = None
     if name is None:
@@ -355,7 +367,9 @@ def build_components(
             coupling_extra["pipeline_config"] = config
         coupling = _create("coupling", config.coupling, **coupling_extra)
     objective_factory = (
-        type(objects["objective"]) if "objective" in objects else registry.get("objective", config.objective.name).factory
+        type(objects["objective"])
+        if "objective" in objects
+        else registry.get("objective", config.objective.name).factory
     )
     require_capabilities(
         path,
@@ -383,9 +397,7 @@ def build_components(
             torch.manual_seed(derive_seed(config.seed, "init"))
             model = _create("model", ComponentConfig(config.model.name, params))
     if not isinstance(model, VectorFieldModel):
-        raise ConfigError(
-            f"model {config.model.name!r} built a {type(model).__name__}, not a flowkit.VectorFieldModel"
-        )
+        raise ConfigError(f"model {config.model.name!r} built a {type(model).__name__}, not a flowkit.VectorFieldModel")
     model_classes = getattr(model, "num_classes", None)
     if model_classes is not None and num_classes is not None and model_classes < num_classes:
         raise ConfigError(

@@ -24,8 +24,9 @@ import json
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -80,8 +81,7 @@ def write_checkpoint(
                 raise OSError(number, os.strerror(number), str(partial / name)) from exc
             os.chmod(partial / name, new_file_mode())  # the writer creates it 0o600; honour the umask
         files = {
-            path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-            for path in sorted(partial.iterdir())
+            path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for path in sorted(partial.iterdir())
         }
         manifest = {"format": FORMAT_VERSION, "files": files}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import attrs
 import tomli_w
@@ -149,9 +150,7 @@ def _check_keys(data: Any, accepted: tuple[str, ...], where: str) -> Mapping[str
         raise ConfigError(f"{where} must be a table (mapping), got {type(data).__name__}: {data!r}")
     unknown = [k for k in data if k not in accepted]
     if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r} in {where}; accepted keys: {', '.join(accepted)}"
-        )
+        raise ConfigError(f"unknown key {unknown[0]!r} in {where}; accepted keys: {', '.join(accepted)}")
     return data
 
 
@@ -277,7 +276,7 @@ def _metrics(value: Any) -> str | tuple[str, ...]:
         return "all"
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) and v for v in value):
         return tuple(value)
-    raise ConfigError(f"eval.metrics must be \"all\" or a list of registered metric names, got {value!r}")
+    raise ConfigError(f'eval.metrics must be "all" or a list of registered metric names, got {value!r}')
 
 
 @attrs.frozen
@@ -312,9 +311,7 @@ class EvalConfig:
 
 def _device(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(
-            f"device must be \"auto\" or a torch device string such as \"cpu\" or \"cuda:0\", got {value!r}"
-        )
+        raise ConfigError(f'device must be "auto" or a torch device string such as "cpu" or "cuda:0", got {value!r}')
     return value
 
 
@@ -338,7 +335,7 @@ def _callbacks(value: Any) -> tuple[ComponentConfig, ...]:
     if isinstance(value, (str, Mapping, ComponentConfig)) or not isinstance(value, (list, tuple)):
         raise ConfigError(
             "callbacks must be a list of callback names or tables with 'name' and parameters, e.g. "
-            f"callbacks = [\"tensorboard\", {{ name = \"mlflow\" }}], got {type(value).__name__}: {value!r}"
+            f'callbacks = ["tensorboard", {{ name = "mlflow" }}], got {type(value).__name__}: {value!r}'
         )
     return tuple(ComponentConfig.parse(item, key=f"callbacks[{index}]") for index, item in enumerate(value))
 
@@ -357,9 +354,7 @@ class PipelineConfig:
     coupling: ComponentConfig = attrs.field(default=ComponentConfig("independent"), converter=_component("coupling"))
     objective: ComponentConfig = attrs.field(default=ComponentConfig("cfm"), converter=_component("objective"))
     model: ComponentConfig = attrs.field(default=ComponentConfig("mlp"), converter=_component("model"))
-    solver: ComponentConfig = attrs.field(
-        default=ComponentConfig("rk4", {"steps": 50}), converter=_component("solver")
-    )
+    solver: ComponentConfig = attrs.field(default=ComponentConfig("rk4", {"steps": 50}), converter=_component("solver"))
     data: ComponentConfig | None = attrs.field(default=None, converter=_optional_component("data"))
     callbacks: tuple[ComponentConfig, ...] = attrs.field(default=(), converter=_callbacks)
     train: TrainConfig = attrs.field(factory=TrainConfig, converter=lambda v: _section(v, TrainConfig, "train"))

@@ -23,8 +23,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from tqdm.auto import tqdm
 
@@ -136,7 +137,9 @@ class TrainingMonitor:
             return []
         if initial_step > 0:
             dropped = _truncate_log(log, initial_step)
-            return [f"{log}: dropped {dropped} line(s) past step {initial_step}, the step resumed from"] if dropped else []
+            return (
+                [f"{log}: dropped {dropped} line(s) past step {initial_step}, the step resumed from"] if dropped else []
+            )
         note = move_aside(log)
         return [note] if note else []
 

@@ -24,8 +24,9 @@ import contextlib
 import math
 import time
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import attrs
 import torch
@@ -185,7 +186,11 @@ class Pipeline:
 
     @classmethod
     def from_components(
-        cls, *, config: PipelineConfig | Mapping[str, Any] | str | Path | None = None, data: Any = None, **components: Any
+        cls,
+        *,
+        config: PipelineConfig | Mapping[str, Any] | str | Path | None = None,
+        data: Any = None,
+        **components: Any,
     ) -> Pipeline:
         """Build a pipeline from component objects (``path=``, ``coupling=``, ``objective=``,
         ``model=``, ``solver=``); the others come from ``config`` (default: the defaults)."""
@@ -567,9 +572,7 @@ class Pipeline:
         return LogProb(nats, bits_per_dim(nats, self.num_dims, self.num_bins), calls)
 
     # -- evaluation ----------------------------------------------------------------------------
-    def evaluate(
-        self, *, num_samples: int | None = None, metrics: Any = None, solver: Any = None
-    ) -> dict[str, float]:
+    def evaluate(self, *, num_samples: int | None = None, metrics: Any = None, solver: Any = None) -> dict[str, float]:
         """The configured metrics (default: every registered one) on held-out data.
 
         Draws ``num_samples`` points (``eval.num_samples``) with a fixed seed, conditioned on the
@@ -693,7 +696,9 @@ class Pipeline:
             step, position, world_size = int(state["step"]), state["data_position"], int(state["world_size"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"corrupt checkpoint file {checkpoint.path / STATE_FILE}: {exc!r}") from None
-        check_providers(config, state.get("providers"), skip=[key for key, value in objects.items() if value is not None])
+        check_providers(
+            config, state.get("providers"), skip=[key for key, value in objects.items() if value is not None]
+        )
         pipeline = cls.__new__(cls)
         pipeline._setup(config, data=data, info=info, objects=objects)
         trainer = pipeline.trainer

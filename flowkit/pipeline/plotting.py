@@ -13,8 +13,8 @@ display needed, the global pyplot state is untouched) and write the PNG atomical
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg

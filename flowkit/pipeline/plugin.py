@@ -25,10 +25,16 @@ def flowkit_register_callbacks(register: Register) -> None:
     from flowkit.pipeline.periodic_evaluation import EvaluateEvery
     from flowkit.pipeline.trackers import MLflowCallback, TensorBoardCallback
 
-    register("tensorboard", TensorBoardCallback, description="TensorBoard scalars of training and evaluations (log_dir=)")
+    register(
+        "tensorboard", TensorBoardCallback, description="TensorBoard scalars of training and evaluations (log_dir=)"
+    )
     register(
         "mlflow",
         MLflowCallback,
         description="an MLflow run per fit: config, metrics, providers (tracking_uri=, experiment=, run_name=, tags=)",
     )
-    register("evaluate", EvaluateEvery, description="Pipeline.evaluate every N steps (every=, num_samples=, metrics=, solver=)")
+    register(
+        "evaluate",
+        EvaluateEvery,
+        description="Pipeline.evaluate every N steps (every=, num_samples=, metrics=, solver=)",
+    )

@@ -21,7 +21,8 @@ recorded one gives a :class:`flowkit.exceptions.ProviderVersionWarning`.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from flowkit import registry
 from flowkit.exceptions import ProviderVersionWarning, UnknownComponentError
@@ -70,7 +71,11 @@ def _install_hint(entry: Mapping[str, Any]) -> str:
         pin = f"=={version}" if version else ""
         return (
             f"it was provided by the distribution {distribution} {version or ''}".rstrip()
-            + (f" (plugin {entry['entry_point']!r})" if entry.get("entry_point") else f" (module {entry.get('module')!r})")
+            + (
+                f" (plugin {entry['entry_point']!r})"
+                if entry.get("entry_point")
+                else f" (module {entry.get('module')!r})"
+            )
             + f", which is not installed here: install it with `pip install '{distribution}{pin}'`"
         )
     return (
@@ -88,7 +93,9 @@ def check_providers(config: PipelineConfig, recorded: Any, *, skip: Iterable[str
     naming what provided it; warns once with :class:`ProviderVersionWarning` listing the components
     whose distribution is installed at another version.
     """
-    entries = {e["key"]: e for e in recorded if isinstance(e, Mapping) and "key" in e} if isinstance(recorded, list) else {}
+    entries = (
+        {e["key"]: e for e in recorded if isinstance(e, Mapping) and "key" in e} if isinstance(recorded, list) else {}
+    )
     skipped = set(skip)
     changed: list[str] = []
     for key, kind, component in configured_components(config):
@@ -107,8 +114,14 @@ def check_providers(config: PipelineConfig, recorded: Any, *, skip: Iterable[str
                 f"{_install_hint(entry)}{fix}.\n{exc}"
             ) from None
         now = spec.provenance()
-        if entry.get("distribution") and now["distribution"] == entry["distribution"] and now["version"] != entry.get("version"):
-            changed.append(f"{kind} {component.name!r} ({key}): {entry['distribution']} {entry.get('version')} -> {now['version']}")
+        if (
+            entry.get("distribution")
+            and now["distribution"] == entry["distribution"]
+            and now["version"] != entry.get("version")
+        ):
+            changed.append(
+                f"{kind} {component.name!r} ({key}): {entry['distribution']} {entry.get('version')} -> {now['version']}"
+            )
     if changed:
         warnings.warn(
             "this checkpoint's components were saved with other versions of their distributions than are "

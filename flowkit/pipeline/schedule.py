@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["describe_schedule_change", "learning_rate"]
 
 
-def learning_rate(
-    step: int, *, lr: float, steps: int, warmup_steps: int, schedule: str, min_lr_ratio: float
-) -> float:
+def learning_rate(step: int, *, lr: float, steps: int, warmup_steps: int, schedule: str, min_lr_ratio: float) -> float:
     """The learning rate ``lr_s`` of step ``step`` (0-based) in a run of ``steps`` steps."""
     warmup = min(warmup_steps, steps)
     if step < warmup:

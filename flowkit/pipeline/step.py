@@ -326,4 +326,3 @@ class GraphStep:
             self.on_capture_failure(error)
             return
         self._graph = graph
-

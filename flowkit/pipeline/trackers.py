@@ -23,8 +23,9 @@ they belong to (tag ``flowkit.initial_step``).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flowkit.core import Callback, TrainingRun
 from flowkit.exceptions import ConfigError, InvalidParameterError
@@ -137,7 +138,10 @@ class MLflowCallback(Callback):
             uri, artifacts = self.tracking_uri, None
         else:
             run.out.mkdir(parents=True, exist_ok=True)
-            uri, artifacts = f"sqlite:///{(run.out / MLFLOW_DB).resolve()}", (run.out / "mlartifacts").resolve().as_uri()
+            uri, artifacts = (
+                f"sqlite:///{(run.out / MLFLOW_DB).resolve()}",
+                (run.out / "mlartifacts").resolve().as_uri(),
+            )
         self._client = MlflowClient(tracking_uri=uri)
         found = self._client.get_experiment_by_name(self.experiment)
         experiment_id = (
@@ -164,7 +168,9 @@ class MLflowCallback(Callback):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(f"{prefix}/{name}", float(value), now, step) for name, value in values.items() if name != "step"]
+        metrics = [
+            Metric(f"{prefix}/{name}", float(value), now, step) for name, value in values.items() if name != "step"
+        ]
         self._client.log_batch(self.run_id, metrics=metrics)
 
     def on_log(self, run: TrainingRun, record: Mapping[str, float]) -> None:

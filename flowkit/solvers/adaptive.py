@@ -74,7 +74,9 @@ class _StepMonitor:
                 "tolerances too tight: raise max_steps, loosen atol/rtol, or use a fixed-step solver"
             )
         if not bool(torch.isfinite(dt)) or not bool(t0 + dt != t0):
-            raise SolverError(f"{self.method}: the step size underflowed {self._where(t0)}; the field may be stiff or singular there")
+            raise SolverError(
+                f"{self.method}: the step size underflowed {self._where(t0)}; the field may be stiff or singular there"
+            )
 
     def _where(self, t0: Tensor) -> str:
         start, end = self.interval

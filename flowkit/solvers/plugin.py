@@ -16,7 +16,9 @@ def flowkit_register_solvers(register: Register) -> None:
     register("dopri5", Dopri5, description="adaptive Dormand-Prince 5(4) via torchdiffeq (atol=, rtol=, max_steps=)")
     register("dopri8", Dopri8, description="adaptive Dormand-Prince 8 via torchdiffeq (atol=, rtol=, max_steps=)")
     register("bosh3", Bosh3, description="adaptive Bogacki-Shampine 3(2) via torchdiffeq (atol=, rtol=, max_steps=)")
-    register("adaptive_heun", AdaptiveHeun, description="adaptive Heun-Euler 2(1) via torchdiffeq (atol=, rtol=, max_steps=)")
+    register(
+        "adaptive_heun", AdaptiveHeun, description="adaptive Heun-Euler 2(1) via torchdiffeq (atol=, rtol=, max_steps=)"
+    )
     register(
         "euler-maruyama",
         EulerMaruyama,
@@ -27,4 +29,8 @@ def flowkit_register_solvers(register: Register) -> None:
         StochasticHeun,
         description="stochastic Heun (predictor-corrector) for the same SDE, two evaluations per step",
     )
-    register("fehlberg2", Fehlberg2, description="adaptive Runge-Kutta-Fehlberg 2(1) via torchdiffeq (atol=, rtol=, max_steps=)")
+    register(
+        "fehlberg2",
+        Fehlberg2,
+        description="adaptive Runge-Kutta-Fehlberg 2(1) via torchdiffeq (atol=, rtol=, max_steps=)",
+    )

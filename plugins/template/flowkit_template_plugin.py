@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from torch import Tensor
+
 import flowkit
 from flowkit import ButcherTableau, FixedStepSolver, RungeKuttaSolver
-from torch import Tensor
 
 
 class ExampleEuler(FixedStepSolver):

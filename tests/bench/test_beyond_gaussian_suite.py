@@ -28,7 +28,10 @@ def test_three_families_run_side_by_side_with_fitting_metrics(tmp_path):
         warnings.simplefilter("error", UserWarning)  # no metric is left out of a cell with a warning
         report = run_suite(suite, tmp_path, threads=1, plots=False, log=lambda line: None)
     assert (report.cells, report.errors, report.partial) == (3, 0, 0)
-    records = {r["axes"]["path"].split("(")[0]: r for r in map(json.loads, (tmp_path / "results.jsonl").read_text().splitlines())}
+    records = {
+        r["axes"]["path"].split("(")[0]: r
+        for r in map(json.loads, (tmp_path / "results.jsonl").read_text().splitlines())
+    }
     assert sorted(records) == ["geodesic", "mixture", "ot"]
     solvers = {path: [e["label"].split("(")[0] for e in r["evaluations"]] for path, r in records.items()}
     assert solvers == {"ot": ["rk4"], "mixture": ["discrete-euler"], "geodesic": ["riemannian-rk4"]}

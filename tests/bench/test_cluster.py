@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import dask
+import pytest
 
 from flowkit.bench import ResultStore, load_suite, run_suite
 from flowkit.exceptions import ConfigError
@@ -17,7 +16,10 @@ def _numbers(records):
         r["cell_id"]: (
             r["status"],
             r["train"]["final_loss"],
-            [(e["label"], e["nfe"], {k: v for k, v in e["metrics"].items() if k != "sampling_seconds"}) for e in r["evaluations"]],
+            [
+                (e["label"], e["nfe"], {k: v for k, v in e["metrics"].items() if k != "sampling_seconds"})
+                for e in r["evaluations"]
+            ],
         )
         for r in records
     }
@@ -25,9 +27,12 @@ def _numbers(records):
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 
@@ -54,5 +59,8 @@ def test_cells_on_a_local_cluster_match_a_local_run_and_resume(client, tmp_path,
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, make_suite):
     suite = load_suite(make_suite(baseline=False))
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+    ):
         run_suite(suite, tmp_path, cluster="tcp://127.0.0.1:9", log=lambda line: None)

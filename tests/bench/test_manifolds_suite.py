@@ -22,6 +22,9 @@ def test_manifolds_suite_runs_every_cell_with_its_solver(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines() if line]
     cells = {(r["axes"]["path"], r["axes"]["data"].split("(")[0]): r for r in records}
     assert len(records) == 4
-    solvers = {key: [e["solver"]["name"] if isinstance(e["solver"], dict) else e["solver"] for e in r["evaluations"]] for key, r in cells.items()}
+    solvers = {
+        key: [e["solver"]["name"] if isinstance(e["solver"], dict) else e["solver"] for e in r["evaluations"]]
+        for key, r in cells.items()
+    }
     assert sorted(solvers.values()) == [["riemannian-rk4"], ["riemannian-rk4"], ["rk4"], ["rk4"]], solvers
     assert all("energy_distance" in e["metrics"] for r in records for e in r["evaluations"])

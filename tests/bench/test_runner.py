@@ -280,7 +280,9 @@ def _kill_bench_repeatedly(make_suite, tmp_path, *, kills: int, seed: int) -> No
         assert sorted(r["cell_id"] for r in records) == sorted(c.id for c in suite.cells())
         assert not (out / ".lock").exists()
         checked += len(records)
-    print(f"\nfault matrix, flowkit bench: {killed} SIGKILLs survived in {runs} run(s); {checked} cell records checked, each once")
+    print(
+        f"\nfault matrix, flowkit bench: {killed} SIGKILLs survived in {runs} run(s); {checked} cell records checked, each once"
+    )
 
 
 def test_bench_killed_at_random_moments_reruns_to_every_cell_once(make_suite, tmp_path):

@@ -145,6 +145,9 @@ def test_noise_floor_and_reference_values_are_printed_beside_their_metric(make_s
         for entry in record["evaluations"]:
             entry["metrics"].update(energy_distance_floor=0.001, support_fraction=0.9, support_fraction_reference=1.0)
     text = render_markdown(suite, suite.cells(), records)
-    assert "### energy distance — noise floor (the same statistic between two data samples of this size): 0.001 ± 0" in text
+    assert (
+        "### energy distance — noise floor (the same statistic between two data samples of this size): 0.001 ± 0"
+        in text
+    )
     assert "### support fraction (higher is better) — held-out data: 1 ± 0" in text
     assert "### energy distance floor" not in text and "### support fraction reference" not in text

@@ -193,8 +193,10 @@ def test_sigint_keeps_the_current_step_a_second_one_aborts_and_both_resume_exact
         assert f"checkpoint of step {now} kept in" in err and now >= kept + 20
 
     checked = finish_and_check(config, out, reference)
-    print(f"\nfault matrix, SIGINT: 2 interrupts survived ({'abort' if now == kept else 'graceful'} second); "
-          f"{checked[0]} tensors bitwise equal, {checked[1]} log records checked")
+    print(
+        f"\nfault matrix, SIGINT: 2 interrupts survived ({'abort' if now == kept else 'graceful'} second); "
+        f"{checked[0]} tensors bitwise equal, {checked[1]} log records checked"
+    )
 
 
 def _limit_file_size(limit: int):

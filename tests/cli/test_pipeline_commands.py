@@ -81,7 +81,9 @@ def test_train_resume_sample_eval(tmp_path, config_file, capsys):
     main(["sample", str(run), "--n", "25", "--out", str(again), "--solver", '{"name": "euler", "steps": 4}'])
     np.testing.assert_allclose(np.load(again), np.load(tmp_path / "samples.npy"), rtol=1e-5, atol=1e-6)
 
-    assert main(["eval", str(run), "--json", "--metrics", "nfe,energy-distance", "--out", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(["eval", str(run), "--json", "--metrics", "nfe,energy-distance", "--out", str(tmp_path / "e.json")]) == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) == {"nfe", "energy_distance"} and printed["nfe"] == 4
     assert json.loads((tmp_path / "e.json").read_text()) == printed
@@ -90,9 +92,15 @@ def test_train_resume_sample_eval(tmp_path, config_file, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["sample", "{run}", "--n", "5", "--out", "{tmp}/s.pt"], "unknown format .pt; accepted: .safetensors, .npy, .csv"),
+        (
+            ["sample", "{run}", "--n", "5", "--out", "{tmp}/s.pt"],
+            "unknown format .pt; accepted: .safetensors, .npy, .csv",
+        ),
         (["sample", "{run}", "--n", "0", "--out", "{tmp}/s.npy"], "--n must be at least 1"),
-        (["sample", "{run}", "--n", "3", "--out", "{tmp}/s.npy", "--label", "1"], "unconditional; labels are not accepted"),
+        (
+            ["sample", "{run}", "--n", "3", "--out", "{tmp}/s.npy", "--label", "1"],
+            "unconditional; labels are not accepted",
+        ),
         (["sample", "{run}", "--n", "3", "--out", "{tmp}/s.npy", "--guidance", "2"], "--guidance needs --label"),
         (["sample", "{run}", "--n", "3", "--out", "{tmp}/s.npy", "--solver", "rk5"], "unknown solver 'rk5'"),
         (["sample", "{tmp}/missing", "--n", "3", "--out", "{tmp}/s.npy"], "no checkpoint at"),
@@ -123,9 +131,13 @@ def test_demo_with_a_reduced_budget(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--steps", "40", "--num-samples", "200", "--no-progress"]) == 0
     report = json.loads((out / "metrics.json").read_text())
     assert report["steps"] == 40 and report["data"] == "checkerboard"
-    assert {"energy_distance", "sliced_w2", "nll_nats", "bits_per_dim", "nfe", "sampling_seconds"} <= set(report["metrics"])
+    assert {"energy_distance", "sliced_w2", "nll_nats", "bits_per_dim", "nfe", "sampling_seconds"} <= set(
+        report["metrics"]
+    )
     assert report["data_nll_nats"] == pytest.approx(math.log(32))  # uniform on half of [-4, 4]^2
-    assert {"support_fraction", "data_log_density", "energy_distance_floor", "sliced_w2_floor"} <= set(report["metrics"])
+    assert {"support_fraction", "data_log_density", "energy_distance_floor", "sliced_w2_floor"} <= set(
+        report["metrics"]
+    )
     assert {"train_seconds", "eval_seconds", "total_seconds"} <= set(report["times"])
     assert finite_numbers(report)
     for name in ("samples.png", "trajectories.png"):
@@ -254,4 +266,3 @@ def test_output_files_honour_the_umask(tmp_path, config_file, umask):
     files = [tmp_path / "s.safetensors", tmp_path / "e.json", run / "metrics.jsonl", *(run / "checkpoint").iterdir()]
     modes = {path.name: oct(path.stat().st_mode & 0o777) for path in files}
     assert set(modes.values()) == {oct(0o666 & ~umask)}, modes
-

@@ -25,7 +25,15 @@ def _hookspec_functions():
 def test_one_hook_per_kind():
     assert sorted(_hookspec_functions()) == sorted(hookspecs.HOOK_BY_KIND.values())
     assert flowkit.registry.KINDS == (
-        "path", "coupling", "objective", "solver", "model", "dataset", "metric", "callback", "manifold"
+        "path",
+        "coupling",
+        "objective",
+        "solver",
+        "model",
+        "dataset",
+        "metric",
+        "callback",
+        "manifold",
     )
 
 

@@ -90,7 +90,10 @@ def test_a_tableau_declares_a_solver_and_its_order_shows():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"c": (0.0, 0.5), "a": ((), (0.4,)), "b": (0.5, 0.5), "order": 2}, r"c\[1\] = 0.5 must equal the sum of a\[1\]"),
+        (
+            {"c": (0.0, 0.5), "a": ((), (0.4,)), "b": (0.5, 0.5), "order": 2},
+            r"c\[1\] = 0.5 must equal the sum of a\[1\]",
+        ),
         ({"c": (0.0, 1.0), "a": ((), (1.0,)), "b": (0.5, 0.6), "order": 2}, "b must sum to 1"),
         ({"c": (0.0, 1.0), "a": ((), (1.0, 0.0)), "b": (0.5, 0.5), "order": 2}, "strictly lower triangular"),
         ({"c": (0.0,), "a": ((),), "b": (1.0,), "order": 0}, "order must be an integer >= 1"),

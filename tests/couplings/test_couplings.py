@@ -6,18 +6,18 @@ import itertools
 
 import pytest
 import torch
-from scipy.optimize import linear_sum_assignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
 from flowkit import Coupling, registry
-from flowkit.couplings import exact_ot
 from flowkit.couplings import (
     EXACT_OT_SOLVERS,
     ExactOTCoupling,
     HostAssignmentPrefetcher,
     IndependentCoupling,
     SinkhornCoupling,
+    exact_ot,
     sample_sources,
 )
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError, SolverError

@@ -49,7 +49,9 @@ def _unbalanced_by_lbfgs(cost: np.ndarray, eps: float, tau: float) -> np.ndarray
         return value, (grad_p * p).reshape(-1)
 
     start = np.log(prior).reshape(-1)
-    result = minimize(objective, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-13, "ftol": 1e-15, "maxiter": 10_000})
+    result = minimize(
+        objective, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-13, "ftol": 1e-15, "maxiter": 10_000}
+    )
     return np.exp(result.x.reshape(n, m))
 
 
@@ -67,8 +69,13 @@ def test_unbalanced_tends_to_balanced_sinkhorn_as_tau_grows():
     _, _, cost = _batches(5, 5, seed=2)
     eps = 0.3
     balanced = sinkhorn_log_plan(cost, eps, max_iter=5000, tol=1e-12).exp()
-    torch.testing.assert_close(unbalanced_log_plan(cost, eps, math.inf, iterations=1000).exp(), balanced, atol=1e-9, rtol=0)
-    gaps = [(unbalanced_log_plan(cost, eps, tau, iterations=1000).exp() - balanced).abs().max().item() for tau in (1, 10, 100, 1e4)]
+    torch.testing.assert_close(
+        unbalanced_log_plan(cost, eps, math.inf, iterations=1000).exp(), balanced, atol=1e-9, rtol=0
+    )
+    gaps = [
+        (unbalanced_log_plan(cost, eps, tau, iterations=1000).exp() - balanced).abs().max().item()
+        for tau in (1, 10, 100, 1e4)
+    ]
     assert all(a > b for a, b in zip(gaps, gaps[1:])) and gaps[-1] < 1e-3
 
 

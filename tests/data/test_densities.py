@@ -74,7 +74,10 @@ def test_mixture_log_prob_matches_scipy():
 
 def test_mixture_weights_are_normalised_and_higher_dimensions_work():
     mixture = GaussianMixture(
-        n_train=50_000, n_test=10, weights=[2.0, 6.0], means=[[0.0, 0.0, 0.0], [3.0, 0.0, -3.0]],
+        n_train=50_000,
+        n_test=10,
+        weights=[2.0, 6.0],
+        means=[[0.0, 0.0, 0.0], [3.0, 0.0, -3.0]],
         covariances=[torch.eye(3).tolist(), (0.5 * torch.eye(3)).tolist()],
     )
     assert mixture.event_shape == (3,) and mixture.num_classes == 2

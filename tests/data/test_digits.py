@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import pytest
 import torch
-from importlib import resources
 
 from flowkit import registry
 from flowkit.data import Digits, bin_centres, load_digits_levels
@@ -45,7 +46,9 @@ def test_split_is_a_seeded_partition_of_the_images():
     levels, labels = load_digits_levels()
     everything = torch.cat([bin_centres(levels, 17).flatten(1), labels[:, None].float()], dim=1)
     data = Digits(seed=1, n_test=100)
-    parts = [torch.cat([s.x.flatten(1), s.y[:, None].float()], dim=1) for s in (data.split("train"), data.split("test"))]
+    parts = [
+        torch.cat([s.x.flatten(1), s.y[:, None].float()], dim=1) for s in (data.split("train"), data.split("test"))
+    ]
     assert len(parts[0]) == 1697 and len(parts[1]) == 100
     combined = torch.cat(parts)
 

@@ -145,7 +145,11 @@ def test_image_folder_resizes_the_short_side_and_crops_the_centre(tmp_path):
     stripes = x[y == 0][0]
     # resized to 32 x 16, the central 16 columns are the green half: no red or blue survives the crop
     assert stripes.shape == (3, 16, 16)
-    assert torch.all(stripes[1, :, 2:-2] > 0.9) and torch.all(stripes[0, :, 2:-2] < -0.9) and torch.all(stripes[2, :, 2:-2] < -0.9)
+    assert (
+        torch.all(stripes[1, :, 2:-2] > 0.9)
+        and torch.all(stripes[0, :, 2:-2] < -0.9)
+        and torch.all(stripes[2, :, 2:-2] < -0.9)
+    )
     solid = [img for img in x[y == 1] if img[0].mean() < 0]  # the green JPEG (the white PNG has red = 1)
     level = (solid[0] + 1) * 128 - 0.5
     assert torch.allclose(level.mean((1, 2)), torch.tensor([10.0, 200.0, 30.0]), atol=3)

@@ -21,7 +21,9 @@ def test_von_mises_fisher_normalizer_on_s2_closed_form(kappa):
     expected = math.log(kappa) - math.log(2 * math.pi) - kappa - math.log1p(-math.exp(-2 * kappa))
     assert von_mises_fisher_log_normalizer(3, kappa) == pytest.approx(expected, rel=1e-12)
     # on the circle: 1 / (2 pi I_0(kappa))
-    assert von_mises_fisher_log_normalizer(2, 0.5) == pytest.approx(-math.log(2 * math.pi * float(torch.special.i0(torch.tensor(0.5, dtype=DTYPE)))))
+    assert von_mises_fisher_log_normalizer(2, 0.5) == pytest.approx(
+        -math.log(2 * math.pi * float(torch.special.i0(torch.tensor(0.5, dtype=DTYPE))))
+    )
 
 
 def test_sphere_mixture_samples_and_density():
@@ -40,7 +42,9 @@ def test_sphere_mixture_samples_and_density():
 
 
 def test_sphere_mixture_in_higher_dimension_integrates_to_one():
-    data = VonMisesFisherMixture(n_train=10, n_test=10, means=[[1, 0, 0, 0, 0], [0, 0, 0, 1, 1]], concentrations=[3.0, 6.0], weights=[1, 2])
+    data = VonMisesFisherMixture(
+        n_train=10, n_test=10, means=[[1, 0, 0, 0, 0], [0, 0, 0, 1, 1]], concentrations=[3.0, 6.0], weights=[1, 2]
+    )
     u = Sphere().random_uniform((400_000, 5), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     assert float(data.log_prob(u).exp().mean() * math.exp(Sphere().log_volume(5))) == pytest.approx(1.0, abs=0.02)
 
@@ -58,7 +62,9 @@ def test_torus_mixture_samples_and_density():
     index = ((x + math.pi) / (2 * math.pi) * cells).long().clamp(max=cells - 1)
     counts = torch.bincount(index[:, 0] * cells + index[:, 1], minlength=cells**2).to(DTYPE) / len(x)
     cell_of = ((points + math.pi) / (2 * math.pi) * cells).long()
-    mass = torch.zeros(cells**2, dtype=DTYPE).index_add_(0, cell_of[:, 0] * cells + cell_of[:, 1], data.log_prob(points).exp())
+    mass = torch.zeros(cells**2, dtype=DTYPE).index_add_(
+        0, cell_of[:, 0] * cells + cell_of[:, 1], data.log_prob(points).exp()
+    )
     mass *= (2 * math.pi / 400) ** 2
     assert (counts - mass).abs().max() < 0.01
 

@@ -33,7 +33,9 @@ def conditional(x: tuple[int, ...], x1: tuple[int, ...], kappa: float, vocab: in
 def marginal(q: dict[tuple[int, ...], float], kappa: float, vocab: int, length: int, source: str) -> dict:
     """``p_t(x) = sum_x1 q(x1) P(x_t = x | x1)`` over every state."""
     num_states = vocab + (source == "mask")
-    return {x: sum(w * conditional(x, x1, kappa, vocab, source) for x1, w in q.items()) for x in states(num_states, length)}
+    return {
+        x: sum(w * conditional(x, x1, kappa, vocab, source) for x1, w in q.items()) for x in states(num_states, length)
+    }
 
 
 def posterior(q: dict, x: tuple[int, ...], kappa: float, vocab: int, source: str) -> torch.Tensor:

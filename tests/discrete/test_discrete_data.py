@@ -45,7 +45,9 @@ def test_expected_sampling_tv_matches_simulation():
     p = torch.tensor([0.5, 0.3, 0.15, 0.05], dtype=torch.float64)
     generator = torch.Generator().manual_seed(0)
     draws = [
-        total_variation(p, torch.bincount(torch.multinomial(p, 50, replacement=True, generator=generator), minlength=4) / 50.0)
+        total_variation(
+            p, torch.bincount(torch.multinomial(p, 50, replacement=True, generator=generator), minlength=4) / 50.0
+        )
         for _ in range(4000)
     ]
     assert sum(draws) / len(draws) == pytest.approx(expected_sampling_tv(p, 50), rel=0.03)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 import torch
-
 from discrete_exact import conditional, posterior, states
+
 from flowkit import registry
 from flowkit.discrete import DiscreteFlowMatching, MixturePath, position_losses
 from flowkit.exceptions import CapabilityError, InvalidParameterError, ShapeError
@@ -26,7 +26,11 @@ def _expected_loss(logits: torch.Tensor, path: MixturePath, t: float, source: st
             weight = w * conditional(x, x1, kappa, VOCAB, source)
             if weight > 0:
                 loss = position_losses(
-                    logits[k][None], x1=torch.tensor([x1]), x_t=torch.tensor([x]), jump_coefficient=coefficient, form=form
+                    logits[k][None],
+                    x1=torch.tensor([x1]),
+                    x_t=torch.tensor([x]),
+                    jump_coefficient=coefficient,
+                    form=form,
                 )
                 total = total + weight * loss.sum()
     return total
@@ -83,7 +87,9 @@ def test_loss_of_a_uniform_model_on_the_mask_source(name):
     path = MixturePath(vocab_size=5, source="mask")
     objective = registry.create("objective", name, path=path)
     x1 = torch.randint(5, (16384, 3), generator=torch.Generator().manual_seed(3))
-    loss = objective.loss(model=lambda t, x: torch.zeros(*x.shape, 5), x1=x1, generator=torch.Generator().manual_seed(4))
+    loss = objective.loss(
+        model=lambda t, x: torch.zeros(*x.shape, 5), x1=x1, generator=torch.Generator().manual_seed(4)
+    )
     if name == "discrete-ce":
         torch.testing.assert_close(loss, torch.tensor(torch.log(torch.tensor(5.0)).item()))
     else:

@@ -6,8 +6,8 @@ import math
 
 import pytest
 import torch
-
 from discrete_exact import marginal, posterior, states
+
 from flowkit import registry
 from flowkit.discrete import DiscreteEuler, MixturePath, PolynomialKappa, kappa_scheduler
 from flowkit.discrete.metric import empirical_probabilities, expected_sampling_tv, total_variation

@@ -60,7 +60,9 @@ def test_a_continuous_solver_on_a_discrete_path_is_refused():
         pipeline.sample(4, solver="euler")
     with pytest.raises(ConfigError, match="integer tokens"):
         Pipeline({**_config(steps=1), "path": "ot"})
-    continuous = Pipeline({"data": {"name": "moons", "n_train": 64, "n_test": 16}, "train": {"steps": 1, "batch_size": 16}})
+    continuous = Pipeline(
+        {"data": {"name": "moons", "n_train": 64, "n_test": 16}, "train": {"steps": 1, "batch_size": 16}}
+    )
     with pytest.raises(ConfigError, match="tokens"):
         continuous.sample(4, solver="discrete-euler")
 
@@ -71,8 +73,13 @@ def test_own_token_tensors_train_through_tensor_data():
 
     tokens = torch.randint(5, (256, 3), generator=torch.Generator().manual_seed(0))
     data = TensorData(tokens, vocab_size=5)
-    config = {"path": {"name": "mixture"}, "objective": "discrete-ce", "model": "discrete-mlp",
-              "solver": {"name": "discrete-euler", "steps": 4}, "train": {"steps": 2, "batch_size": 32}}
+    config = {
+        "path": {"name": "mixture"},
+        "objective": "discrete-ce",
+        "model": "discrete-mlp",
+        "solver": {"name": "discrete-euler", "steps": 4},
+        "train": {"steps": 2, "batch_size": 32},
+    }
     pipeline = Pipeline(config, data=data)
     pipeline.fit(progress=False)
     assert pipeline.model.vocab_size == 5 and pipeline.sample(8).shape == (8, 3)

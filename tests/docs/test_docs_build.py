@@ -46,7 +46,9 @@ def _text(page: Path) -> str:
 def test_strict_build_renders_every_page(site: Path) -> None:
     pages = sorted(p.relative_to(ROOT / "docs") for p in (ROOT / "docs").rglob("*.md") if "_ext" not in p.parts)
     for page in pages:
-        html = site / page.with_suffix("") / "index.html" if page.name != "index.md" else site / page.parent / "index.html"
+        html = (
+            site / page.with_suffix("") / "index.html" if page.name != "index.md" else site / page.parent / "index.html"
+        )
         assert html.is_file(), f"{page} was not rendered"
 
 
@@ -102,6 +104,14 @@ def test_literal_block_markers() -> None:
 def test_simple_tables_become_markdown_tables() -> None:
     markdown = _extension().markdown
     headerless = "  ====  =====\n  a     b c\n  dd    e\n  ====  =====\nafter"
-    assert markdown(headerless).split("\n") == ["", "  |   |   |", "  |---|---|", "  | a | b c |", "  | dd | e |", "", "after"]
+    assert markdown(headerless).split("\n") == [
+        "",
+        "  |   |   |",
+        "  |---|---|",
+        "  | a | b c |",
+        "  | dd | e |",
+        "",
+        "after",
+    ]
     with_header = "====  ====\nname  value\n====  ====\nx     1\n====  ===="
     assert markdown(with_header).split("\n") == ["", "| name | value |", "|---|---|", "| x | 1 |", ""]

@@ -25,11 +25,12 @@ import importlib.util
 import inspect
 import re
 import shlex
-import tomllib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+import tomllib
 
 from flowkit import registry
 from flowkit.pipeline import Pipeline, PipelineConfig
@@ -39,7 +40,19 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 INCLUDE = re.compile(r'^--8<-- "([^"]+)"$', re.M)
-PIPELINE_KEYS = {"path", "coupling", "objective", "model", "solver", "data", "train", "eval", "device", "seed", "recipe"}
+PIPELINE_KEYS = {
+    "path",
+    "coupling",
+    "objective",
+    "model",
+    "solver",
+    "data",
+    "train",
+    "eval",
+    "device",
+    "seed",
+    "recipe",
+}
 PIPELINE_CONSTRUCTORS = {"Pipeline", "Pipeline.from_config", "Pipeline.load"}
 
 
@@ -82,7 +95,9 @@ def dotted(node: ast.AST) -> str | None:
 
 def check_component(kind: str, value: Any, where: str) -> None:
     """A component as in a configuration: registered, and its parameters accepted by the factory."""
-    name, params = (value, {}) if isinstance(value, str) else (value["name"], {k: v for k, v in value.items() if k != "name"})
+    name, params = (
+        (value, {}) if isinstance(value, str) else (value["name"], {k: v for k, v in value.items() if k != "name"})
+    )
     params.pop("sweep", None)
     spec = registry.get(kind, name)
     try:
@@ -144,7 +159,11 @@ class PythonChecker(ast.NodeVisitor):
         name = dotted(node.func)
         if name is not None and node.lineno not in self.expected_errors:
             head, _, attribute = name.partition(".")
-            if name == "registry.create" and len(node.args) >= 2 and all(isinstance(a, ast.Constant) for a in node.args[:2]):
+            if (
+                name == "registry.create"
+                and len(node.args) >= 2
+                and all(isinstance(a, ast.Constant) for a in node.args[:2])
+            ):
                 kind, component = node.args[0].value, node.args[1].value
                 spec = registry.get(kind, component)
                 call = ast.Call(func=node.func, args=[], keywords=node.keywords)
@@ -160,7 +179,12 @@ class PythonChecker(ast.NodeVisitor):
                     target = getattr(target, part)
                 if callable(target) and getattr(target, "__module__", "").startswith("flowkit"):
                     bind(target, node, self.where)
-            if name in PIPELINE_CONSTRUCTORS and node.args and isinstance(node.args[0], ast.Dict) and name != "Pipeline.load":
+            if (
+                name in PIPELINE_CONSTRUCTORS
+                and node.args
+                and isinstance(node.args[0], ast.Dict)
+                and name != "Pipeline.load"
+            ):
                 try:
                     config = ast.literal_eval(node.args[0])
                 except ValueError:
@@ -246,6 +270,7 @@ def test_snippets_use_the_real_api(page: Path) -> None:
 
 def test_checker_catches_wrong_api() -> None:
     """Negative controls: a wrong keyword, an unknown import and an unknown component fail."""
+
     def run(code: str) -> None:
         PythonChecker({}, set(), "snippet", code).visit(ast.parse(code))
 

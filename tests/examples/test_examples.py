@@ -23,10 +23,20 @@ EXAMPLES = ROOT / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 SCRIPTS: dict[str, list[str]] = {
-    "quickstart_2d.py": ["samples.png", "trajectories.png", "few_steps.png", "metrics.json",
-                         "run/metrics.jsonl", "run/checkpoint/manifest.json"],
-    "conditional_digits.py": [*(f"class_{k}.png" for k in range(10)), "grid.png", "metrics.json",
-                              "run/checkpoint/manifest.json"],
+    "quickstart_2d.py": [
+        "samples.png",
+        "trajectories.png",
+        "few_steps.png",
+        "metrics.json",
+        "run/metrics.jsonl",
+        "run/checkpoint/manifest.json",
+    ],
+    "conditional_digits.py": [
+        *(f"class_{k}.png" for k in range(10)),
+        "grid.png",
+        "metrics.json",
+        "run/checkpoint/manifest.json",
+    ],
     "likelihood.py": ["density.png", "hutchinson.png", "metrics.json"],
     "custom_path.py": ["paths.png", "metrics.json"],
 }
@@ -85,8 +95,20 @@ def test_suite_runs_with_reduced_budget(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     overrides = [arg for override in SUITE_OVERRIDES for arg in ("--set", override)]
     result = run(
-        [sys.executable, "-m", "flowkit", "bench", str(EXAMPLES / SUITE), "--out", str(out),
-         "--device", "cpu", "--threads", "1", *overrides],
+        [
+            sys.executable,
+            "-m",
+            "flowkit",
+            "bench",
+            str(EXAMPLES / SUITE),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            *overrides,
+        ],
         cwd=tmp_path,
     )
     assert result.returncode == 0, f"flowkit bench failed:\n{result.stderr[-3000:]}"

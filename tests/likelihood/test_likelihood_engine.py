@@ -72,7 +72,9 @@ def test_exact_log_prob_of_a_linear_flow_matches_the_gaussian(points, solver, pr
 
 def test_any_event_shape_and_a_per_sample_torch_distribution(points):
     field = lambda t, x: linear_field(t, x.flatten(1)).reshape(x.shape)  # noqa: E731
-    prior = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(3, 1, 1, dtype=torch.float64), 1.0), 3)
+    prior = torch.distributions.Independent(
+        torch.distributions.Normal(torch.zeros(3, 1, 1, dtype=torch.float64), 1.0), 3
+    )
     result = log_prob(field, points.reshape(8, 3, 1, 1), prior=prior, solver="rk4")
     torch.testing.assert_close(result, pushed_forward_gaussian().log_prob(points), atol=1e-4, rtol=0)
 
@@ -84,23 +86,39 @@ def test_hutchinson_mean_matches_within_its_standard_error(distribution):
     solver = registry.create("solver", "rk4", steps=10)
     generator = torch.Generator().manual_seed(7)
     estimates = log_prob(
-        linear_field, repeated, prior=StandardNormal(), solver=solver, divergence="hutchinson",
-        probe_distribution=distribution, generator=generator,
+        linear_field,
+        repeated,
+        prior=StandardNormal(),
+        solver=solver,
+        divergence="hutchinson",
+        probe_distribution=distribution,
+        generator=generator,
     )
     exact = pushed_forward_gaussian().log_prob(point)
     standard_error = estimates.std() / math.sqrt(len(estimates))
     assert estimates.std() > 0.1  # the estimator is noisy per probe ...
     assert abs(estimates.mean() - exact) < 4 * standard_error  # ... and unbiased
     averaged = log_prob(
-        linear_field, repeated, prior=StandardNormal(), solver=solver, divergence="hutchinson", probes=4,
-        probe_distribution=distribution, generator=generator,
+        linear_field,
+        repeated,
+        prior=StandardNormal(),
+        solver=solver,
+        divergence="hutchinson",
+        probes=4,
+        probe_distribution=distribution,
+        generator=generator,
     )
     assert 0.15 < averaged.var() / estimates.var() < 0.4  # four probes: a quarter of the variance
 
 
 def test_hutchinson_is_reproducible_with_a_seeded_generator(points):
     run = lambda: log_prob(  # noqa: E731
-        linear_field, points, prior=StandardNormal(), solver="euler", divergence="hutchinson", probes=3,
+        linear_field,
+        points,
+        prior=StandardNormal(),
+        solver="euler",
+        divergence="hutchinson",
+        probes=3,
         generator=torch.Generator().manual_seed(1),
     )
     torch.testing.assert_close(run(), run())
@@ -120,7 +138,9 @@ def test_exact_divergence_is_the_jacobian_trace_in_any_chunking():
     torch.manual_seed(0)
     field = MLPField(5).double()
     x, t = torch.randn(6, 5, dtype=torch.float64), torch.rand(6, dtype=torch.float64)
-    jacobians = torch.stack([torch.autograd.functional.jacobian(lambda y: field(t[i : i + 1], y[None])[0], x[i]) for i in range(6)])
+    jacobians = torch.stack(
+        [torch.autograd.functional.jacobian(lambda y, i=i: field(t[i : i + 1], y[None])[0], x[i]) for i in range(6)]
+    )
     for chunk_size in (None, 2):
         velocity, divergence = velocity_and_divergence(field, t, x, basis_probes(x), chunk_size=chunk_size)
         torch.testing.assert_close(velocity, field(t, x))
@@ -195,7 +215,9 @@ def test_bad_arguments_are_named(points, kwargs, error, message):
 
 def test_bad_points_and_fields_are_reported(points):
     with pytest.raises(NonFiniteError, match="NaN or infinite"):
-        log_prob(linear_field, torch.full((2, 3), float("nan"), dtype=torch.float64), prior=StandardNormal(), solver="euler")
+        log_prob(
+            linear_field, torch.full((2, 3), float("nan"), dtype=torch.float64), prior=StandardNormal(), solver="euler"
+        )
     with pytest.raises(ShapeError, match="shaped like x"):
         log_prob(lambda t, x: x[:, :1], points, prior=StandardNormal(), solver="euler")
     with pytest.raises(ShapeError):

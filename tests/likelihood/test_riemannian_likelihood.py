@@ -34,7 +34,9 @@ class SineField(nn.Module):
         self.rates = torch.tensor(rates, dtype=DTYPE)
 
     def forward(self, t, features):
-        return torch.cat([-self.rates.expand(features.shape[0], -1), torch.zeros_like(features[:, : len(self.rates)])], dim=1)
+        return torch.cat(
+            [-self.rates.expand(features.shape[0], -1), torch.zeros_like(features[:, : len(self.rates)])], dim=1
+        )
 
 
 class ConstantField(nn.Module):
@@ -66,10 +68,17 @@ def test_sphere_gradient_flow_toward_a_pole():
     nats = log_prob(field, x, prior=sphere.prior, solver=_rk4())
     cos_phi = x[:, 2]
     u1_squared = (1 - cos_phi) / (1 + cos_phi)  # tan^2(phi/2)
-    expected = 2 * a + 2 * torch.log1p(u1_squared) - 2 * torch.log1p(math.exp(2 * a) * u1_squared) - math.log(4 * math.pi)
+    expected = (
+        2 * a + 2 * torch.log1p(u1_squared) - 2 * torch.log1p(math.exp(2 * a) * u1_squared) - math.log(4 * math.pi)
+    )
     assert torch.allclose(nats, expected, atol=1e-6)
     # The same field without the radial-constant extension has a different Euclidean divergence.
-    naive = log_prob(lambda t, y: a * (torch.tensor([0.0, 0.0, 1.0], dtype=DTYPE) - y[:, 2:] * y), x, prior=sphere.prior, solver=_rk4())
+    naive = log_prob(
+        lambda t, y: a * (torch.tensor([0.0, 0.0, 1.0], dtype=DTYPE) - y[:, 2:] * y),
+        x,
+        prior=sphere.prior,
+        solver=_rk4(),
+    )
     assert (naive - expected).abs().max() > 0.1
 
 

@@ -47,7 +47,9 @@ def test_sphere_exp_log_round_trip_and_distance(d):
     assert torch.allclose(sphere.dist(x, x), torch.zeros(200, dtype=DTYPE), atol=1e-12)
     # log_x(exp_x(u)) = u for tangent u shorter than pi
     u = sphere.proju(x, torch.randn(200, d, dtype=DTYPE, generator=torch.Generator().manual_seed(2)))
-    u = u * (2.5 * torch.rand(200, 1, dtype=DTYPE, generator=torch.Generator().manual_seed(3)) / u.norm(dim=1, keepdim=True))
+    u = u * (
+        2.5 * torch.rand(200, 1, dtype=DTYPE, generator=torch.Generator().manual_seed(3)) / u.norm(dim=1, keepdim=True)
+    )
     assert torch.allclose(sphere.logmap(x, sphere.expmap(x, u)), u, atol=1e-10)
 
 
@@ -70,7 +72,10 @@ def test_closed_form_geodesic_derivative_matches_autodiff_through_expmap(manifol
     x, dx = manifold.geodesic(x0, x1, kappa)
     x_generic, dx_generic = Manifold.geodesic(manifold, x0, x1, kappa)
     assert torch.allclose(x, x_generic, atol=1e-12) and torch.allclose(dx, dx_generic, atol=1e-10)
-    ends = manifold.geodesic(x0, x1, torch.zeros(50, dtype=DTYPE))[0], manifold.geodesic(x0, x1, torch.ones(50, dtype=DTYPE))[0]
+    ends = (
+        manifold.geodesic(x0, x1, torch.zeros(50, dtype=DTYPE))[0],
+        manifold.geodesic(x0, x1, torch.ones(50, dtype=DTYPE))[0],
+    )
     assert torch.allclose(ends[0], x0, atol=1e-12) and manifold.dist(ends[1], x1).max() < 1e-10
 
 
@@ -130,4 +135,6 @@ def test_tangent_from_embedding_is_the_adjoint_of_the_embeddings_differential(ma
     _, pushed = torch.func.jvp(manifold.embed, (x,), (u,))  # de(x) u
     assert manifold.embed(x).shape == (40, manifold.embedding_dim(3))
     assert torch.allclose((pushed * w).sum(1), (u * manifold.tangent_from_embedding(x, w)).sum(1), atol=1e-12)
-    assert torch.allclose(manifold.proju(x, manifold.tangent_from_embedding(x, w)), manifold.tangent_from_embedding(x, w))
+    assert torch.allclose(
+        manifold.proju(x, manifold.tangent_from_embedding(x, w)), manifold.tangent_from_embedding(x, w)
+    )

@@ -14,7 +14,9 @@ from flowkit.metrics import energy_distance, sliced_wasserstein2
 
 
 def measure(name, samples, reference, dataset, **params):
-    return registry.create("metric", name, **params).measure(EvaluationContext(samples=samples, reference=reference), dataset)
+    return registry.create("metric", name, **params).measure(
+        EvaluationContext(samples=samples, reference=reference), dataset
+    )
 
 
 def test_support_fraction_tells_blurred_squares_from_the_checkerboard():

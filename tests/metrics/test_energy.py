@@ -77,7 +77,10 @@ def test_blockwise_sum_equals_the_direct_sum(monkeypatch):
 
 
 def test_result_follows_the_inputs_dtype():
-    assert energy_distance(torch.randn(4, 2, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64)).dtype == torch.float64
+    assert (
+        energy_distance(torch.randn(4, 2, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64)).dtype
+        == torch.float64
+    )
     assert energy_distance(torch.randn(4, 2), torch.randn(3, 2, dtype=torch.float64)).dtype == torch.float64
 
 

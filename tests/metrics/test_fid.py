@@ -68,9 +68,13 @@ def test_fid_without_a_network_is_skipped_with_the_reason_and_a_bad_path_is_name
     with pytest.warns(UserWarning, match=f"FID skipped.*{FID_NETWORK_ENV}"):
         assert registry.create("metric", "fid")(EvaluationContext(samples=x, reference=x)) == {}
     with pytest.raises(DataFilesError, match="does not exist"):
-        registry.create("metric", "fid", feature_network=str(tmp_path / "nope.pt"))(EvaluationContext(samples=x, reference=x))
+        registry.create("metric", "fid", feature_network=str(tmp_path / "nope.pt"))(
+            EvaluationContext(samples=x, reference=x)
+        )
     (tmp_path / "junk.pt").write_bytes(b"not torchscript")
     with pytest.raises(DataFilesError, match="not a TorchScript module"):
-        registry.create("metric", "fid", feature_network=str(tmp_path / "junk.pt"))(EvaluationContext(samples=x, reference=x))
+        registry.create("metric", "fid", feature_network=str(tmp_path / "junk.pt"))(
+            EvaluationContext(samples=x, reference=x)
+        )
     points = torch.randn(10, 2)  # not images: FID does not apply
     assert registry.create("metric", "fid")(EvaluationContext(samples=points, reference=points)) == {}

@@ -58,7 +58,9 @@ def test_uniform_model_on_quantised_data_costs_log2_k_bits_per_dim():
             inputs.append(x)
             return torch.full((len(x),), -dims * math.log(2.0))
 
-        context = EvaluationContext(samples=reference, reference=reference, log_prob=uniform_log_prob, num_bins=num_bins)
+        context = EvaluationContext(
+            samples=reference, reference=reference, log_prob=uniform_log_prob, num_bins=num_bins
+        )
         return nll(context, **params), torch.cat(inputs)
 
     result, seen = run()
@@ -74,7 +76,9 @@ def test_uniform_model_on_quantised_data_costs_log2_k_bits_per_dim():
 
 def test_zero_density_reports_infinite_nll():
     reference = torch.zeros(4, 2)
-    context = EvaluationContext(samples=reference, reference=reference, log_prob=lambda x: torch.full((len(x),), -math.inf))
+    context = EvaluationContext(
+        samples=reference, reference=reference, log_prob=lambda x: torch.full((len(x),), -math.inf)
+    )
     assert nll(context)["nll_nats"] == math.inf
 
 

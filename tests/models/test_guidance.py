@@ -6,8 +6,8 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
 from model_builders import small_mlp
+
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.models import ClassifierFreeGuidance, guided
 

@@ -98,9 +98,15 @@ def test_dropout_is_active_only_in_training_mode():
 
 @pytest.mark.parametrize(
     "params,word",
-    [({"depth": 0}, "depth"), ({"width": 2.5}, "width"), ({"activation": "swish"}, "activation"),
-     ({"dropout": 1.0}, "dropout"), ({"num_classes": 0}, "num_classes"), ({"condition_dropout": -0.1}, "condition_dropout"),
-     ({"time_embedding": "learned"}, "time_embedding")],
+    [
+        ({"depth": 0}, "depth"),
+        ({"width": 2.5}, "width"),
+        ({"activation": "swish"}, "activation"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"num_classes": 0}, "num_classes"),
+        ({"condition_dropout": -0.1}, "condition_dropout"),
+        ({"time_embedding": "learned"}, "time_embedding"),
+    ],
 )
 def test_invalid_parameters_are_named(params, word):
     with pytest.raises(InvalidParameterError, match=word):

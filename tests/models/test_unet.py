@@ -67,9 +67,7 @@ def test_sizes_it_cannot_handle_are_refused(params, message):
         small_unet(**params)
 
 
-@pytest.mark.parametrize(
-    "shape", [(2, 3, 8, 8), (2, 1, 16, 16), (2, 1, 8, 4), (2, 64), (2, 1, 8)]
-)
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 1, 16, 16), (2, 1, 8, 4), (2, 64), (2, 1, 8)])
 def test_wrong_x_shape_names_x(shape):
     with pytest.raises(ShapeError, match="'x'"):
         small_unet()(torch.rand(2), torch.randn(*shape))

@@ -16,8 +16,9 @@ def _train_and_evaluate(model, x, y, *, steps: int, batch: int = 64):
     def evaluation_loss() -> float:
         model.eval()
         with torch.no_grad():
-            loss = objective.loss(model=model, x1=x[:256], y=None if y is None else y[:256],
-                                  generator=torch.Generator().manual_seed(123))
+            loss = objective.loss(
+                model=model, x1=x[:256], y=None if y is None else y[:256], generator=torch.Generator().manual_seed(123)
+            )
         model.train()
         return loss.item()
 
@@ -40,8 +41,9 @@ def test_unet_loss_goes_down_on_digits(num_classes):
     train = digits.split("train")
     x = train.x.reshape(-1, *digits.event_shape)
     y = None if num_classes is None else train.y
-    model = registry.create("model", "unet", channels=1, image_size=8, base_channels=16, num_res_blocks=1,
-                            num_classes=num_classes)
+    model = registry.create(
+        "model", "unet", channels=1, image_size=8, base_channels=16, num_res_blocks=1, num_classes=num_classes
+    )
     before, after = _train_and_evaluate(model, x, y, steps=40)
     # At initialisation the loss is about E|x1 - x0|^2 / D > 1 (the target x1 - x0 has per-entry
     # variance 1 + Var x1); 40 steps must learn a good part of the field, on a fixed evaluation draw.

@@ -22,7 +22,9 @@ def test_conditional_target_converts_to_its_endpoints(path, times):
     x0, x1, t, sample = _draw(path, times)
     x, v = sample.x_t, sample.u_t
     torch.testing.assert_close(path.velocity_to_x1(velocity=v, x=x, t=t), x1, rtol=1e-9, atol=1e-9)
-    torch.testing.assert_close(path.velocity_to_epsilon(velocity=v, x=x, t=t), x0 / path.prior_std, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(
+        path.velocity_to_epsilon(velocity=v, x=x, t=t), x0 / path.prior_std, rtol=1e-9, atol=1e-9
+    )
     xg = x.clone().requires_grad_(True)
     (score,) = torch.autograd.grad(path.conditional_log_prob(x=xg, x1=x1, t=t).sum(), xg)
     torch.testing.assert_close(path.velocity_to_score(velocity=v, x=x, t=t), score, rtol=1e-8, atol=1e-8)

@@ -33,7 +33,9 @@ def test_endpoints_and_time_derivative(manifold, schedule):
     h = 1e-6
     sample = path.sample(x0=x0, x1=x1, t=t)
     ahead, behind = path.sample(x0=x0, x1=x1, t=t + h).x_t, path.sample(x0=x0, x1=x1, t=t - h).x_t
-    central = (path.manifold.logmap(sample.x_t, ahead) - path.manifold.logmap(sample.x_t, behind)) / (2 * h)  # in the chart log_{x_t}
+    central = (path.manifold.logmap(sample.x_t, ahead) - path.manifold.logmap(sample.x_t, behind)) / (
+        2 * h
+    )  # in the chart log_{x_t}
     assert torch.allclose(sample.u_t, central, atol=1e-6)
     assert path.manifold.distance_to_manifold(sample.x_t).max() < 1e-12
     assert torch.allclose(path.manifold.proju(sample.x_t, sample.u_t), sample.u_t, atol=1e-12)  # tangent

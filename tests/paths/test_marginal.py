@@ -69,15 +69,13 @@ def test_single_point_marginal_is_the_conditional(path, times):
 def _continuity_residual(path, field_fn, x, t, data, h=1e-5):
     """``d/dt log p_t + u . grad log p_t + div u`` at ``(x, t)``: time derivative by central
     finite differences, space derivatives by autograd. Zero iff ``d/dt p_t + div(p_t u_t) = 0``."""
-    dlogp_dt = (
-        path.marginal_log_prob(x=x, t=t + h, data=data) - path.marginal_log_prob(x=x, t=t - h, data=data)
-    ) / (2 * h)
+    dlogp_dt = (path.marginal_log_prob(x=x, t=t + h, data=data) - path.marginal_log_prob(x=x, t=t - h, data=data)) / (
+        2 * h
+    )
     xg = x.clone().requires_grad_(True)
     (grad_log_p,) = torch.autograd.grad(path.marginal_log_prob(x=xg, t=t, data=data).sum(), xg)
     u = field_fn(xg)
-    divergence = sum(
-        torch.autograd.grad(u[:, i].sum(), xg, retain_graph=True)[0][:, i] for i in range(x.shape[1])
-    )
+    divergence = sum(torch.autograd.grad(u[:, i].sum(), xg, retain_graph=True)[0][:, i] for i in range(x.shape[1]))
     transport = (u * grad_log_p).sum(dim=1)
     scale = dlogp_dt.abs() + transport.abs() + divergence.abs()
     return (dlogp_dt + transport + divergence).detach(), scale.detach()

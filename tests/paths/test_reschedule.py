@@ -23,7 +23,9 @@ def test_the_trained_marginal_field_becomes_the_target_marginal_field(trained, t
     data = 2 * torch.randn(32, 2, dtype=DTYPE, generator=generator)
     x = 1.5 * torch.randn(16, 2, dtype=DTYPE, generator=generator)
     path_a, path_b = registry.create("path", trained), registry.create("path", target)
-    field = RescheduledField(lambda t, x: path_a.marginal_vector_field(x=x, t=t, data=data), trained=path_a, target=path_b)
+    field = RescheduledField(
+        lambda t, x: path_a.marginal_vector_field(x=x, t=t, data=data), trained=path_a, target=path_b
+    )
     for time in (0.05, 0.3, 0.5, 0.7, 0.95):
         t = torch.full((16,), time, dtype=DTYPE)
         assert torch.allclose(field(t, x), path_b.marginal_vector_field(x=x, t=t, data=data), atol=1e-11)

@@ -214,9 +214,13 @@ def test_tensorboard_purges_the_events_past_the_resumed_step(tmp_path, config):
 
 @pytest.mark.slow  # MLflow creates its SQLite store by running its schema migrations (several seconds)
 def test_trackers_without_a_place_to_write_say_what_to_give(config):
-    with pytest.raises(ConfigError, match=r"callback 'tensorboard' needs a directory: train with fit\(out=...\) or give log_dir="):
+    with pytest.raises(
+        ConfigError, match=r"callback 'tensorboard' needs a directory: train with fit\(out=...\) or give log_dir="
+    ):
         Pipeline(config).fit(progress=False, callbacks=["tensorboard"])
-    with pytest.raises(ConfigError, match=r"callback 'mlflow' needs a store: train with fit\(out=...\) or give tracking_uri="):
+    with pytest.raises(
+        ConfigError, match=r"callback 'mlflow' needs a store: train with fit\(out=...\) or give tracking_uri="
+    ):
         Pipeline(config).fit(progress=False, callbacks=["mlflow"])
 
 

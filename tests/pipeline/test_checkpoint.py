@@ -90,10 +90,16 @@ def test_crash_between_the_renames_falls_back_to_the_previous_copy(tmp_path, sma
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda d: (d / "model.safetensors").write_bytes(b"short"), r"corrupt checkpoint file .*model.safetensors: 5 bytes"),
+        (
+            lambda d: (d / "model.safetensors").write_bytes(b"short"),
+            r"corrupt checkpoint file .*model.safetensors: 5 bytes",
+        ),
         (lambda d: (d / "ema.safetensors").unlink(), r"incomplete checkpoint: .*ema.safetensors is missing"),
         (lambda d: (d / "manifest.json").unlink(), r"incomplete checkpoint: .*manifest.json is missing"),
-        (lambda d: (d / "manifest.json").write_text("{", encoding="utf-8"), r"corrupt checkpoint manifest .*manifest.json"),
+        (
+            lambda d: (d / "manifest.json").write_text("{", encoding="utf-8"),
+            r"corrupt checkpoint manifest .*manifest.json",
+        ),
         (
             lambda d: (d / "state.json").write_bytes(b"x" * (d / "state.json").stat().st_size),
             r"corrupt checkpoint file .*state.json: its SHA-256 does not match",
@@ -118,8 +124,14 @@ def test_checkpoint_files_and_no_pickle(tmp_path, small_config):
     directory = pipeline.save(tmp_path / "ckpt")
     names = sorted(p.name for p in directory.iterdir())
     assert names == [
-        "config.toml", "ema.safetensors", "manifest.json", "model.safetensors",
-        "optimizer.json", "optimizer.safetensors", "rng.safetensors", "state.json",
+        "config.toml",
+        "ema.safetensors",
+        "manifest.json",
+        "model.safetensors",
+        "optimizer.json",
+        "optimizer.safetensors",
+        "rng.safetensors",
+        "state.json",
     ]
     state = json.loads((directory / "state.json").read_text())
     assert state["step"] == 5 and state["event_shape"] == [2]
@@ -138,7 +150,9 @@ def test_checkpoint_files_and_no_pickle(tmp_path, small_config):
 
 def test_write_checkpoint_round_trip(tmp_path):
     tensors = {"w": torch.arange(6.0).reshape(2, 3)}
-    write_checkpoint(tmp_path / "c", text={"a.txt": "hello"}, json_data={"b.json": {"x": [1, 2]}}, tensors={"t.safetensors": tensors})
+    write_checkpoint(
+        tmp_path / "c", text={"a.txt": "hello"}, json_data={"b.json": {"x": [1, 2]}}, tensors={"t.safetensors": tensors}
+    )
     checkpoint = Checkpoint(tmp_path / "c")
     assert checkpoint.read_text("a.txt") == "hello"
     assert checkpoint.read_json("b.json") == {"x": [1, 2]}

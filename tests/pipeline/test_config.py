@@ -91,9 +91,9 @@ BAD = [
     ({"train": {"checkpoint_every": -5}}, "train.checkpoint_every must be an integer >= 0"),
     ({"train": [1, 2]}, "train must be a table"),
     ({"eval": {"num_samples": 0}}, "eval.num_samples must be an integer >= 1"),
-    ({"eval": {"metrics": "nll"}}, "eval.metrics must be \"all\" or a list"),
+    ({"eval": {"metrics": "nll"}}, 'eval.metrics must be "all" or a list'),
     ({"eval": {"divergence": "approx"}}, "eval.divergence must be one of 'auto', 'exact', 'hutchinson'"),
-    ({"device": ""}, "device must be \"auto\" or a torch device string"),
+    ({"device": ""}, 'device must be "auto" or a torch device string'),
     ({"seed": -1}, "seed must be an integer >= 0"),
     (["ot"], "the pipeline config must be a table"),
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,8 +29,17 @@ def free_port() -> int:
 def torchrun(worker: Path, directory: Path) -> list[str]:
     """The command that runs ``worker`` in two processes under ``torch.distributed.run``."""
     return [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), str(worker), str(directory),
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(free_port()),
+        str(worker),
+        str(directory),
     ]
 
 

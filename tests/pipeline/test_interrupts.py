@@ -140,7 +140,9 @@ def test_a_fresh_run_moves_an_old_log_aside(tmp_path, config, capsys):
     (tmp_path / "tensorboard").mkdir(exist_ok=True)
     Pipeline(config).fit(out=tmp_path, stop_at=2, progress=False, callbacks=["tensorboard"])
     err = capsys.readouterr().err
-    assert f"a new run starts in {tmp_path}: moved the old metrics.jsonl aside to {tmp_path / 'metrics.jsonl.old'}" in err
+    assert (
+        f"a new run starts in {tmp_path}: moved the old metrics.jsonl aside to {tmp_path / 'metrics.jsonl.old'}" in err
+    )
     assert f"moved the old tensorboard aside to {tmp_path / 'tensorboard.old'}" in err
     assert (tmp_path / "metrics.jsonl.old").read_text() == first
     assert logged_steps(tmp_path) == [1, 2]
@@ -164,7 +166,10 @@ def test_progress_lines_when_the_output_is_not_a_terminal(capsys, monkeypatch):
     monitor.close()
     lines = capsys.readouterr().err.splitlines()
     # rate = steps of this run / its time; ETA = steps left / rate: 30 / 2 = 15 s
-    assert lines == ["step 20/50 (40%)  loss 0.5  2.0 steps/s  ETA 15s", "step 50/50 (100%)  loss 0.25  1.3 steps/s  ETA 0s"]
+    assert lines == [
+        "step 20/50 (40%)  loss 0.5  2.0 steps/s  ETA 15s",
+        "step 50/50 (100%)  loss 0.25  1.3 steps/s  ETA 0s",
+    ]
 
 
 def test_progress_lines_are_spaced_by_the_interval(capsys):
@@ -178,5 +183,11 @@ def test_progress_lines_are_spaced_by_the_interval(capsys):
 
 def test_durations_read_as_a_person_would():
     assert [format_duration(s) for s in (0.4, 59, 60, 185, 3599, 3600, 7620)] == [
-        "0s", "59s", "1m00s", "3m05s", "59m59s", "1h00m", "2h07m"
+        "0s",
+        "59s",
+        "1m00s",
+        "3m05s",
+        "59m59s",
+        "1h00m",
+        "2h07m",
     ]

@@ -110,7 +110,15 @@ def test_cli_imports_a_module_that_registers_names(own_module, tmp_path, capsys)
     )
     sys.path.insert(0, str(folder))
     try:
-        argv = ["--import", "own_registering_flows", "train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]
+        argv = [
+            "--import",
+            "own_registering_flows",
+            "train",
+            str(config),
+            "--out",
+            str(tmp_path / "run"),
+            "--no-progress",
+        ]
         assert main(argv) == 0
     finally:
         sys.path.remove(str(folder))
@@ -159,13 +167,17 @@ def _suite(path_names):
 def test_in_process_names_reach_worker_processes(own_module, tmp_path):
     own = __import__(own_module)
     flowkit.register("path", "straight-test", own.straight_path, description="registered in the test")
-    report = run_suite(_suite(["straight-test", "ot"]), tmp_path / "bench", workers=2, plots=False, log=lambda line: None)
+    report = run_suite(
+        _suite(["straight-test", "ot"]), tmp_path / "bench", workers=2, plots=False, log=lambda line: None
+    )
     assert (report.cells, report.ran, report.errors) == (2, 2, 0)
 
 
 def test_a_lambda_registration_cannot_reach_workers_and_says_why(tmp_path):
     flowkit.register("path", "lambda-test", lambda: flowkit.ConditionalOTPath())
-    with pytest.raises(ConfigError, match=r"path 'lambda-test' was registered in process .* cannot be sent to worker processes"):
+    with pytest.raises(
+        ConfigError, match=r"path 'lambda-test' was registered in process .* cannot be sent to worker processes"
+    ):
         run_suite(_suite(["lambda-test"]), tmp_path / "bench", workers=2, plots=False, log=lambda line: None)
 
 
@@ -204,7 +216,11 @@ def test_pipeline_from_objects_saves_and_loads_in_a_new_process(own_module, smal
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "own"), *sys.path])}
     result = subprocess.run(
         [sys.executable, str(script), str(saved), str(tmp_path / "x0.npy"), str(tmp_path / "x1.npy")],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == own_module
@@ -248,6 +264,8 @@ def test_an_objective_object_brings_its_path_and_mismatches_are_named(small_conf
 
 def test_from_components_uses_the_defaults_for_the_rest():
     data = torch.randn(64, 2)
-    pipeline = Pipeline.from_components(data=data, solver=registry.create("solver", "euler", steps=2), config={"device": "cpu"})
+    pipeline = Pipeline.from_components(
+        data=data, solver=registry.create("solver", "euler", steps=2), config={"device": "cpu"}
+    )
     assert pipeline.config.solver.to_data() == {"name": "euler", "steps": 2}
     assert pipeline.config.path.name == "ot" and pipeline.sample(3).shape == (3, 2)

@@ -70,7 +70,9 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, smal
     monkeypatch.setattr(
         pipeline.objective, "loss", lambda **kw: loss(**kw) * (float("nan") if pipeline.step >= 23 else 1.0)
     )
-    with pytest.raises(NonFiniteError, match=r"loss became nan between steps 21 and 25.*last good checkpoint is .*checkpoint"):
+    with pytest.raises(
+        NonFiniteError, match=r"loss became nan between steps 21 and 25.*last good checkpoint is .*checkpoint"
+    ):
         pipeline.fit(out=tmp_path, progress=False)
     restored = Pipeline.load(tmp_path)
     assert restored.step == 20
@@ -210,9 +212,17 @@ def test_data_given_twice_and_bad_data(small_config):
 
 def test_model_shape_parameters_come_from_the_data(small_config):
     small_config["data"] = "digits"
-    with pytest.raises(ConfigError, match=r"model 'mlp' takes vector data \(dim=...\), but the data have event shape \[1, 8, 8\]"):
+    with pytest.raises(
+        ConfigError, match=r"model 'mlp' takes vector data \(dim=...\), but the data have event shape \[1, 8, 8\]"
+    ):
         Pipeline(small_config)
-    small_config["model"] = {"name": "unet", "base_channels": 8, "channel_mult": [1], "num_res_blocks": 1, "norm_groups": 4}
+    small_config["model"] = {
+        "name": "unet",
+        "base_channels": 8,
+        "channel_mult": [1],
+        "num_res_blocks": 1,
+        "norm_groups": 4,
+    }
     pipeline = Pipeline(small_config)
     assert (pipeline.model.channels, pipeline.model.image_size) == (1, 8) and pipeline.num_bins == 17
     small_config["model"] = {"name": "mlp", "num_classes": 10}

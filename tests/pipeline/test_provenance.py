@@ -52,7 +52,10 @@ def test_checkpoint_names_the_provider_and_loading_without_it_says_what_to_insta
         state = json.loads((tmp_path / "ckpt" / "state.json").read_text())
         trig = _entry(state["providers"], "path")
         assert (trig["name"], trig["distribution"], trig["version"], trig["entry_point"]) == (
-            "trig", "flowkit-trig", "0.3.0", "flowkit_trig"
+            "trig",
+            "flowkit-trig",
+            "0.3.0",
+            "flowkit_trig",
         )
         mlp = _entry(state["providers"], "model")
         assert (mlp["distribution"], mlp["version"]) == ("flowkit", flowkit.__version__)

@@ -102,7 +102,9 @@ def test_the_student_s_callbacks_do_not_run_for_its_in_memory_teacher(small_conf
     with registry.scoped():
         registry.register("callback", "count-starts", CountStarts)
         # "tensorboard" would fail in a teacher trained without a run directory
-        small_config.update(coupling={"name": "reflow", "num_pairs": 64, "seed": 3}, callbacks=["count-starts", "tensorboard"])
+        small_config.update(
+            coupling={"name": "reflow", "num_pairs": 64, "seed": 3}, callbacks=["count-starts", "tensorboard"]
+        )
         pipeline = Pipeline(small_config)
         pipeline.fit(out=tmp_path, progress=False)
     assert starts == [pipeline] and (tmp_path / "tensorboard").is_dir()

@@ -17,7 +17,14 @@ def _config(manifold: str, data: str, steps: int) -> dict:
         "model": {"name": "manifold-mlp", "manifold": manifold, "width": 64, "depth": 3},
         "solver": {"name": "riemannian-rk4", "steps": 20},
         "data": {"name": data, "n_train": 4000, "n_test": 400},
-        "train": {"steps": steps, "batch_size": 256, "lr": 3e-3, "warmup_steps": 20, "ema_decay": 0.98, "log_every": 100},
+        "train": {
+            "steps": steps,
+            "batch_size": 256,
+            "lr": 3e-3,
+            "warmup_steps": 20,
+            "ema_decay": 0.98,
+            "log_every": 100,
+        },
         "device": "cpu",
         "seed": 0,
     }

@@ -23,8 +23,9 @@ CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
 def objective(coupling: str = "independent"):
-    return registry.create("objective", "cfm", path=registry.create("path", "ot"),
-                           coupling=registry.create("coupling", coupling))
+    return registry.create(
+        "objective", "cfm", path=registry.create("path", "ot"), coupling=registry.create("coupling", coupling)
+    )
 
 
 def test_compile_defaults_to_auto_and_rejects_unknown_modes():
@@ -43,7 +44,12 @@ def objective_with(coupling):
 
 @pytest.mark.parametrize(
     "coupling",
-    [("independent", {}), ("sinkhorn", {"iterations": 50}), ("unbalanced-ot", {"tau": 1.0}), ("partial-ot", {"mass": 0.8})],
+    [
+        ("independent", {}),
+        ("sinkhorn", {"iterations": 50}),
+        ("unbalanced-ot", {"tau": 1.0}),
+        ("partial-ot", {"mass": 0.8}),
+    ],
 )
 def test_auto_captures_on_cuda_when_every_component_allows_it(coupling):
     name, params = coupling
@@ -116,9 +122,7 @@ def test_next_range_gives_the_rows_that_next_slices():
 @pytest.fixture
 def graph_form(monkeypatch):
     """Train with ``compile = "cuda-graph"`` on the CPU: the capturable form, run eagerly."""
-    monkeypatch.setattr(
-        "flowkit.pipeline.training.resolve_step_mode", lambda requested, **_: StepMode(requested)
-    )
+    monkeypatch.setattr("flowkit.pipeline.training.resolve_step_mode", lambda requested, **_: StepMode(requested))
 
 
 def _train(config: dict, mode: str, steps: int) -> tuple[Pipeline, torch.Tensor]:

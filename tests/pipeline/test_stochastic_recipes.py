@@ -22,7 +22,8 @@ def test_sde_sampler_works_from_pipeline_sample_with_the_converted_score(small_c
     assert torch.equal(no_noise, euler)
     # likelihoods integrate backwards: the SDE sampler then solves the probability-flow ODE
     torch.testing.assert_close(
-        pipeline.log_prob(first[:4], solver=sde).nats, pipeline.log_prob(first[:4], solver={"name": "euler", "steps": 8}).nats
+        pipeline.log_prob(first[:4], solver=sde).nats,
+        pipeline.log_prob(first[:4], solver={"name": "euler", "steps": 8}).nats,
     )
 
 
@@ -72,8 +73,6 @@ def test_sf2m_recipe_trains_a_score_head_and_samples_with_it(small_config, tmp_p
     assert samples.shape == (16, 2) and torch.isfinite(samples).all()
     assert pipeline.flow(pipeline.prior_sample(8), solver=seeded).nfe == 12  # velocity + score per step
     loaded = Pipeline.load(pipeline.save(tmp_path / "ckpt"))
-    torch.testing.assert_close(
-        loaded.sample(16, solver=seeded, generator=torch.Generator().manual_seed(0)), samples
-    )
+    torch.testing.assert_close(loaded.sample(16, solver=seeded, generator=torch.Generator().manual_seed(0)), samples)
     with pytest.raises(InvalidParameterError, match="velocity_to_score"):
         pipeline.sample(4, solver={"name": "euler-maruyama", "steps": 2})  # the bridge has no conversion

@@ -160,7 +160,9 @@ def test_heun_counts_both_networks_and_its_last_step_into_the_end_is_euler_maruy
         score.append(t[0].item())
         return exact_score(path, t, x)
 
-    sde = registry.create("solver", "sde-heun", steps=5, score="model", seed=0).bind(path=path, score_field=counted_score)
+    sde = registry.create("solver", "sde-heun", steps=5, score="model", seed=0).bind(
+        path=path, score_field=counted_score
+    )
     solution = sde.solve(counted_velocity, torch.randn(8, 2, dtype=torch.float64), t1=t1)
     assert len(velocity) == len(score) == velocity_calls and solution.nfe == 2 * velocity_calls
     assert max(velocity) == pytest.approx(t1 if t1 < 1.0 else 0.8)  # never evaluated at the singular end
@@ -179,7 +181,9 @@ def test_a_non_finite_sample_names_the_sampler_and_the_failing_step():
     def field(t, x):  # NaN from t = 0.5 on
         return torch.where(t[:, None] >= 0.5, torch.full_like(x, float("nan")), exact_field(path)(t, x))
 
-    with pytest.raises(NonFiniteError, match=r"EulerMaruyama\(diffusion=1.0, schedule='constant'\).*step 6 of 10, from t=0.5"):
+    with pytest.raises(
+        NonFiniteError, match=r"EulerMaruyama\(diffusion=1.0, schedule='constant'\).*step 6 of 10, from t=0.5"
+    ):
         _bound("euler-maruyama", path, steps=10, seed=0).solve(field, torch.randn(4, 2))
 
 

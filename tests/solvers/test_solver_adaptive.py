@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from solver_cases import ADAPTIVE, riccati_field, riccati_solution, riccati_start
 
 from flowkit import registry
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, SolverError
 from flowkit.solvers import Dopri5
-
-from solver_cases import ADAPTIVE, riccati_field, riccati_solution, riccati_start
-
 
 # Global error at atol = rtol = 1e-6 on the test ODE. The tolerance bounds local errors only;
 # fehlberg2 (a 2(1) pair) accumulates a much larger global error than the others.

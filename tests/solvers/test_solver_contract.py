@@ -8,11 +8,10 @@ import re
 
 import pytest
 import torch
+from solver_cases import ADAPTIVE, FIXED, CountingField, riccati_field, riccati_solution, riccati_start
 
 from flowkit import ODESolver, registry
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError, UnknownComponentError
-
-from solver_cases import ADAPTIVE, FIXED, CountingField, riccati_field, riccati_solution, riccati_start
 
 ALL = FIXED + ADAPTIVE
 

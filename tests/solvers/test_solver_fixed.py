@@ -7,12 +7,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from solver_cases import FIXED, ORDERS, CountingField, riccati_field, riccati_solution, riccati_start
 
 from flowkit import registry
 from flowkit.exceptions import InvalidParameterError
 from flowkit.solvers import RK4, Euler, Heun, Midpoint
-
-from solver_cases import FIXED, ORDERS, CountingField, riccati_field, riccati_solution, riccati_start
 
 
 def _error(name: str, t0: float, t1: float, **params) -> float:
@@ -73,7 +72,9 @@ def test_trajectory_states_are_grid_states_and_off_grid_times_add_steps():
 
 def test_backward_trajectory():
     x1 = riccati_start()
-    solution = Midpoint(steps=200).solve(riccati_field, x1, t0=1.0, t1=0.0, trajectory_times=torch.tensor([1.0, 0.5, 0.0]))
+    solution = Midpoint(steps=200).solve(
+        riccati_field, x1, t0=1.0, t1=0.0, trajectory_times=torch.tensor([1.0, 0.5, 0.0])
+    )
     for state, t in zip(solution.trajectory, [1.0, 0.5, 0.0]):
         torch.testing.assert_close(state, riccati_solution(x1, 1.0, t), atol=1e-5, rtol=0)
 

@@ -6,8 +6,9 @@ import math
 
 import pytest
 import torch
-from flowkit import InvalidParameterError, PathSample, ProbabilityPath, ShapeError
 from flowkit_bridge import BrownianBridgePath
+
+from flowkit import InvalidParameterError, PathSample, ProbabilityPath, ShapeError
 
 
 def _textbook_field(t, x, x0, x1):

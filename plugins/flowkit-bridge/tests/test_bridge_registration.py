@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from flowkit import registry
-from flowkit import InvalidParameterError
 from flowkit_bridge import BrownianBridgePath
+
+from flowkit import InvalidParameterError, registry
 
 
 def test_bridge_is_registered_by_the_flowkit_bridge_distribution():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flowkit import registry
-from flowkit import InvalidParameterError
 from flowkit_multistep import AdamsBashforth
+
+from flowkit import InvalidParameterError, registry
 
 
 @pytest.mark.parametrize("order", [2, 3, 4])

@@ -8,7 +8,6 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from flowkit import InvalidParameterError, NonFiniteError, ODESolver, ShapeError, Solution
 from flowkit_multistep import (
     ADAMS_BASHFORTH_COEFFICIENTS,
     RUNGE_KUTTA_STARTERS,
@@ -17,6 +16,8 @@ from flowkit_multistep import (
     AdamsBashforth3,
     AdamsBashforth4,
 )
+
+from flowkit import InvalidParameterError, NonFiniteError, ODESolver, ShapeError, Solution
 
 ORDERS = (2, 3, 4)
 ROTATION = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=torch.float64)

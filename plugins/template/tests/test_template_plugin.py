@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-import torch
 import pytest
-from flowkit import InvalidParameterError, registry
+import torch
 from flowkit_template_plugin import ExampleEuler
+
+from flowkit import InvalidParameterError, registry
 
 
 def test_example_euler_is_registered_by_the_template_distribution():

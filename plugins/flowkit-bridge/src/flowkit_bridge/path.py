@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 
 import torch
+
 from flowkit import InvalidParameterError, PathSample, ProbabilityPath, StandardNormal
 from flowkit.core import Batch, Time, checked, shape_checks_enabled
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import flowkit
-
 from flowkit_bridge.path import BrownianBridgePath
 
 

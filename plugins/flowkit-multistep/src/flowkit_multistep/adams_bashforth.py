@@ -23,10 +23,10 @@ import collections
 import operator
 from collections.abc import Callable
 
-from flowkit import ODESolver
-from flowkit.core import InvalidParameterError
 from torch import Tensor
 
+from flowkit import ODESolver
+from flowkit.core import InvalidParameterError
 from flowkit_multistep.dense_output import Trajectory
 from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS
 
@@ -40,9 +40,7 @@ ADAMS_BASHFORTH_COEFFICIENTS: dict[int, tuple[float, ...]] = {
 
 def _validate_order(order: object) -> int:
     if isinstance(order, bool) or not isinstance(order, int) or order not in ADAMS_BASHFORTH_COEFFICIENTS:
-        raise InvalidParameterError(
-            f"order must be one of {sorted(ADAMS_BASHFORTH_COEFFICIENTS)}, got {order!r}"
-        )
+        raise InvalidParameterError(f"order must be one of {sorted(ADAMS_BASHFORTH_COEFFICIENTS)}, got {order!r}")
     return order
 
 

@@ -14,6 +14,7 @@ whose error is ``O(h^4)`` per step, so the trajectory keeps the order of a solve
 from __future__ import annotations
 
 import math
+
 import torch
 from torch import Tensor
 

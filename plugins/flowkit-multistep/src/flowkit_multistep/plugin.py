@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import flowkit
-
 from flowkit_multistep.adams_bashforth import AdamsBashforth2, AdamsBashforth3, AdamsBashforth4
 
 
