@@ -39,6 +39,10 @@ class InvalidParameterError(FlowkitError, ValueError):
     """An unknown or invalid parameter or argument value (factory parameters, times out of range)."""
 
 
+class ParameterTypeError(InvalidParameterError, TypeError):
+    """A parameter or argument of the wrong type (not callable, not the component class needed, ...)."""
+
+
 class CapabilityError(InvalidParameterError, TypeError):
     """A component lacks a method or attribute that a component it is combined with needs
     (e.g. the ``fm`` objective and a path without ``marginal_vector_field``); the member is named."""

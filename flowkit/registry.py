@@ -328,7 +328,8 @@ class Registry:
                 ) from None
         try:
             return spec.factory(**params)
-        except InvalidParameterError:
+        except InvalidParameterError as exc:  # already names the parameter: add which component it was
+            exc.args = (f"{kind} {name!r}: {exc}", *exc.args[1:])
             raise
         except (TypeError, ValueError) as exc:
             raise InvalidParameterError(

@@ -34,8 +34,9 @@ from torch import Tensor
 
 from flowkit.core.coupling import Coupling
 from flowkit.couplings.cost import squared_distances
-from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError, SolverError
+from flowkit.exceptions import NonFiniteError, ShapeError, SolverError
 from flowkit.shapes import Batch, checked
+from flowkit.validation import field_validator, require_choice
 
 __all__ = ["EXACT_OT_SOLVERS", "ExactOTCoupling", "StagedCost"]
 
@@ -67,11 +68,6 @@ class StagedCost:
         if self.ready is not None:
             self.ready.synchronize()
         return self.tensor
-
-
-def _check_solver(instance, attribute, value: str) -> None:
-    if value not in EXACT_OT_SOLVERS:
-        raise InvalidParameterError(f"solver must be one of {', '.join(map(repr, EXACT_OT_SOLVERS))}, got {value!r}")
 
 
 def _network_simplex(cost: np.ndarray) -> np.ndarray:
@@ -116,7 +112,9 @@ class ExactOTCoupling(Coupling):
     """The assignment is solved on the host CPU: a training step using it cannot be captured
     whole on the device; :class:`flowkit.couplings.HostAssignmentPrefetcher` overlaps it."""
 
-    solver: str = attrs.field(default="network_simplex", validator=_check_solver)
+    solver: str = attrs.field(
+        default="network_simplex", validator=field_validator(require_choice, choices=EXACT_OT_SOLVERS)
+    )
 
     def stage_cost(self, x0: Tensor, x1: Tensor) -> StagedCost:
         """Compute ``C`` on the batch's device and start its copy to the host (pinned, non-blocking on CUDA).

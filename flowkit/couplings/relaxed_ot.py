@@ -39,6 +39,7 @@ sources are used: sources that the plan leaves (nearly) untransported are rarely
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import attrs
 import torch
@@ -47,8 +48,8 @@ from torch import Tensor
 from flowkit.core.coupling import Coupling
 from flowkit.couplings.cost import squared_distances
 from flowkit.couplings.sinkhorn import sample_sources
-from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import Batch, checked
+from flowkit.validation import require_float, require_int
 
 __all__ = ["PartialOTCoupling", "UnbalancedOTCoupling", "partial_log_plan", "unbalanced_log_plan"]
 
@@ -96,30 +97,7 @@ def partial_log_plan(cost: Tensor, eps: Tensor | float, mass: float, *, iteratio
     return log_p
 
 
-def _positive(name: str, *, allow_inf: bool = False, optional: bool = False):
-    accepted = "a number > 0" + (" (inf allowed)" if allow_inf else "") + (" or None" if optional else "")
-
-    def check(instance, attribute, value) -> None:
-        if value is None and optional:
-            return
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise InvalidParameterError(f"{name} must be {accepted}, got {value!r}")
-        if not allow_inf and not math.isfinite(value):
-            raise InvalidParameterError(f"{name} must be finite ({accepted}), got {value!r}")
-
-    return check
-
-
-def _check_iterations(instance, attribute, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(f"iterations must be an integer >= 1, got {value!r}")
-
-
-def _check_mass(instance, attribute, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise InvalidParameterError(
-            f"mass must be a number in (0, 1] (the fraction of mass transported), got {value!r}"
-        )
+_iterations = partial(require_int, "iterations", minimum=1)
 
 
 @attrs.frozen
@@ -128,8 +106,10 @@ class _RelaxedOTCoupling(Coupling):
 
     capturable = True  # fixed iteration counts, nothing read on the host
 
-    reg: float = attrs.field(default=0.05, validator=_positive("reg"))
-    epsilon: float | None = attrs.field(default=None, validator=_positive("epsilon", optional=True))
+    reg: float = attrs.field(default=0.05, converter=partial(require_float, "reg", above=0.0))
+    epsilon: float | None = attrs.field(
+        default=None, converter=partial(require_float, "epsilon", above=0.0, optional=True)
+    )
 
     def _scale(self, cost: Tensor) -> Tensor | float:
         """The unit of ``reg`` and ``tau``: the mean cost, or 1 when ``epsilon`` is absolute."""
@@ -169,8 +149,10 @@ class UnbalancedOTCoupling(_RelaxedOTCoupling):
         iterations: Sinkhorn updates per batch (a fixed count, so the step stays capturable).
     """
 
-    tau: float = attrs.field(default=1.0, validator=_positive("tau", allow_inf=True))
-    iterations: int = attrs.field(default=200, validator=_check_iterations)
+    tau: float = attrs.field(
+        default=1.0, converter=partial(require_float, "tau", above=0.0, finite=False, note="inf: balanced")
+    )
+    iterations: int = attrs.field(default=200, converter=_iterations)
 
     def _log_plan(self, cost: Tensor) -> Tensor:
         scale = self._scale(cost)
@@ -189,8 +171,11 @@ class PartialOTCoupling(_RelaxedOTCoupling):
         iterations: rounds of the three Bregman projections per batch (a fixed count).
     """
 
-    mass: float = attrs.field(default=0.8, validator=_check_mass)
-    iterations: int = attrs.field(default=200, validator=_check_iterations)
+    mass: float = attrs.field(
+        default=0.8,
+        converter=partial(require_float, "mass", above=0.0, maximum=1.0, note="the fraction of mass transported"),
+    )
+    iterations: int = attrs.field(default=200, converter=_iterations)
 
     def _log_plan(self, cost: Tensor) -> Tensor:
         return partial_log_plan(cost, self._eps(self._scale(cost)), float(self.mass), iterations=self.iterations)

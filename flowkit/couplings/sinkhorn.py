@@ -23,6 +23,7 @@ device.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import ClassVar
 
 import attrs
@@ -31,8 +32,8 @@ from torch import Tensor
 
 from flowkit.core.coupling import Coupling
 from flowkit.couplings.cost import squared_distances
-from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import Batch, checked
+from flowkit.validation import require_float, require_int
 
 __all__ = ["SinkhornCoupling", "sample_sources", "sinkhorn_log_plan", "sinkhorn_log_plan_fixed"]
 
@@ -87,35 +88,6 @@ def sample_sources(log_plan: Tensor, generator: torch.Generator | None = None) -
     return torch.multinomial(torch.softmax(log_plan.T, dim=1), 1, generator=generator).squeeze(1)
 
 
-def _check_reg(instance, attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"reg must be a finite number > 0 (relative to the mean cost), got {value!r}")
-
-
-def _check_epsilon(instance, attribute, value: float | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-        raise InvalidParameterError(
-            f"epsilon must be None or a finite number > 0 (an absolute temperature), got {value!r}"
-        )
-
-
-def _check_max_iter(instance, attribute, value: int) -> None:
-    if value < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {value!r}")
-
-
-def _check_tol(instance, attribute, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"tol must be > 0, got {value!r}")
-
-
-def _check_iterations(instance, attribute, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise InvalidParameterError(f"iterations must be None or an integer >= 1, got {value!r}")
-
-
 @attrs.frozen
 class SinkhornCoupling(Coupling):
     """Draws pairs from the entropic OT plan of the batch (see the module docstring).
@@ -133,11 +105,18 @@ class SinkhornCoupling(Coupling):
     runs_on_host: ClassVar[bool] = False
     """The plan and the draws are computed in torch on the batch's device."""
 
-    reg: float = attrs.field(default=0.05, converter=float, validator=_check_reg)
-    max_iter: int = attrs.field(default=1000, converter=int, validator=_check_max_iter)
-    tol: float = attrs.field(default=1e-4, converter=float, validator=_check_tol)
-    epsilon: float | None = attrs.field(default=None, validator=_check_epsilon)
-    iterations: int | None = attrs.field(default=None, validator=_check_iterations)
+    reg: float = attrs.field(
+        default=0.05, converter=partial(require_float, "reg", above=0.0, note="relative to the mean cost")
+    )
+    max_iter: int = attrs.field(default=1000, converter=partial(require_int, "max_iter", minimum=1))
+    tol: float = attrs.field(default=1e-4, converter=partial(require_float, "tol", above=0.0))
+    epsilon: float | None = attrs.field(
+        default=None,
+        converter=partial(require_float, "epsilon", above=0.0, optional=True, note="an absolute temperature"),
+    )
+    iterations: int | None = attrs.field(
+        default=None, converter=partial(require_int, "iterations", minimum=1, optional=True)
+    )
 
     @property
     def capturable(self) -> bool:  # type: ignore[override]

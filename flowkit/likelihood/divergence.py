@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from flowkit.exceptions import ShapeError
+from flowkit.validation import require_choice
 
 __all__ = ["basis_probes", "default_chunk_size", "hutchinson_probes", "velocity_and_divergence"]
 
@@ -54,12 +55,10 @@ def hutchinson_probes(like: Tensor, num: int, distribution: str, generator: torc
     """
     shape = (num, *like.shape)
     device = generator.device if generator is not None else like.device
-    if distribution == "rademacher":
+    if require_choice("probe_distribution", distribution, PROBE_DISTRIBUTIONS) == "rademacher":
         draws = torch.randint(0, 2, shape, generator=generator, device=device).mul_(2).sub_(1)
-    elif distribution == "gaussian":
-        draws = torch.randn(shape, generator=generator, device=device, dtype=like.dtype)
     else:
-        raise ValueError(f"probe_distribution must be one of {PROBE_DISTRIBUTIONS}, got {distribution!r}")
+        draws = torch.randn(shape, generator=generator, device=device, dtype=like.dtype)
     return draws.to(device=like.device, dtype=like.dtype).div_(num**0.5)
 
 

@@ -34,6 +34,7 @@ from flowkit.likelihood.divergence import (
     velocity_and_divergence,
 )
 from flowkit.shapes import Batch, PerSample, checked
+from flowkit.validation import require_choice, require_int
 
 __all__ = ["log_prob", "sample_with_log_prob"]
 
@@ -97,14 +98,9 @@ def _probes(
     probe_distribution: str,
     generator: torch.Generator | None,
 ) -> Tensor:
-    if divergence not in DIVERGENCES:
-        raise InvalidParameterError(f"divergence must be one of {DIVERGENCES}, got {divergence!r}")
-    if probe_distribution not in PROBE_DISTRIBUTIONS:
-        raise InvalidParameterError(
-            f"probe_distribution must be one of {PROBE_DISTRIBUTIONS}, got {probe_distribution!r}"
-        )
-    if isinstance(probes, bool) or not isinstance(probes, int) or probes < 1:
-        raise InvalidParameterError(f"probes must be an integer >= 1, got {probes!r}")
+    require_choice("divergence", divergence, DIVERGENCES)
+    require_choice("probe_distribution", probe_distribution, PROBE_DISTRIBUTIONS)
+    require_int("probes", probes, minimum=1)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise InvalidParameterError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     if divergence == "exact":
@@ -139,8 +135,7 @@ def _integrate(
             f"prior must have a log_prob(x0) method (a flowkit Prior, a path, or a torch.distributions object), "
             f"got {type(prior).__name__}"
         )
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
-        raise InvalidParameterError(f"chunk_size must be None or an integer >= 1, got {chunk_size!r}")
+    require_int("chunk_size", chunk_size, minimum=1, optional=True)
     ode_solver = _solver(solver)
     probe_vectors = _probes(start, divergence, probes, probe_distribution, generator)
     if not bool(torch.isfinite(start).all()):

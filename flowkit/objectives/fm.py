@@ -19,8 +19,9 @@ from torch import Tensor
 from flowkit.core.capabilities import MARGINAL_FIELD
 from flowkit.core.coupling import Coupling
 from flowkit.core.path import PathSample, ProbabilityPath
+from flowkit.exceptions import InvalidParameterError, ParameterTypeError
 from flowkit.objectives.regression import RegressionObjective
-from flowkit.validation import short_repr
+from flowkit.validation import require_int, short_repr
 
 __all__ = ["FlowMatching"]
 
@@ -61,15 +62,15 @@ class FlowMatching(RegressionObjective):
             weighting=weighting,
         )
         if not isinstance(reference, Tensor) or not reference.is_floating_point() or reference.dim() < 2:
-            raise TypeError(f"reference must be a floating-point tensor [n, *dims], got {short_repr(reference)}")
+            raise ParameterTypeError(
+                f"reference must be a floating-point tensor [n, *dims], got {short_repr(reference)}"
+            )
         if reference.shape[0] == 0:
-            raise ValueError("reference must hold at least one data point")
+            raise InvalidParameterError(f"reference must hold at least one data point, got {short_repr(reference)}")
         if not bool(torch.isfinite(reference).all()):
-            raise ValueError("reference must be finite (it contains NaN or infinite values)")
-        if chunk_size is not None and int(chunk_size) < 1:
-            raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+            raise InvalidParameterError("reference must be finite (it contains NaN or infinite values)")
         self.reference = reference
-        self.chunk_size = None if chunk_size is None else int(chunk_size)
+        self.chunk_size = require_int("chunk_size", chunk_size, minimum=1, optional=True)
         self._moved = reference
 
     def _reference_like(self, x: Tensor) -> Tensor:

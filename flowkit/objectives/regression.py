@@ -26,7 +26,7 @@ from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.exceptions import ShapeError
 from flowkit.objectives.time import make_time_distribution
 from flowkit.shapes import Batch, Labels, Scalar, checked, shape_checks_enabled
-from flowkit.validation import require_finite
+from flowkit.validation import require_finite, require_instance
 
 __all__ = ["RegressionObjective"]
 
@@ -64,21 +64,16 @@ class RegressionObjective(Objective):
     ) -> None:
         if path is None:
             path = _default_path()
-        if not isinstance(path, ProbabilityPath):
-            raise TypeError(
-                f"path must be a flowkit.ProbabilityPath (e.g. registry.create('path', 'ot')), got {path!r}"
-            )
+        require_instance(
+            "path", path, ProbabilityPath, "a flowkit.ProbabilityPath (e.g. registry.create('path', 'ot'))"
+        )
         require_capabilities(path, self.path_requirements, needed_by=f"objective {type(self).__name__}", role="path")
         if coupling is None:
             from flowkit.couplings import IndependentCoupling
 
             coupling = IndependentCoupling()
-        if not isinstance(coupling, Coupling):
-            raise TypeError(
-                f"coupling must be a flowkit.Coupling (e.g. registry.create('coupling', 'ot')), got {coupling!r}"
-            )
-        if weighting is not None and not callable(weighting):
-            raise TypeError(f"weighting must be None or a callable w(t) returning [batch] weights, got {weighting!r}")
+        require_instance("coupling", coupling, Coupling, "a flowkit.Coupling (e.g. registry.create('coupling', 'ot'))")
+        require_instance("weighting", weighting, Callable, "a callable w(t) returning [batch] weights", optional=True)
         self.path = path
         self.coupling = coupling
         self.time_distribution = make_time_distribution(time_distribution, mean=logit_normal_mean, std=logit_normal_std)

@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
+from functools import partial
 
 import attrs
 import torch
 from torch import Tensor
+
+from flowkit.validation import require_choice, require_float
 
 __all__ = ["LogitNormalTime", "TIME_DISTRIBUTIONS", "TimeDistribution", "UniformTime", "make_time_distribution"]
 
@@ -48,22 +50,12 @@ class UniformTime(TimeDistribution):
         return torch.rand(n, device=device, dtype=dtype, generator=generator)
 
 
-def _check_std(instance, attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"logit_normal_std must be a finite number > 0, got {value!r}")
-
-
-def _check_mean(instance, attribute, value: float) -> None:
-    if not math.isfinite(value):
-        raise ValueError(f"logit_normal_mean must be finite, got {value!r}")
-
-
 @attrs.frozen
 class LogitNormalTime(TimeDistribution):
     """``v = sigmoid(mean + std z)``, ``z ~ N(0, 1)``."""
 
-    mean: float = attrs.field(default=0.0, converter=float, validator=_check_mean)
-    std: float = attrs.field(default=1.0, converter=float, validator=_check_std)
+    mean: float = attrs.field(default=0.0, converter=partial(require_float, "logit_normal_mean"))
+    std: float = attrs.field(default=1.0, converter=partial(require_float, "logit_normal_std", above=0.0))
 
     def sample_unit(self, n, *, device, dtype, generator):
         """``sigmoid(mean + std * randn)``."""
@@ -77,8 +69,6 @@ TIME_DISTRIBUTIONS = ("uniform", "logit-normal")
 
 def make_time_distribution(name: str, *, mean: float = 0.0, std: float = 1.0) -> TimeDistribution:
     """The time distribution called ``name``; ``mean`` and ``std`` parametrise ``logit-normal``."""
-    if name == "uniform":
+    if require_choice("time_distribution", name, TIME_DISTRIBUTIONS) == "uniform":
         return UniformTime()
-    if name == "logit-normal":
-        return LogitNormalTime(mean=mean, std=std)
-    raise ValueError(f"time_distribution must be one of {', '.join(map(repr, TIME_DISTRIBUTIONS))}; got {name!r}")
+    return LogitNormalTime(mean=mean, std=std)

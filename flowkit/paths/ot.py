@@ -7,17 +7,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import attrs
 from torch import Tensor
 
 from flowkit.paths.gaussian import Coefficient, GaussianPath
+from flowkit.validation import require_float
 
 __all__ = ["ConditionalOTPath"]
-
-
-def _check_sigma_min(instance, attribute, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"sigma_min must lie in [0, 1), got {value!r}")
 
 
 @attrs.frozen
@@ -28,7 +26,7 @@ class ConditionalOTPath(GaussianPath):
     is ``1e-4``. With ``sigma_min = 0`` the field at arbitrary ``x`` is undefined at ``t = 1``.
     """
 
-    sigma_min: float = attrs.field(default=1e-4, converter=float, validator=_check_sigma_min)
+    sigma_min: float = attrs.field(default=1e-4, converter=partial(require_float, "sigma_min", minimum=0.0, below=1.0))
 
     def a(self, t: Tensor) -> Tensor:
         """``a(t) = t``."""

@@ -9,14 +9,16 @@ construction on a grid over ``time_range``, so a wrong shape or a non-finite val
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import attrs
 import torch
 from torch import Tensor
 
+from flowkit.exceptions import InvalidParameterError
 from flowkit.paths.gaussian import GaussianPath, time_derivative
+from flowkit.validation import field_validator, require_float, require_instance, short_repr
 
 __all__ = ["SchedulePath"]
 
@@ -25,25 +27,19 @@ ScheduleFn = Callable[[Tensor], "Tensor | float"]
 _PROBE_POINTS = 9
 
 
-def _check_callable(instance, attribute, value) -> None:
-    if value is not None and not callable(value):
-        raise TypeError(f"{attribute.name} must be a callable of t (a tensor of times), got {value!r}")
-
-
-def _check_prior_std(instance, attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"prior_std must be a finite number > 0, got {value!r}")
+_CALLABLE = "a callable of t (a tensor of times)"
+_check_callable = field_validator(require_instance, kind=Callable, accepted=_CALLABLE)
+_check_optional_callable = field_validator(require_instance, kind=Callable, accepted=_CALLABLE, optional=True)
 
 
 def _to_range(value: Sequence[float]) -> tuple[float, float]:
-    lo, hi = (float(v) for v in value)
-    return lo, hi
-
-
-def _check_range(instance, attribute, value: tuple[float, float]) -> None:
-    lo, hi = value
-    if not 0.0 <= lo < hi <= 1.0:
-        raise ValueError(f"time_range must be (t_min, t_max) with 0 <= t_min < t_max <= 1, got {value!r}")
+    accepted = "(t_min, t_max) with 0 <= t_min < t_max <= 1"
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"time_range must be {accepted}, got {short_repr(value)}") from None
+    lo = require_float("time_range[0]", lo, minimum=0.0, maximum=1.0, note=f"time_range is {accepted}")
+    return lo, require_float("time_range[1]", hi, above=lo, maximum=1.0, note=f"time_range is {accepted}")
 
 
 def _name(fn: ScheduleFn | None) -> str:
@@ -63,24 +59,22 @@ class SchedulePath(GaussianPath):
 
     a_fn: ScheduleFn = attrs.field(alias="a", validator=_check_callable)
     s_fn: ScheduleFn = attrs.field(alias="s", validator=_check_callable)
-    da_fn: ScheduleFn | None = attrs.field(default=None, alias="da", validator=_check_callable)
-    ds_fn: ScheduleFn | None = attrs.field(default=None, alias="ds", validator=_check_callable)
-    prior_std: float = attrs.field(default=1.0, converter=float, validator=_check_prior_std)
-    _range: tuple[float, float] = attrs.field(
-        default=(0.0, 1.0), alias="time_range", converter=_to_range, validator=_check_range
-    )
+    da_fn: ScheduleFn | None = attrs.field(default=None, alias="da", validator=_check_optional_callable)
+    ds_fn: ScheduleFn | None = attrs.field(default=None, alias="ds", validator=_check_optional_callable)
+    prior_std: float = attrs.field(default=1.0, converter=partial(require_float, "prior_std", above=0.0))
+    _range: tuple[float, float] = attrs.field(default=(0.0, 1.0), alias="time_range", converter=_to_range)
 
     def __attrs_post_init__(self) -> None:
         t = torch.linspace(*self._range, _PROBE_POINTS)
         for name in ("a", "s", "da", "ds"):
             value = getattr(self, name)(t)
             if not bool(torch.isfinite(value).all()):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"schedule {name}(t) must return finite values on time_range={self._range}; "
                     f"for t = {t.tolist()} it returned {value.tolist()}"
                 )
         if bool((self.s(t) < 0).any()):
-            raise ValueError(f"schedule s(t) must be >= 0 on time_range={self._range}")
+            raise InvalidParameterError(f"schedule s(t) must be >= 0 on time_range={self._range}")
 
     def __repr__(self) -> str:
         derivatives = "".join(
@@ -106,7 +100,7 @@ class SchedulePath(GaussianPath):
         try:
             return value.to(dtype=t.dtype, device=t.device).expand(t.shape)
         except RuntimeError:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"schedule functions must return a tensor shaped like t {list(t.shape)} (or broadcastable to it), "
                 f"got shape {list(value.shape)}"
             ) from None

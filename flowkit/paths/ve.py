@@ -8,24 +8,20 @@ The path noise is ``eps = x0 / sigma_max``, so ``x_t = x1 + s(t) x0 / sigma_max`
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import attrs
 import torch
 from torch import Tensor
 
 from flowkit.paths.gaussian import Coefficient, GaussianPath
+from flowkit.validation import require_float
 
 __all__ = ["VarianceExplodingPath"]
 
 
-def _check_positive(instance, attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
-
-
 def _check_order(instance, attribute, value: float) -> None:
-    if not value > instance.sigma_min:
-        raise ValueError(f"sigma_max must be larger than sigma_min={instance.sigma_min!r}, got {value!r}")
+    require_float("sigma_max", value, above=instance.sigma_min, note="larger than sigma_min")
 
 
 @attrs.frozen
@@ -38,8 +34,10 @@ class VarianceExplodingPath(GaussianPath):
     ``sigma_max`` dominates the data scale, and ends at ``N(x1, sigma_min^2 I)``.
     """
 
-    sigma_min: float = attrs.field(default=0.01, converter=float, validator=_check_positive)
-    sigma_max: float = attrs.field(default=50.0, converter=float, validator=[_check_positive, _check_order])
+    sigma_min: float = attrs.field(default=0.01, converter=partial(require_float, "sigma_min", above=0.0))
+    sigma_max: float = attrs.field(
+        default=50.0, converter=partial(require_float, "sigma_max", above=0.0), validator=_check_order
+    )
 
     @property
     def prior_std(self) -> float:  # type: ignore[override]

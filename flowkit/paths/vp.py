@@ -15,30 +15,20 @@ with ``a(0) = exp(-T(1) / 2)`` (about 0.0066 for the defaults), close to but not
 
 from __future__ import annotations
 
-import math
+from functools import partial
 
 import attrs
 import torch
 from torch import Tensor
 
 from flowkit.paths.gaussian import Coefficient, GaussianPath
+from flowkit.validation import require_float
 
 __all__ = ["VariancePreservingPath"]
 
 
-def _check_beta_min(instance, attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"beta_min must be a finite number > 0, got {value!r}")
-
-
 def _check_beta_max(instance, attribute, value: float) -> None:
-    if not (math.isfinite(value) and value >= instance.beta_min):
-        raise ValueError(f"beta_max must be finite and >= beta_min={instance.beta_min!r}, got {value!r}")
-
-
-def _check_t_max(instance, attribute, value: float) -> None:
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"t_max must lie in (0, 1) (the VP path is singular at t = 1), got {value!r}")
+    require_float("beta_max", value, minimum=instance.beta_min, note="at least beta_min")
 
 
 @attrs.frozen
@@ -48,9 +38,14 @@ class VariancePreservingPath(GaussianPath):
     Defaults follow the paper (``beta_min = 0.1``, ``beta_max = 20``).
     """
 
-    beta_min: float = attrs.field(default=0.1, converter=float, validator=_check_beta_min)
-    beta_max: float = attrs.field(default=20.0, converter=float, validator=_check_beta_max)
-    t_max: float = attrs.field(default=1.0 - 1e-5, converter=float, validator=_check_t_max)
+    beta_min: float = attrs.field(default=0.1, converter=partial(require_float, "beta_min", above=0.0))
+    beta_max: float = attrs.field(
+        default=20.0, converter=partial(require_float, "beta_max", above=0.0), validator=_check_beta_max
+    )
+    t_max: float = attrs.field(
+        default=1.0 - 1e-5,
+        converter=partial(require_float, "t_max", above=0.0, below=1.0, note="the VP path is singular at t = 1"),
+    )
 
     _time_range_note = "the VP path is singular at t = 1 (s -> 0, s' -> -inf); choose t_max to move the end"
 

@@ -15,6 +15,8 @@ import copy
 
 import torch
 
+from flowkit.validation import require_float
+
 __all__ = ["EMA", "ema_decay_at"]
 
 
@@ -30,9 +32,7 @@ class EMA:
     """
 
     def __init__(self, model: torch.nn.Module, decay: float):
-        if not 0.0 < decay < 1.0:
-            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
-        self.decay = float(decay)
+        self.decay = require_float("EMA decay", decay, above=0.0, below=1.0)
         self.average = copy.deepcopy(model).requires_grad_(False).eval()
         self._source = [p for p in model.parameters()]
         self._target = [p for p in self.average.parameters()]

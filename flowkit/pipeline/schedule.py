@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from flowkit.exceptions import InvalidParameterError
+
 if TYPE_CHECKING:
     from flowkit.pipeline.config import TrainConfig
 
@@ -34,7 +36,7 @@ def learning_rate(step: int, *, lr: float, steps: int, warmup_steps: int, schedu
     elif schedule == "linear":
         shape = 1.0 - progress
     else:
-        raise ValueError(f"unknown learning-rate schedule {schedule!r}; accepted: cosine, linear, constant")
+        raise InvalidParameterError(f"unknown learning-rate schedule {schedule!r}; accepted: cosine, linear, constant")
     return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * shape)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from torch import Tensor
 
+from flowkit.exceptions import CheckpointError
+
 __all__ = ["join_optimizer_state", "split_optimizer_state", "tensors_for_safetensors"]
 
 _TUPLE_MARK = "__tuple__"
@@ -29,7 +31,10 @@ def _to_json(value: Any) -> Any:
         return {str(k): _to_json(v) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise TypeError(f"optimizer state value of type {type(value).__name__} cannot be stored without pickle")
+    raise CheckpointError(
+        f"optimizer state value of type {type(value).__name__} cannot be stored without pickle; "
+        "a checkpoint stores per-parameter tensors and plain values (None, bool, int, float, str, lists, tuples, dicts)"
+    )
 
 
 def _from_json(value: Any) -> Any:
