@@ -39,6 +39,7 @@ __all__ = [
     "require_float",
     "require_instance",
     "require_int",
+    "require_ints",
     "require_keys",
     "require_mapping",
     "require_times",
@@ -147,6 +148,22 @@ def require_int(
     if not _in_range(int(value), minimum, None, maximum, None):
         raise _fail(name, accepted, value, note, error)
     return int(value)
+
+
+def require_ints(
+    name: str,
+    values: Any,
+    *,
+    minimum: int | None = None,
+    allow_empty: bool = True,
+    error: type[Exception] = InvalidParameterError,
+) -> tuple[int, ...]:
+    """``values`` as a tuple if it is a sequence (list or tuple) of integers ``>= minimum``,
+    non-empty unless ``allow_empty``; an entry is named by its index."""
+    accepted = f"a {'' if allow_empty else 'non-empty '}sequence of integers{_range_text(minimum, None, None, None)}"
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not (values or allow_empty):
+        raise _fail(name, accepted, values, "", error)
+    return tuple(require_int(f"{name}[{i}]", value, minimum=minimum, error=error) for i, value in enumerate(values))
 
 
 def require_choice(

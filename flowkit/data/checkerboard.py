@@ -18,10 +18,10 @@ from jaxtyping import Float
 from torch import Tensor
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_float, require_int
 from flowkit.data.synthetic import SyntheticDataset
 from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import checked
+from flowkit.validation import require_float, require_int
 
 
 class Checkerboard(SyntheticDataset):
@@ -33,7 +33,7 @@ class Checkerboard(SyntheticDataset):
     event_shape = (2,)
 
     def __init__(self, n_train: int = 50_000, n_test: int = 5_000, seed: int = 0, scale: float = 4.0, cells: int = 4):
-        self.scale = require_float("scale", scale, strict=True)
+        self.scale = require_float("scale", scale, above=0.0)
         self.cells = require_int("cells", cells, minimum=2)
         if self.cells % 2:
             raise InvalidParameterError(f"cells must be even (half the squares are black), got {cells}")

@@ -27,9 +27,9 @@ import torch
 from torch import Tensor
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_float
 from flowkit.data.synthetic import SyntheticDataset
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_float
 
 
 class NoisyCurve(SyntheticDataset):
@@ -38,8 +38,8 @@ class NoisyCurve(SyntheticDataset):
     event_shape = (2,)
 
     def __init__(self, n_train: int, n_test: int, seed: int, scale: float, noise: float):
-        self.scale = require_float("scale", scale, strict=True)
-        self.noise = require_float("noise", noise)
+        self.scale = require_float("scale", scale, above=0.0)
+        self.noise = require_float("noise", noise, minimum=0.0)
         super().__init__(n_train, n_test, seed)
 
     @abstractmethod
@@ -93,7 +93,7 @@ class Circles(NoisyCurve):
         noise: float = 0.25,
         factor: float = 0.5,
     ):
-        self.factor = require_float("factor", factor, strict=True)
+        self.factor = require_float("factor", factor, above=0.0)
         if self.factor >= 1.0:
             raise InvalidParameterError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor}")
         super().__init__(n_train, n_test, seed, scale, noise)
@@ -119,7 +119,7 @@ class Spirals(NoisyCurve):
         noise: float = 0.1,
         turns: float = 1.5,
     ):
-        self.turns = require_float("turns", turns, strict=True)
+        self.turns = require_float("turns", turns, above=0.0)
         super().__init__(n_train, n_test, seed, scale, noise)
 
     def _curve(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:

@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_int
 from flowkit.data.quantization import bin_centres
 from flowkit.data.splits import StoredSplits
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_int
 
 NUM_IMAGES = 1797
 NUM_LEVELS = 17

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from flowkit.data._params import require_int
 from flowkit.data.files import data_root
 from flowkit.data.images import PIXEL_LEVELS, pixel_split
 from flowkit.data.tensors import TensorData
 from flowkit.exceptions import DataFilesError, InvalidParameterError
+from flowkit.validation import require_int
 
 DEFAULT_EXTENSIONS = (".png", ".jpg", ".jpeg")
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_int
 from flowkit.data.files import data_root, find_files
 from flowkit.data.images import PIXEL_LEVELS, pixel_split
 from flowkit.data.splits import StoredSplits
 from flowkit.exceptions import DataFilesError
+from flowkit.validation import require_int
 
 NUM_CLASSES = 1000
 TRAIN_FILES = tuple(f"train_data_batch_{i}.npz" for i in range(1, 11))
@@ -88,7 +88,7 @@ class DownsampledImageNet(StoredSplits):
 
     def __init__(self, root: str | None = None, max_train: int | None = None):
         name = f"imagenet{self.size}"
-        self.max_train = None if max_train is None else require_int("max_train", max_train, minimum=1)
+        self.max_train = require_int("max_train", max_train, minimum=1, optional=True)
         source = f"Downsampled ImageNet {self.size}x{self.size} in npz format (https://image-net.org, train and val)"
         paths = find_files(data_root(root, name), name, (*TRAIN_FILES, TEST_FILE), dataset=name, source=source)
         self.root = str(paths[0].parent)

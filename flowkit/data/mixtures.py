@@ -21,10 +21,10 @@ from jaxtyping import Float
 from torch import Tensor
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_float
 from flowkit.data.synthetic import SyntheticDataset
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.shapes import checked
+from flowkit.validation import require_float
 
 DEFAULT_WEIGHTS = (0.35, 0.3, 0.2, 0.15)
 DEFAULT_MEANS = ((-2.0, -1.0), (2.0, 1.0), (0.5, -2.5), (-1.0, 2.5))
@@ -134,8 +134,8 @@ class EightGaussians(GaussianMixture):
         radius: float = 2.0 * math.sqrt(2.0),
         std: float = 0.5 / math.sqrt(2.0),
     ):
-        self.radius = require_float("radius", radius, strict=True)
-        self.std = require_float("std", std, strict=True)
+        self.radius = require_float("radius", radius, above=0.0)
+        self.std = require_float("std", std, above=0.0)
         angle = torch.arange(8, dtype=torch.float64) * (math.pi / 4)
         means = self.radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
         covariances = (self.std**2) * torch.eye(2, dtype=torch.float64).expand(8, 2, 2)

@@ -21,9 +21,9 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from flowkit.data._params import require_int
 from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import checked
+from flowkit.validation import require_int
 
 
 @checked

@@ -14,8 +14,8 @@ from abc import abstractmethod
 import torch
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_int
 from flowkit.data.splits import SPLITS, StoredSplits, split_generator
+from flowkit.validation import require_int
 
 
 class SyntheticDataset(StoredSplits):

@@ -14,9 +14,9 @@ import torch
 from torch import Tensor
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_float, require_int
 from flowkit.data.splits import StoredSplits
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError
+from flowkit.validation import require_float, require_int
 
 
 def _as_tensor(name: str, value: object) -> Tensor:
@@ -101,13 +101,11 @@ class TensorData(StoredSplits):
                 raise InvalidParameterError(f"labels must be below num_classes={num_classes}, got {int(y.max())}")
         elif num_classes is not None:
             raise InvalidParameterError("num_classes is given but y (the labels) is not")
-        self.test_fraction = require_float("test_fraction", test_fraction, strict=True)
-        if self.test_fraction >= 1.0:
-            raise InvalidParameterError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        self.test_fraction = require_float("test_fraction", test_fraction, above=0.0, below=1.0)
         self.seed = require_int("seed", seed, minimum=0)
         self.event_shape = tuple(x.shape[1:])
         self.num_classes = num_classes
-        self.num_bins = None if num_bins is None else require_int("num_bins", num_bins, minimum=2)
+        self.num_bins = require_int("num_bins", num_bins, minimum=2, optional=True)
         n_test = min(max(1, round(n * self.test_fraction)), n - 1)
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed)).to(x.device)
         test, train = order[:n_test], order[n_test:]

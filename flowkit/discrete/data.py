@@ -22,9 +22,9 @@ import torch
 from torch import Tensor
 
 from flowkit.core import DataSplit
-from flowkit.data._params import require_float, require_int
 from flowkit.data.synthetic import SyntheticDataset
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_float, require_int
 
 __all__ = ["DiscreteCheckerboard", "MarkovText", "TokenDataset"]
 
@@ -98,7 +98,7 @@ class MarkovText(TokenDataset):
                 f"{vocab_size}^{length} is too many (at most 2^22)"
             )
         self.event_shape = (length,)
-        self.concentration = require_float("concentration", concentration, strict=True)
+        self.concentration = require_float("concentration", concentration, above=0.0)
         self.chain_seed = require_int("chain_seed", chain_seed, minimum=0)
         chain = torch.Generator().manual_seed(self.chain_seed)
         dirichlet = torch.distributions.Dirichlet(

@@ -18,7 +18,7 @@ from flowkit.core import VectorFieldModel
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.models.conditioning import ConditionEmbedding
 from flowkit.models.mlp import ACTIVATIONS
-from flowkit.models.params import positive_int
+from flowkit.validation import require_int
 
 __all__ = ["TokenMLP", "TokenModel"]
 
@@ -55,11 +55,11 @@ class TokenMLP(TokenModel):
         condition_dropout: float = 0.1,
     ):
         super().__init__()
-        self.vocab_size = positive_int("vocab_size", vocab_size)
-        self.length = positive_int("length", length)
-        embed_dim = positive_int("embed_dim", embed_dim)
-        width = positive_int("width", width)
-        depth = positive_int("depth", depth)
+        self.vocab_size = require_int("vocab_size", vocab_size, minimum=1)
+        self.length = require_int("length", length, minimum=1)
+        embed_dim = require_int("embed_dim", embed_dim, minimum=1)
+        width = require_int("width", width, minimum=1)
+        depth = require_int("depth", depth, minimum=1)
         if activation not in ACTIVATIONS:
             raise InvalidParameterError(
                 f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}"

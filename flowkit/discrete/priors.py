@@ -19,7 +19,7 @@ from torch import Tensor
 
 from flowkit.core import Prior
 from flowkit.exceptions import InvalidParameterError
-from flowkit.models.params import positive_int
+from flowkit.validation import require_int
 
 __all__ = ["SOURCES", "MaskTokens", "TokenPrior", "UniformTokens", "token_prior"]
 
@@ -31,7 +31,7 @@ class TokenPrior(Prior):
     num_states: int
 
     def __init__(self, vocab_size: int):
-        self.vocab_size = positive_int("vocab_size", vocab_size)
+        self.vocab_size = require_int("vocab_size", vocab_size, minimum=1)
 
     @staticmethod
     def _token_dtype(dtype: torch.dtype | None) -> torch.dtype:

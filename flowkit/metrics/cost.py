@@ -6,16 +6,14 @@ number of vector-field evaluations of the ODE solve, ``sampling_seconds`` its wa
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from typing import ClassVar
 
 import attrs
 
 from flowkit.core import CONTINUOUS_STATE, TOKEN_STATE, Metric
-from flowkit.exceptions import InvalidParameterError
 from flowkit.metrics._inputs import require_context, require_field
+from flowkit.validation import require_float, require_int
 
 
 @attrs.frozen
@@ -27,9 +25,7 @@ class FunctionEvaluations(Metric):
     def __call__(self, context: object) -> Mapping[str, float]:
         """Report ``context.nfe`` (a non-negative integer)."""
         nfe = require_field(require_context(context, "nfe"), "nfe", "nfe")
-        if isinstance(nfe, bool) or not isinstance(nfe, numbers.Integral) or nfe < 0:
-            raise InvalidParameterError(f"metric 'nfe': EvaluationContext.nfe must be an integer >= 0, got {nfe!r}")
-        return {"nfe": float(nfe)}
+        return {"nfe": float(require_int("metric 'nfe': EvaluationContext.nfe", nfe, minimum=0))}
 
 
 @attrs.frozen
@@ -41,13 +37,5 @@ class SamplingTime(Metric):
     def __call__(self, context: object) -> Mapping[str, float]:
         """Report ``context.sampling_seconds`` (a finite number >= 0)."""
         seconds = require_field(require_context(context, "sampling-time"), "sampling_seconds", "sampling-time")
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, numbers.Real)
-            or not math.isfinite(seconds)
-            or seconds < 0
-        ):
-            raise InvalidParameterError(
-                f"metric 'sampling-time': EvaluationContext.sampling_seconds must be a finite number >= 0, got {seconds!r}"
-            )
-        return {"sampling_seconds": float(seconds)}
+        name = "metric 'sampling-time': EvaluationContext.sampling_seconds"
+        return {"sampling_seconds": require_float(name, seconds, minimum=0.0)}

@@ -32,8 +32,7 @@ from torch import Tensor
 from flowkit.core import Dataset, EvaluationContext
 from flowkit.metrics._inputs import paired_points, require_context
 from flowkit.metrics.data_metric import DataMetric
-
-_alpha = [attrs.validators.instance_of(float), attrs.validators.gt(0.0), attrs.validators.lt(1.0)]
+from flowkit.validation import field_validator, require_float
 
 
 def _log_density(dataset: Dataset, points: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -53,7 +52,7 @@ class DataDensity(DataMetric):
     ``alpha``: the data mass left outside the high-density region (default 0.01).
     """
 
-    alpha: float = attrs.field(default=0.01, validator=_alpha)
+    alpha: float = attrs.field(default=0.01, validator=field_validator(require_float, above=0.0, below=1.0))
     name = "data-density"
 
     def measure(self, context: EvaluationContext, dataset: Dataset) -> Mapping[str, float]:

@@ -36,6 +36,7 @@ from flowkit.core import Metric
 from flowkit.data.quantization import quantize
 from flowkit.exceptions import DataFilesError, ShapeError
 from flowkit.metrics._inputs import check_points, require_context
+from flowkit.validation import field_validator, require_instance, require_int
 
 FID_NETWORK_ENV = "FLOWKIT_FID_NETWORK"
 """Environment variable naming the TorchScript Inception file used when ``feature_network`` is unset."""
@@ -88,9 +89,9 @@ class FrechetInceptionDistance(Metric):
     """
 
     feature_network: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+        default=None, validator=field_validator(require_instance, kind=str, accepted="a file path", optional=True)
     )
-    batch_size: int = attrs.field(default=250, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)])
+    batch_size: int = attrs.field(default=250, validator=field_validator(require_int, minimum=1))
 
     def __call__(self, context: object) -> Mapping[str, float]:
         """FID of ``context.samples`` against ``context.reference`` (nothing, with a warning, without a network)."""

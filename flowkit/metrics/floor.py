@@ -35,8 +35,9 @@ from flowkit.metrics._inputs import paired_points, require_context
 from flowkit.metrics.data_metric import DataMetric
 from flowkit.metrics.energy import energy_distance
 from flowkit.metrics.sliced import sliced_wasserstein2
+from flowkit.validation import field_validator, require_int
 
-_positive = [attrs.validators.instance_of(int), attrs.validators.ge(1)]
+_positive = field_validator(require_int, minimum=1)
 _CACHE: weakref.WeakKeyDictionary[Dataset, dict[tuple, dict[str, float]]] = weakref.WeakKeyDictionary()
 
 
@@ -57,7 +58,7 @@ class NoiseFloor(DataMetric):
 
     repeats: int = attrs.field(default=3, validator=_positive)
     num_projections: int = attrs.field(default=128, validator=_positive)
-    seed: int = attrs.field(default=0, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    seed: int = attrs.field(default=0, validator=field_validator(require_int, minimum=0))
     name = "noise-floor"
 
     def measure(self, context: EvaluationContext, dataset: Dataset) -> Mapping[str, float]:

@@ -33,17 +33,16 @@ from flowkit.data.quantization import dequantize
 from flowkit.exceptions import NonFiniteError, ShapeError
 from flowkit.likelihood import bits_per_dim
 from flowkit.metrics._inputs import check_points, require_context, require_field
-
-_positive_int = [attrs.validators.instance_of(int), attrs.validators.ge(1)]
+from flowkit.validation import field_validator, require_int
 
 
 @attrs.frozen
 class NegativeLogLikelihood(Metric):
     """``{"nll_nats": ..., "bits_per_dim": ...}`` (and their standard errors) of the reference under ``context.log_prob`` (lower is better)."""
 
-    batch_size: int = attrs.field(default=1024, validator=_positive_int)
-    max_points: int | None = attrs.field(default=None, validator=attrs.validators.optional(_positive_int))
-    seed: int = attrs.field(default=0, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    batch_size: int = attrs.field(default=1024, validator=field_validator(require_int, minimum=1))
+    max_points: int | None = attrs.field(default=None, validator=field_validator(require_int, minimum=1, optional=True))
+    seed: int = attrs.field(default=0, validator=field_validator(require_int, minimum=0))
 
     def __call__(self, context: object) -> Mapping[str, float]:
         """Evaluate ``context.log_prob`` on (dequantised) ``context.reference``."""

@@ -28,9 +28,10 @@ from jaxtyping import Float
 from torch import Tensor
 
 from flowkit.core import Metric
-from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.exceptions import ShapeError
 from flowkit.metrics._inputs import BLOCK_ELEMENTS, paired_points
 from flowkit.shapes import checked
+from flowkit.validation import field_validator, require_int
 
 
 def _quantile_matching(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -64,8 +65,7 @@ def sliced_wasserstein2(
     global generator when ``None``); each 1D distance is exact for the two empirical
     distributions. The result has the promoted dtype of ``x`` and ``y`` and their device.
     """
-    if isinstance(num_projections, bool) or not isinstance(num_projections, int) or num_projections < 1:
-        raise InvalidParameterError(f"num_projections must be an integer >= 1, got {num_projections!r}")
+    require_int("num_projections", num_projections, minimum=1)
     n, m = x.shape[0], y.shape[0]
     if n < 1 or m < 1:
         raise ShapeError(f"sliced_wasserstein2 needs at least 1 point in each set, got {n} and {m}")
@@ -92,10 +92,8 @@ class SlicedWasserstein2(Metric):
     ``num_projections`` random directions from a CPU generator seeded with ``seed``.
     """
 
-    num_projections: int = attrs.field(
-        default=128, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
-    )
-    seed: int = attrs.field(default=0, validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    num_projections: int = attrs.field(default=128, validator=field_validator(require_int, minimum=1))
+    seed: int = attrs.field(default=0, validator=field_validator(require_int, minimum=0))
 
     def __call__(self, context: object) -> Mapping[str, float]:
         """Compare ``context.samples`` with ``context.reference`` (same event shape)."""

@@ -24,9 +24,9 @@ from torch import Tensor, nn
 
 from flowkit.exceptions import InvalidParameterError
 from flowkit.models import embeddings
-from flowkit.models.params import probability
+from flowkit.validation import require_float, require_int
 
-__all__ = ["NULL_LABEL", "ConditionEmbedding", "check_labels", "check_num_classes"]
+__all__ = ["NULL_LABEL", "ConditionEmbedding", "check_labels"]
 
 NULL_LABEL = -1
 """The label value that asks a conditional model for the unconditional field (the null token)."""
@@ -55,15 +55,6 @@ def check_labels(y: Tensor | None, num_classes: int | None) -> None:
         )
 
 
-def check_num_classes(num_classes: int | None) -> int | None:
-    """``num_classes`` must be ``None`` (unconditional) or an integer >= 1."""
-    if num_classes is None:
-        return None
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise InvalidParameterError(f"num_classes must be None (unconditional) or an integer >= 1, got {num_classes!r}")
-    return num_classes
-
-
 class ConditionEmbedding(nn.Module):
     """``c(t, y) = MLP(phi(t)) + E[y]``, of size ``out_dim``; ``E`` exists only if ``num_classes`` is set.
 
@@ -85,8 +76,8 @@ class ConditionEmbedding(nn.Module):
         condition_dropout: float = 0.1,
     ):
         super().__init__()
-        self.num_classes = check_num_classes(num_classes)
-        self.condition_dropout = probability("condition_dropout", condition_dropout)
+        self.num_classes = require_int("num_classes", num_classes, minimum=1, optional=True, note="None: unconditional")
+        self.condition_dropout = require_float("condition_dropout", condition_dropout, minimum=0.0, below=1.0)
         self.time_features = embeddings.time_embedding(time_embedding, features)
         self.time_mlp = nn.Sequential(nn.Linear(features, out_dim), nn.SiLU(), nn.Linear(out_dim, out_dim))
         self.label_embedding = None if num_classes is None else nn.Embedding(num_classes + 1, out_dim)

@@ -26,13 +26,9 @@ import torch
 from torch import Tensor, nn
 
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_int
 
 __all__ = ["TIME_EMBEDDINGS", "FourierTimeEmbedding", "SinusoidalTimeEmbedding", "time_embedding"]
-
-
-def _check_dim(dim: int) -> None:
-    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 2:
-        raise InvalidParameterError(f"time embedding dim must be an integer >= 2, got {dim!r}")
 
 
 def _features(angles: Tensor, t: Tensor, dim: int) -> Tensor:
@@ -52,7 +48,7 @@ class SinusoidalTimeEmbedding(nn.Module):
 
     def __init__(self, dim: int, *, max_period: float = 10_000.0, time_scale: float = 1000.0):
         super().__init__()
-        _check_dim(dim)
+        require_int("time embedding dim", dim, minimum=2)
         if not max_period > 1:
             raise InvalidParameterError(f"max_period must be > 1, got {max_period!r}")
         if not time_scale > 0:
@@ -77,7 +73,7 @@ class FourierTimeEmbedding(nn.Module):
 
     def __init__(self, dim: int, *, scale: float = 16.0):
         super().__init__()
-        _check_dim(dim)
+        require_int("time embedding dim", dim, minimum=2)
         if not scale > 0:
             raise InvalidParameterError(f"Fourier feature scale must be > 0, got {scale!r}")
         self.dim = dim

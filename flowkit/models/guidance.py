@@ -17,8 +17,6 @@ conditional pass.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
@@ -27,6 +25,7 @@ from flowkit.exceptions import InvalidParameterError
 from flowkit.models.boundary import checks_active
 from flowkit.models.conditioning import NULL_LABEL
 from flowkit.shapes import Batch, Labels, Time, checked
+from flowkit.validation import require_float
 
 __all__ = ["ClassifierFreeGuidance", "guided"]
 
@@ -45,10 +44,8 @@ class ClassifierFreeGuidance(VectorFieldModel):
                 f"guidance needs a class-conditional model (a module with num_classes set), got "
                 f"{type(model).__name__} with num_classes={num_classes!r}; build it with num_classes=K"
             )
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
-            raise InvalidParameterError(f"guidance scale must be a finite number, got {scale!r}")
         self.model = model
-        self.scale = float(scale)
+        self.scale = require_float("guidance scale", scale)
         self.num_classes = num_classes
 
     def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:

@@ -19,8 +19,8 @@ from flowkit.core import VectorFieldModel
 from flowkit.exceptions import InvalidParameterError
 from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
 from flowkit.models.conditioning import ConditionEmbedding, check_labels
-from flowkit.models.params import positive_int, probability
 from flowkit.shapes import Labels, Time, checked
+from flowkit.validation import require_float, require_int
 
 __all__ = ["ACTIVATIONS", "MLPVectorField"]
 
@@ -65,14 +65,14 @@ class MLPVectorField(VectorFieldModel):
         condition_dropout: float = 0.1,
     ):
         super().__init__()
-        self.dim = positive_int("dim", dim)
-        width = positive_int("width", width)
-        depth = positive_int("depth", depth)
+        self.dim = require_int("dim", dim, minimum=1)
+        width = require_int("width", width, minimum=1)
+        depth = require_int("depth", depth, minimum=1)
         if activation not in ACTIVATIONS:
             raise InvalidParameterError(
                 f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}"
             )
-        dropout = probability("dropout", dropout)
+        dropout = require_float("dropout", dropout, minimum=0.0, below=1.0)
         self.condition = ConditionEmbedding(
             width,
             width,

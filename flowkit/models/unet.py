@@ -31,9 +31,9 @@ from flowkit.core import VectorFieldModel
 from flowkit.exceptions import InvalidParameterError
 from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
 from flowkit.models.conditioning import ConditionEmbedding, check_labels
-from flowkit.models.params import positive_int, positive_ints, probability
 from flowkit.models.unet_layers import Downsample, GroupNorm, ResidualBlock, SelfAttention, Upsample
 from flowkit.shapes import Labels, Time, checked
+from flowkit.validation import require_float, require_int, require_ints
 
 __all__ = ["UNetVectorField"]
 
@@ -120,14 +120,14 @@ class UNetVectorField(VectorFieldModel):
     ):
         super().__init__()
         self.prefers_channels_last = bool(channels_last)
-        self.channels = positive_int("channels", channels)
-        self.image_size = positive_int("image_size", image_size)
-        base_channels = positive_int("base_channels", base_channels)
-        multipliers = positive_ints("channel_mult", channel_mult, allow_empty=False)
-        num_res_blocks = positive_int("num_res_blocks", num_res_blocks)
-        heads = positive_int("attention_heads", attention_heads)
-        groups = positive_int("norm_groups", norm_groups)
-        dropout = probability("dropout", dropout)
+        self.channels = require_int("channels", channels, minimum=1)
+        self.image_size = require_int("image_size", image_size, minimum=1)
+        base_channels = require_int("base_channels", base_channels, minimum=1)
+        multipliers = require_ints("channel_mult", channel_mult, minimum=1, allow_empty=False)
+        num_res_blocks = require_int("num_res_blocks", num_res_blocks, minimum=1)
+        heads = require_int("attention_heads", attention_heads, minimum=1)
+        groups = require_int("norm_groups", norm_groups, minimum=1)
+        dropout = require_float("dropout", dropout, minimum=0.0, below=1.0)
 
         factor = 2 ** (len(multipliers) - 1)
         if image_size % factor:
@@ -140,7 +140,9 @@ class UNetVectorField(VectorFieldModel):
         if attention_resolutions is None:
             attention_at = {resolutions[-1]}
         else:
-            attention_at = set(positive_ints("attention_resolutions", attention_resolutions, allow_empty=True))
+            attention_at = set(
+                require_ints("attention_resolutions", attention_resolutions, minimum=1, allow_empty=True)
+            )
             unknown = sorted(attention_at - set(resolutions))
             if unknown:
                 raise InvalidParameterError(

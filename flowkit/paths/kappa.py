@@ -22,8 +22,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from flowkit.data._params import require_float
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_float
 
 __all__ = ["KAPPA_SCHEDULERS", "CosineKappa", "KappaScheduler", "PolynomialKappa", "kappa_scheduler", "scheduler_from"]
 
@@ -56,7 +56,7 @@ class PolynomialKappa(KappaScheduler):
     name = "polynomial"
 
     def __init__(self, exponent: float = 1.0):
-        self.exponent = require_float("exponent", exponent, strict=True)
+        self.exponent = require_float("exponent", exponent, above=0.0)
 
     def kappa(self, t: Tensor) -> Tensor:
         return t.pow(self.exponent)
