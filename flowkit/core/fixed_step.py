@@ -22,17 +22,11 @@ from flowkit.core.counted_field import CountedField
 from flowkit.core.solver import ODESolver
 from flowkit.core.solver_times import insert_times
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
+from flowkit.validation import field_validator, require_int
 
 __all__ = ["DEFAULT_STEPS", "FixedStepSolver"]
 
 DEFAULT_STEPS = 100
-
-
-def _check_steps(instance: object, attribute: attrs.Attribute, value: int | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(f"steps must be an integer >= 1, got {value!r}")
 
 
 def _to_grid(value: Sequence[float] | Tensor | None) -> tuple[float, ...] | None:
@@ -63,7 +57,7 @@ class FixedStepSolver(ODESolver):
     that is not on the grid adds one step.
     """
 
-    steps: int | None = attrs.field(default=None, validator=_check_steps)
+    steps: int | None = attrs.field(default=None, validator=field_validator(require_int, minimum=1, optional=True))
     time_grid: tuple[float, ...] | None = attrs.field(default=None, converter=_to_grid)
 
     def __attrs_post_init__(self) -> None:

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import field_validator, require_int
 
 __all__ = ["ButcherTableau", "RungeKuttaSolver"]
 
@@ -45,9 +46,7 @@ def _rows(value: Any) -> tuple[tuple[float, ...], ...]:
     return tuple(_numbers(row, f"a[{i}]") for i, row in enumerate(rows))
 
 
-def _check_order(instance: object, attribute: attrs.Attribute, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(f"order must be an integer >= 1 (the global order of accuracy), got {value!r}")
+_check_order = field_validator(require_int, minimum=1, note="the global order of accuracy")
 
 
 @attrs.frozen

@@ -10,13 +10,13 @@ one; a requested time within ``1e-9 |t1 - t0|`` of a grid time is that grid time
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
+from flowkit.validation import require_float
 
 __all__ = ["check_interval", "check_start", "insert_times", "requested_times"]
 
@@ -31,9 +31,7 @@ def check_interval(t0: float, t1: float) -> tuple[float, float]:
             if value.numel() != 1:
                 raise InvalidParameterError(f"{name} must be a number, got a tensor of shape {tuple(value.shape)}")
             value = value.item()
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InvalidParameterError(f"{name} must be a finite number, got {value!r}")
-        values.append(float(value))
+        values.append(require_float(name, value))
     if values[0] == values[1]:
         raise InvalidParameterError(f"t0 and t1 must differ, got t0 = t1 = {values[0]}")
     return values[0], values[1]

@@ -35,6 +35,7 @@ from flowkit.core import FixedStepSolver, Solution
 from flowkit.core.solver_times import check_interval, requested_times
 from flowkit.discrete.path import TOKEN_STATE
 from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.validation import field_validator, require_choice, require_int
 
 __all__ = ["FINAL_STEPS", "DiscreteEuler", "TokenField", "draw_categorical"]
 
@@ -42,16 +43,6 @@ FINAL_STEPS = ("sample", "argmax")
 """How the step that reaches ``kappa = 1`` picks the token: a draw from ``p_{1|t}`` or its mode."""
 
 _END_TOLERANCE = 1e-9
-
-
-def _check_final(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value not in FINAL_STEPS:
-        raise InvalidParameterError(f"final must be one of {', '.join(map(repr, FINAL_STEPS))}, got {value!r}")
-
-
-def _check_seed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise InvalidParameterError(f"seed must be None or an integer >= 0, got {value!r}")
 
 
 class TokenField:
@@ -90,8 +81,8 @@ class DiscreteEuler(FixedStepSolver):
     needs_path: ClassVar[bool] = True
     state_space: ClassVar[str] = TOKEN_STATE
 
-    final: str = attrs.field(default="sample", validator=_check_final)
-    seed: int | None = attrs.field(default=None, validator=_check_seed)
+    final: str = attrs.field(default="sample", validator=field_validator(require_choice, choices=FINAL_STEPS))
+    seed: int | None = attrs.field(default=None, validator=field_validator(require_int, minimum=0, optional=True))
     path: Any = attrs.field(default=None, kw_only=True)
 
     def bind(self, *, path: Any, score_field: Any = None) -> DiscreteEuler:

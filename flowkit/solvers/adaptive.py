@@ -21,7 +21,6 @@ end of a step (which would add an interpolation error above the tolerance).
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import attrs
@@ -32,19 +31,13 @@ from torch import Tensor
 from flowkit.core.counted_field import CountedField
 from flowkit.core.solver import ODESolver
 from flowkit.core.solver_times import insert_times
-from flowkit.exceptions import InvalidParameterError, NonFiniteError, SolverError
+from flowkit.exceptions import NonFiniteError, SolverError
+from flowkit.validation import field_validator, require_float, require_int
 
 __all__ = ["AdaptiveHeun", "AdaptiveSolver", "Bosh3", "Dopri5", "Dopri8", "Fehlberg2"]
 
 
-def _check_tolerance(instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InvalidParameterError(f"{attribute.name} must be a positive finite number, got {value!r}")
-
-
-def _check_max_steps(instance: object, attribute: attrs.Attribute, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(f"max_steps must be an integer >= 1, got {value!r}")
+_check_tolerance = field_validator(require_float, above=0.0)
 
 
 class _StepMonitor:
@@ -96,7 +89,7 @@ class AdaptiveSolver(ODESolver):
 
     atol: float = attrs.field(default=1e-5, validator=_check_tolerance)
     rtol: float = attrs.field(default=1e-5, validator=_check_tolerance)
-    max_steps: int = attrs.field(default=10_000, validator=_check_max_steps)
+    max_steps: int = attrs.field(default=10_000, validator=field_validator(require_int, minimum=1))
 
     def integrate(
         self, field: CountedField, x0: Tensor, *, t0: float, t1: float, times: list[float] | None

@@ -60,6 +60,7 @@ from flowkit.core.counted_field import CountedField
 from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.core.solver import VectorField
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
+from flowkit.validation import field_validator, require_choice, require_float, require_int
 
 __all__ = [
     "DIFFUSION_SCHEDULES",
@@ -81,24 +82,6 @@ _END_TOLERANCE = 1e-12
 
 Score = Callable[[float, Tensor, Tensor], Tensor]
 """``score(t, x, v)``: the score at ``(t, x)``, given the velocity ``v`` there."""
-
-
-def _check_diffusion(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
-        raise InvalidParameterError(f"diffusion must be a finite number >= 0 (the scale of g(t)), got {value!r}")
-
-
-def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute, Any], None]:
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value not in choices:
-            raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-    return check
-
-
-def _check_seed(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise InvalidParameterError(f"seed must be None or an integer >= 0, got {value!r}")
 
 
 @attrs.frozen
@@ -160,10 +143,14 @@ class StochasticSolver(FixedStepSolver):
 
     needs_path: ClassVar[bool] = True
 
-    diffusion: float = attrs.field(default=1.0, validator=_check_diffusion)
-    schedule: str = attrs.field(default="constant", validator=_choice("schedule", DIFFUSION_SCHEDULES))
-    score: str = attrs.field(default="velocity", validator=_choice("score", SCORE_SOURCES))
-    seed: int | None = attrs.field(default=None, validator=_check_seed)
+    diffusion: float = attrs.field(
+        default=1.0, validator=field_validator(require_float, minimum=0.0, note="the scale of g(t)")
+    )
+    schedule: str = attrs.field(
+        default="constant", validator=field_validator(require_choice, choices=DIFFUSION_SCHEDULES)
+    )
+    score: str = attrs.field(default="velocity", validator=field_validator(require_choice, choices=SCORE_SOURCES))
+    seed: int | None = attrs.field(default=None, validator=field_validator(require_int, minimum=0, optional=True))
     path: Any = attrs.field(default=None, kw_only=True)
     score_field: VectorField | None = attrs.field(default=None, kw_only=True, repr=False)
 

@@ -25,10 +25,20 @@ def test_unknown_name_mentions_disabled_autoload_only_when_it_is(monkeypatch):
     assert "'package.module:factory'" in str(on.value) and "flowkit.register(" in str(on.value)
 
 
-def test_fm_factory_error_shows_the_reference_as_shape_and_dtype():
-    reference = torch.randn(5000, 2)
+def test_fm_factory_error_names_the_component_and_the_parameter():
     with pytest.raises(InvalidParameterError) as info:
-        registry.create("objective", "fm", reference=reference, chunk_size=0)
+        registry.create("objective", "fm", reference=torch.randn(5000, 2), chunk_size=0)
+    assert str(info.value) == "objective 'fm': chunk_size must be None or an integer >= 1, got 0"
+
+
+def test_a_factory_value_error_shows_tensor_parameters_as_shape_and_dtype():
+    def strict(reference, chunk_size):
+        raise ValueError("chunk_size must be a positive integer")
+
+    own = Registry(autoload=False)
+    own.register("objective", "strict", strict)
+    with pytest.raises(InvalidParameterError) as info:
+        own.create("objective", "strict", reference=torch.randn(5000, 2), chunk_size=0)
     message = str(info.value)
     assert "chunk_size must be a positive integer" in message
     assert "'reference': Tensor(shape=[5000, 2], dtype=float32, device=cpu)" in message

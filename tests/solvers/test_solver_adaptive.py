@@ -46,9 +46,9 @@ def test_exceeding_max_steps_raises_instead_of_hanging():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"atol": 0.0}, "atol must be a positive"),
-        ({"rtol": -1e-3}, "rtol must be a positive"),
-        ({"atol": float("nan")}, "atol must be a positive"),
+        ({"atol": 0.0}, "atol must be a finite number > 0"),
+        ({"rtol": -1e-3}, "rtol must be a finite number > 0"),
+        ({"atol": float("nan")}, "atol must be a finite number > 0"),
         ({"max_steps": 0}, "max_steps must be an integer >= 1"),
         ({"steps": 10}, "Accepted parameters: atol, rtol, max_steps"),
     ],

@@ -89,10 +89,10 @@ def test_defaults_and_registry_parameters():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"steps": 0}, "steps must be an integer >= 1"),
-        ({"steps": -3}, "steps must be an integer >= 1"),
-        ({"steps": 2.5}, "steps must be an integer >= 1"),
-        ({"steps": True}, "steps must be an integer >= 1"),
+        ({"steps": 0}, "steps must be None or an integer >= 1"),
+        ({"steps": -3}, "steps must be None or an integer >= 1"),
+        ({"steps": 2.5}, "steps must be None or an integer >= 1"),
+        ({"steps": True}, "steps must be None or an integer >= 1"),
         ({"time_grid": [0.0, 0.5]}, "from 0 to 1"),
         ({"time_grid": [0.0, 0.6, 0.4, 1.0]}, "strictly increasing"),
         ({"time_grid": [0.0, 0.5, 1.0], "steps": 3}, "disagrees"),
