@@ -71,6 +71,7 @@ from flowkit.pipeline.config import (
     PipelineConfig,
     TrainConfig,
 )
+from flowkit.validation import require_float, require_int, require_keys, require_mapping
 
 __all__ = [
     "AXES",
@@ -106,9 +107,7 @@ ALWAYS_MEASURED = ("nfe", "sampling-time")
 
 # -- small value checks ------------------------------------------------------------------------
 def _int(key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return require_int(key, value, minimum=minimum, error=ConfigError)
 
 
 def _str(key: str, value: Any) -> str:
@@ -127,15 +126,11 @@ def _list(key: str, value: Any) -> list[Any]:
 
 
 def _table(key: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{key} must be a table (mapping), got {type(value).__name__}: {value!r}")
-    return value
+    return require_mapping(key, value, error=ConfigError)
 
 
 def _known_keys(data: Mapping[str, Any], accepted: Sequence[str], where: str) -> None:
-    unknown = [k for k in data if k not in accepted]
-    if unknown:
-        raise ConfigError(f"unknown key {unknown[0]!r} in {where}; accepted keys: {', '.join(accepted)}")
+    require_keys(where, data, accepted, error=ConfigError)
 
 
 def canonical_json(data: Any) -> str:
@@ -300,8 +295,7 @@ class Claim:
                 raise ConfigError(f"{where}.where keys must be training axes other than {axis!r}, got {key!r}")
             _str(f"{where}.where.{key}", value)
         max_nfe = data.get("max_nfe")
-        if max_nfe is not None and (isinstance(max_nfe, bool) or not isinstance(max_nfe, (int, float)) or max_nfe <= 0):
-            raise ConfigError(f"{where}.max_nfe must be a positive number, got {max_nfe!r}")
+        require_float(f"{where}.max_nfe", max_nfe, above=0.0, optional=True, error=ConfigError)
         return cls(
             statement=_str(f"{where}.statement", data["statement"]),
             axis=axis,
@@ -518,10 +512,9 @@ def _baseline(value: Any) -> float | None:
         return 1e-4
     if isinstance(value, Mapping):
         _known_keys(value, ("sigma_min",), "baseline")
-        sigma_min = value.get("sigma_min", 1e-4)
-        if isinstance(sigma_min, bool) or not isinstance(sigma_min, (int, float)) or not 0 <= sigma_min < 1:
-            raise ConfigError(f"baseline.sigma_min must be a number in [0, 1), got {sigma_min!r}")
-        return float(sigma_min)
+        return require_float(
+            "baseline.sigma_min", value.get("sigma_min", 1e-4), minimum=0.0, below=1.0, error=ConfigError
+        )
     raise ConfigError(f"baseline must be true, false or a table {{ sigma_min = ... }}, got {value!r}")
 
 

@@ -53,6 +53,7 @@ from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.bench.results import ResultStore
 from flowkit.exceptions import ConfigError, OutputError
 from flowkit.pipeline.atomic import atomic_write_text
+from flowkit.validation import require_int
 
 __all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]
 
@@ -211,10 +212,8 @@ def run_suite(
     client) runs the cells there instead of in local workers (:mod:`flowkit.bench.cluster`).
     Returns a :class:`RunReport`.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
+    require_int("workers", workers, minimum=1, error=ConfigError)
+    require_int("threads", threads, minimum=1, error=ConfigError)
     say = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out)
     try:

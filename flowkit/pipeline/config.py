@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -44,6 +45,7 @@ import tomllib
 
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text
+from flowkit.validation import require_choice, require_float, require_int, require_keys
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -80,43 +82,14 @@ def _number(
     below: float | None = None,
     above: float | None = None,
 ) -> Callable[[Any], Any]:
-    """A converter that accepts a finite number in range (an ``int`` where ``integer``)."""
-    kind = "an integer" if integer else "a number"
-    bounds = []
-    if minimum is not None:
-        bounds.append(f">= {minimum:g}")
-    if above is not None:
-        bounds.append(f"> {above:g}")
-    if maximum is not None:
-        bounds.append(f"<= {maximum:g}")
-    if below is not None:
-        bounds.append(f"< {below:g}")
-    accepted = f"{kind}{' ' + ' and '.join(bounds) if bounds else ''}"
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            raise ConfigError(f"{key} must be {accepted}, got {value!r}")
-        number = int(value) if integer else float(value)
-        if (
-            not math.isfinite(number)
-            or (minimum is not None and number < minimum)
-            or (maximum is not None and number > maximum)
-            or (below is not None and number >= below)
-            or (above is not None and number <= above)
-        ):
-            raise ConfigError(f"{key} must be {accepted}, got {value!r}")
-        return number
-
-    return convert
+    """A converter that accepts a finite number in range (an ``int`` where ``integer``), else ConfigError."""
+    if integer:
+        return partial(require_int, key, minimum=minimum, maximum=maximum, error=ConfigError)
+    return partial(require_float, key, minimum=minimum, maximum=maximum, below=below, above=above, error=ConfigError)
 
 
 def _choice(key: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        if value not in choices:
-            raise ConfigError(f"{key} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-        return value
-
-    return convert
+    return partial(require_choice, key, choices=choices, error=ConfigError)
 
 
 def _plain(value: Any, key: str) -> Any:
@@ -146,12 +119,7 @@ def _key(k: Any, where: str) -> str:
 
 
 def _check_keys(data: Any, accepted: tuple[str, ...], where: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be a table (mapping), got {type(data).__name__}: {data!r}")
-    unknown = [k for k in data if k not in accepted]
-    if unknown:
-        raise ConfigError(f"unknown key {unknown[0]!r} in {where}; accepted keys: {', '.join(accepted)}")
-    return data
+    return require_keys(where, data, accepted, error=ConfigError)
 
 
 def _fields(cls: type) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowkit.core import Callback, TrainingRun
-from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_int
 
 __all__ = ["EvaluateEvery"]
 
@@ -30,9 +30,7 @@ class EvaluateEvery(Callback):
         solver: Any = None,
         at_end: bool = True,
     ):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise InvalidParameterError(f"callback 'evaluate': every must be an integer >= 1, got {every!r}")
-        self.every = every
+        self.every = require_int("callback 'evaluate': every", every, minimum=1)
         self.options = {"num_samples": num_samples, "metrics": metrics, "solver": solver}
         self.at_end = bool(at_end)
 

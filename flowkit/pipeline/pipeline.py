@@ -67,6 +67,7 @@ from flowkit.pipeline.schedule import describe_schedule_change
 from flowkit.pipeline.seeding import generator_for
 from flowkit.pipeline.serialization import join_optimizer_state, split_optimizer_state
 from flowkit.pipeline.training import Trainer
+from flowkit.validation import require_int
 
 __all__ = ["LogProb", "Pipeline"]
 
@@ -505,8 +506,7 @@ class Pipeline:
 
         ``generator`` (on the pipeline's device) seeds ``x0``; see :meth:`flow` for the rest.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidParameterError(f"n must be a positive integer, got {n!r}")
+        require_int("n", n, minimum=1)
         path = None if schedule is None else build_path(schedule)
         x0 = self.prior_sample(n, generator=generator, path=path)
         return self.flow(x0, solver=solver, y=y, guidance=guidance, schedule=path).x

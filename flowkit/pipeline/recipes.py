@@ -20,19 +20,17 @@ holds the expanded components, so a checkpoint does not depend on the recipe's l
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowkit.exceptions import ConfigError
+from flowkit.validation import require_float
 
 __all__ = ["RECIPES", "expand_recipe", "recipe", "recipe_names"]
 
 
 def _sigma(sigma: Any) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (math.isfinite(sigma) and sigma > 0):
-        raise ConfigError(f"recipe parameter sigma must be a finite number > 0, got {sigma!r}")
-    return float(sigma)
+    return require_float("recipe parameter sigma", sigma, above=0.0, error=ConfigError)
 
 
 def sb_cfm(*, sigma: float = 0.5) -> dict[str, Any]:

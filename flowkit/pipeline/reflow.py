@@ -36,6 +36,7 @@ from flowkit import registry
 from flowkit.core import VectorField
 from flowkit.couplings.reflow import ReflowCoupling
 from flowkit.exceptions import ConfigError, InvalidParameterError
+from flowkit.validation import require_int
 
 __all__ = ["reflow", "straightness"]
 
@@ -97,10 +98,8 @@ def reflow(
 
     ``pipeline_config`` is filled in by the pipeline that builds this coupling.
     """
-    if isinstance(num_pairs, bool) or not isinstance(num_pairs, int) or num_pairs < 1:
-        raise InvalidParameterError(f"num_pairs must be an integer >= 1, got {num_pairs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidParameterError(f"seed must be an integer >= 0, got {seed!r}")
+    require_int("num_pairs", num_pairs, minimum=1)
+    require_int("seed", seed, minimum=0)
     get_teacher, key = _teacher(teacher, pipeline_config, teacher_coupling)
     bank_key = json.dumps([key, solver, num_pairs, seed], sort_keys=True, default=str)
 
@@ -124,8 +123,7 @@ def straightness(field: VectorField, x0: Tensor, *, steps: int = 100) -> Tensor:
     state, is integrated by the trapezoidal rule. Squared norms sum over the event dimensions and
     average over the batch. Returns a 0-d tensor.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise InvalidParameterError(f"steps must be an integer >= 1, got {steps!r}")
+    require_int("steps", steps, minimum=1)
     times = torch.linspace(0.0, 1.0, steps + 1, dtype=torch.float64).tolist()
     solver = registry.create("solver", "rk4", steps=steps)
     with torch.no_grad():

@@ -87,7 +87,7 @@ def test_sampling_shapes_and_seeds(small_config):
     assert a.shape == (7, 2) and torch.equal(a, b)
     solution = pipeline.flow(torch.zeros(3, 2), solver={"name": "euler", "steps": 2}, trajectory_times=[0.0, 0.5, 1.0])
     assert solution.nfe == 2 and solution.trajectory.shape == (3, 3, 2)
-    with pytest.raises(InvalidParameterError, match="n must be a positive integer"):
+    with pytest.raises(InvalidParameterError, match="n must be an integer >= 1"):
         pipeline.sample(0)
     with pytest.raises(InvalidParameterError, match="unconditional; labels are not accepted"):
         pipeline.sample(3, y=1)
