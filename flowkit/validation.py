@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -167,7 +167,7 @@ def require_ints(
 
 
 def require_choice(
-    name: str, value: Any, choices: Sequence[Any], *, note: str = "", error: type[Exception] = InvalidParameterError
+    name: str, value: Any, choices: Collection[Any], *, note: str = "", error: type[Exception] = InvalidParameterError
 ) -> Any:
     """``value`` if it is one of ``choices`` (of the same type: ``True`` is not ``1``)."""
     if not any(type(value) is type(choice) and value == choice for choice in choices):

@@ -71,7 +71,7 @@ from flowkit.pipeline.config import (
     PipelineConfig,
     TrainConfig,
 )
-from flowkit.validation import require_float, require_int, require_keys, require_mapping
+from flowkit.validation import require_choice, require_float, require_int, require_keys, require_mapping
 
 __all__ = [
     "AXES",
@@ -203,9 +203,7 @@ def _metric_names(value: Any) -> tuple[str, ...]:
 
 
 def _divergence(value: Any) -> str:
-    if value not in DIVERGENCES:
-        raise ConfigError(f"eval.divergence must be one of {', '.join(map(repr, DIVERGENCES))}, got {value!r}")
-    return value
+    return require_choice("eval.divergence", value, DIVERGENCES, error=ConfigError)
 
 
 @attrs.frozen

@@ -15,10 +15,10 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from flowkit.core import VectorFieldModel
-from flowkit.exceptions import InvalidParameterError, ShapeError
+from flowkit.exceptions import ShapeError
 from flowkit.models.conditioning import ConditionEmbedding
 from flowkit.models.mlp import ACTIVATIONS
-from flowkit.validation import require_int
+from flowkit.validation import require_choice, require_int
 
 __all__ = ["TokenMLP", "TokenModel"]
 
@@ -60,10 +60,7 @@ class TokenMLP(TokenModel):
         embed_dim = require_int("embed_dim", embed_dim, minimum=1)
         width = require_int("width", width, minimum=1)
         depth = require_int("depth", depth, minimum=1)
-        if activation not in ACTIVATIONS:
-            raise InvalidParameterError(
-                f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}"
-            )
+        require_choice("activation", activation, ACTIVATIONS)
         self.embedding = nn.Embedding(self.vocab_size + 1, embed_dim)
         self.condition = ConditionEmbedding(
             width, width, time_embedding=time_embedding, num_classes=num_classes, condition_dropout=condition_dropout

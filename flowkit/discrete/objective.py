@@ -28,6 +28,7 @@ from flowkit.couplings import IndependentCoupling
 from flowkit.discrete.path import MIXTURE
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.objectives.time import make_time_distribution
+from flowkit.validation import require_choice
 
 __all__ = ["FORMS", "DiscreteFlowMatching", "position_losses"]
 
@@ -82,8 +83,7 @@ class DiscreteFlowMatching(Objective):
         time_end: float = 0.99,
     ):
         require_capabilities(path, self.path_requirements, needed_by=f"objective {type(self).__name__}", role="path")
-        if form not in FORMS:
-            raise InvalidParameterError(f"form must be one of {', '.join(map(repr, FORMS))}, got {form!r}")
+        require_choice("form", form, FORMS)
         if coupling is None:
             coupling = IndependentCoupling()
         self.path = path

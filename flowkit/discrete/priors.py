@@ -18,8 +18,7 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Prior
-from flowkit.exceptions import InvalidParameterError
-from flowkit.validation import require_int
+from flowkit.validation import require_choice, require_int
 
 __all__ = ["SOURCES", "MaskTokens", "TokenPrior", "UniformTokens", "token_prior"]
 
@@ -85,8 +84,4 @@ SOURCES: dict[str, type[TokenPrior]] = {"uniform": UniformTokens, "mask": MaskTo
 
 def token_prior(source: str, vocab_size: int) -> TokenPrior:
     """The source called ``source`` (``"uniform"`` or ``"mask"``) over ``vocab_size`` tokens."""
-    try:
-        cls = SOURCES[source]
-    except (KeyError, TypeError):
-        raise InvalidParameterError(f"source must be one of {', '.join(map(repr, SOURCES))}, got {source!r}") from None
-    return cls(vocab_size)
+    return SOURCES[require_choice("source", source, SOURCES)](vocab_size)

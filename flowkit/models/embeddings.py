@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from flowkit.exceptions import InvalidParameterError
-from flowkit.validation import require_int
+from flowkit.validation import require_choice, require_int
 
 __all__ = ["TIME_EMBEDDINGS", "FourierTimeEmbedding", "SinusoidalTimeEmbedding", "time_embedding"]
 
@@ -96,10 +96,4 @@ TIME_EMBEDDINGS: dict[str, type[nn.Module]] = {
 
 def time_embedding(name: str, dim: int) -> nn.Module:
     """The time embedding called ``name`` (``"sinusoidal"`` or ``"fourier"``) with ``dim`` features."""
-    try:
-        cls = TIME_EMBEDDINGS[name]
-    except (KeyError, TypeError):
-        raise InvalidParameterError(
-            f"time_embedding must be one of {', '.join(map(repr, TIME_EMBEDDINGS))}, got {name!r}"
-        ) from None
-    return cls(dim)
+    return TIME_EMBEDDINGS[require_choice("time_embedding", name, TIME_EMBEDDINGS)](dim)

@@ -16,11 +16,10 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from flowkit.core import VectorFieldModel
-from flowkit.exceptions import InvalidParameterError
 from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
 from flowkit.models.conditioning import ConditionEmbedding, check_labels
 from flowkit.shapes import Labels, Time, checked
-from flowkit.validation import require_float, require_int
+from flowkit.validation import require_choice, require_float, require_int
 
 __all__ = ["ACTIVATIONS", "MLPVectorField"]
 
@@ -68,10 +67,7 @@ class MLPVectorField(VectorFieldModel):
         self.dim = require_int("dim", dim, minimum=1)
         width = require_int("width", width, minimum=1)
         depth = require_int("depth", depth, minimum=1)
-        if activation not in ACTIVATIONS:
-            raise InvalidParameterError(
-                f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}"
-            )
+        require_choice("activation", activation, ACTIVATIONS)
         dropout = require_float("dropout", dropout, minimum=0.0, below=1.0)
         self.condition = ConditionEmbedding(
             width,

@@ -16,7 +16,6 @@ the SDE samplers use it with ``score="model"``: ``dx = [v + g^2/2 s] dt + g dW``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
@@ -26,6 +25,7 @@ from flowkit.core.path import PathSample
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.objectives.regression import RegressionObjective
 from flowkit.shapes import Batch, Labels, Scalar, checked
+from flowkit.validation import require_float
 
 __all__ = ["ScoreFlowMatching"]
 
@@ -39,12 +39,7 @@ class ScoreFlowMatching(RegressionObjective):
 
     def __init__(self, *, score_weight: float = 1.0, **params) -> None:
         super().__init__(**params)
-        if (
-            isinstance(score_weight, bool)
-            or not isinstance(score_weight, (int, float))
-            or not (math.isfinite(score_weight) and score_weight > 0)
-        ):
-            raise InvalidParameterError(f"score_weight must be a finite number > 0, got {score_weight!r}")
+        require_float("score_weight", score_weight, above=0.0)
         if not callable(getattr(self.path, "conditional_noise", None)):
             raise InvalidParameterError(
                 f"the sf2m objective needs a path with conditional_noise(sample) -> (std, eps) (a Gaussian "

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError
-from flowkit.validation import require_float
+from flowkit.validation import require_choice, require_float
 
 __all__ = ["KAPPA_SCHEDULERS", "CosineKappa", "KappaScheduler", "PolynomialKappa", "kappa_scheduler", "scheduler_from"]
 
@@ -94,12 +94,7 @@ KAPPA_SCHEDULERS: dict[str, type[KappaScheduler]] = {"polynomial": PolynomialKap
 
 def kappa_scheduler(name: str, **params: Any) -> KappaScheduler:
     """The scheduler called ``name`` built with ``params`` (e.g. ``kappa_scheduler("polynomial", exponent=2)``)."""
-    try:
-        cls = KAPPA_SCHEDULERS[name]
-    except (KeyError, TypeError):
-        raise InvalidParameterError(
-            f"scheduler must be one of {', '.join(map(repr, KAPPA_SCHEDULERS))}, got {name!r}"
-        ) from None
+    cls = KAPPA_SCHEDULERS[require_choice("scheduler", name, KAPPA_SCHEDULERS)]
     try:
         return cls(**params)
     except TypeError as exc:
