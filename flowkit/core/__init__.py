@@ -6,7 +6,9 @@ Besides the interfaces it re-exports the public surface a plugin lives on: the s
 (:class:`ODESolver`, :class:`FixedStepSolver`, :class:`RungeKuttaSolver`,
 :class:`ButcherTableau`), the exception types of :mod:`flowkit.exceptions`, and the shape aliases
 and checks of :mod:`flowkit.shapes` (``Batch``, ``Time``, ``Labels``, ``PerSample``, ``Scalar``,
-:func:`checked`, :func:`shape_checks`, :func:`shape_checks_enabled`). Built-in priors
+:func:`checked`, :func:`shape_checks`, :func:`shape_checks_enabled`), and the parameter checks
+of :mod:`flowkit.validation` (:func:`require_float`, :func:`require_int`, :func:`require_choice`),
+which raise :class:`InvalidParameterError` in flowkit's message style. Built-in priors
 (``StandardNormal``, ``IsotropicGaussian``) and paths are importable from :mod:`flowkit`.
 """
 
@@ -40,6 +42,7 @@ from flowkit.exceptions import (
     UnknownKindError,
 )
 from flowkit.shapes import Batch, Labels, PerSample, Scalar, Time, checked, shape_checks, shape_checks_enabled
+from flowkit.validation import require_choice, require_float, require_int
 
 __all__ = [
     "CONTINUOUS_STATE",
@@ -88,6 +91,9 @@ __all__ = [
     "VectorFieldModel",
     "checked",
     "require_capabilities",
+    "require_choice",
+    "require_float",
+    "require_int",
     "shape_checks",
     "shape_checks_enabled",
     "state_space_of",

@@ -51,7 +51,7 @@ from flowkit.exceptions import InvalidParameterError, NonFiniteError
 from flowkit.paths.marginal import gaussian_mixture_posterior, log_normalizer
 from flowkit.paths.priors import IsotropicGaussian, StandardNormal
 from flowkit.shapes import Batch, PerSample, Time, checked, shape_checks_enabled
-from flowkit.validation import require_finite, require_times
+from flowkit.validation import require_finite, require_int, require_times
 
 __all__ = ["Coefficient", "Data", "GaussianPath", "time_derivative"]
 
@@ -281,8 +281,7 @@ class GaussianPath(ProbabilityPath):
     def _posterior(self, x, t, a, s, data, chunk_size):
         if data.shape[0] == 0:
             raise InvalidParameterError("data must hold at least one point, got an empty tensor")
-        if chunk_size is not None and chunk_size < 1:
-            raise InvalidParameterError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+        require_int("chunk_size", chunk_size, minimum=1, optional=True)
         batch = x.shape[0]
         mean, log_sum = gaussian_mixture_posterior(
             x.reshape(batch, -1),

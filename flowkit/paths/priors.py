@@ -16,6 +16,7 @@ from torch import Tensor
 from flowkit.core.prior import Prior
 from flowkit.exceptions import InvalidParameterError
 from flowkit.shapes import Batch, PerSample, checked
+from flowkit.validation import require_float
 
 __all__ = ["IsotropicGaussian", "StandardNormal"]
 
@@ -27,10 +28,7 @@ class IsotropicGaussian(Prior):
     """
 
     def __init__(self, std: float = 1.0):
-        std = float(std)
-        if not (math.isfinite(std) and std > 0):
-            raise InvalidParameterError(f"std must be a finite positive number, got {std!r}")
-        self.std = std
+        self.std = require_float("std", std, above=0.0)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(std={self.std!r})"

@@ -29,26 +29,10 @@ to an endpoint are rare but large. No value returned is NaN.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from flowkit import InvalidParameterError, PathSample, ProbabilityPath, StandardNormal
-from flowkit.core import Batch, Time, checked, shape_checks_enabled
-
-
-def _validate_sigma(sigma: object) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
-        raise InvalidParameterError(
-            f"sigma must be a finite number > 0 (the bridge's noise scale), "
-            f"got {sigma!r} of type {type(sigma).__name__}"
-        )
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise InvalidParameterError(
-            f"sigma must be a finite number > 0 (the bridge's noise scale), got {sigma!r}; "
-            "for sigma = 0 (the straight path without noise) use the path 'ot' with sigma_min=0"
-        )
-    return float(sigma)
+from flowkit.core import Batch, Time, checked, require_float, shape_checks_enabled
 
 
 def _validate_times(t: torch.Tensor) -> None:
@@ -76,7 +60,13 @@ class BrownianBridgePath(ProbabilityPath):
     """
 
     def __init__(self, sigma: float = 1.0) -> None:
-        self.sigma = _validate_sigma(sigma)
+        self.sigma = require_float(
+            "sigma",
+            sigma,
+            above=0.0,
+            note="the bridge's noise scale; for sigma = 0, the straight path without noise, use the path 'ot' "
+            "with sigma_min=0",
+        )
         self._prior = StandardNormal()
 
     def __repr__(self) -> str:

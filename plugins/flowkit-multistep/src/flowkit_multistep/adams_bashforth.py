@@ -20,13 +20,12 @@ trajectory time lies inside the last step (see :mod:`flowkit_multistep.dense_out
 from __future__ import annotations
 
 import collections
-import operator
 from collections.abc import Callable
 
 from torch import Tensor
 
 from flowkit import ODESolver
-from flowkit.core import InvalidParameterError
+from flowkit.core import require_choice, require_int
 from flowkit_multistep.dense_output import Trajectory
 from flowkit_multistep.runge_kutta import RUNGE_KUTTA_STARTERS
 
@@ -36,22 +35,6 @@ ADAMS_BASHFORTH_COEFFICIENTS: dict[int, tuple[float, ...]] = {
     4: (55 / 24, -59 / 24, 37 / 24, -9 / 24),
 }
 """``b_j`` of the k-step method, newest slope first: ``x_{n+1} = x_n + h sum_j b_j f_{n-j}``."""
-
-
-def _validate_order(order: object) -> int:
-    if isinstance(order, bool) or not isinstance(order, int) or order not in ADAMS_BASHFORTH_COEFFICIENTS:
-        raise InvalidParameterError(f"order must be one of {sorted(ADAMS_BASHFORTH_COEFFICIENTS)}, got {order!r}")
-    return order
-
-
-def _validate_steps(steps: object) -> int:
-    try:
-        value = operator.index(steps) if not isinstance(steps, bool) else None
-    except TypeError:
-        value = None
-    if value is None or value < 1:
-        raise InvalidParameterError(f"steps must be an integer >= 1 (the number of fixed steps), got {steps!r}")
-    return value
 
 
 class AdamsBashforth(ODESolver):
@@ -72,8 +55,8 @@ class AdamsBashforth(ODESolver):
     """
 
     def __init__(self, order: int, steps: int = 20) -> None:
-        self.order = _validate_order(order)
-        self.steps = _validate_steps(steps)
+        self.order = require_choice("order", order, ADAMS_BASHFORTH_COEFFICIENTS)
+        self.steps = require_int("steps", steps, minimum=1, note="the number of fixed steps")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(order={self.order}, steps={self.steps})"
