@@ -284,9 +284,7 @@ class Claim:
         for required in ("statement", "axis", "best", "others", "metric"):
             if required not in data:
                 raise ConfigError(f"{where} needs {required!r}; keys: {', '.join(CLAIM_KEYS)}")
-        axis = _str(f"{where}.axis", data["axis"])
-        if axis not in TRAINING_AXES:
-            raise ConfigError(f"{where}.axis must be one of {', '.join(TRAINING_AXES)}, got {axis!r}")
+        axis = require_choice(f"{where}.axis", data["axis"], TRAINING_AXES, error=ConfigError)
         filters = _table(f"{where}.where", data.get("where", {}))
         for key, value in filters.items():
             if key not in TRAINING_AXES or key == axis:

@@ -15,6 +15,7 @@ import torch
 
 from flowkit.core import Dataset, DataSplit
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_choice
 
 SPLITS: tuple[str, ...] = ("train", "test")
 """The split names every built-in data set provides."""
@@ -22,9 +23,7 @@ SPLITS: tuple[str, ...] = ("train", "test")
 
 def check_split_name(name: object) -> str:
     """``name`` if it is one of :data:`SPLITS`, else InvalidParameterError naming the accepted ones."""
-    if not isinstance(name, str) or name not in SPLITS:
-        raise InvalidParameterError(f"unknown split {name!r}; accepted splits: {', '.join(SPLITS)}")
-    return name
+    return require_choice("split", name, SPLITS)
 
 
 def split_generator(seed: int, split: str) -> torch.Generator:

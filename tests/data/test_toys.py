@@ -72,7 +72,7 @@ def test_points_follow_the_default_dtype():
 
 
 def test_unknown_split_names_the_accepted_ones():
-    with pytest.raises(InvalidParameterError, match="unknown split 'valid'; accepted splits: train, test"):
+    with pytest.raises(InvalidParameterError, match="split must be one of 'train', 'test', got 'valid'"):
         make("moons").split("valid")
 
 
