@@ -10,7 +10,7 @@ Error policy: every check raises a :class:`flowkit.exceptions.FlowkitError` subc
 
 Parameter checks (:func:`require_float`, :func:`require_int`, :func:`require_choice`,
 :func:`require_instance`) return the value they accept, so they serve as ``attrs`` converters
-(``converter=functools.partial(require_float, "sigma_min", minimum=0.0, below=1.0)``);
+(``converter=lambda value: require_float("sigma_min", value, minimum=0.0, below=1.0)``);
 :func:`field_validator` turns one into an ``attrs`` validator named after the field.
 A number range is written ``>= lo``, ``> lo``, ``<= hi``, ``< hi`` or as an interval ``[lo, hi)``.
 

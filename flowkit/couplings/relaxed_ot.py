@@ -39,7 +39,6 @@ sources are used: sources that the plan leaves (nearly) untransported are rarely
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import attrs
 import torch
@@ -97,7 +96,8 @@ def partial_log_plan(cost: Tensor, eps: Tensor | float, mass: float, *, iteratio
     return log_p
 
 
-_iterations = partial(require_int, "iterations", minimum=1)
+def _iterations(value: object) -> int:
+    return require_int("iterations", value, minimum=1)
 
 
 @attrs.frozen
@@ -106,9 +106,9 @@ class _RelaxedOTCoupling(Coupling):
 
     capturable = True  # fixed iteration counts, nothing read on the host
 
-    reg: float = attrs.field(default=0.05, converter=partial(require_float, "reg", above=0.0))
+    reg: float = attrs.field(default=0.05, converter=lambda value: require_float("reg", value, above=0.0))
     epsilon: float | None = attrs.field(
-        default=None, converter=partial(require_float, "epsilon", above=0.0, optional=True)
+        default=None, converter=lambda value: require_float("epsilon", value, above=0.0, optional=True)
     )
 
     def _scale(self, cost: Tensor) -> Tensor | float:
@@ -150,7 +150,7 @@ class UnbalancedOTCoupling(_RelaxedOTCoupling):
     """
 
     tau: float = attrs.field(
-        default=1.0, converter=partial(require_float, "tau", above=0.0, finite=False, note="inf: balanced")
+        default=1.0, converter=lambda value: require_float("tau", value, above=0.0, finite=False, note="inf: balanced")
     )
     iterations: int = attrs.field(default=200, converter=_iterations)
 
@@ -173,7 +173,9 @@ class PartialOTCoupling(_RelaxedOTCoupling):
 
     mass: float = attrs.field(
         default=0.8,
-        converter=partial(require_float, "mass", above=0.0, maximum=1.0, note="the fraction of mass transported"),
+        converter=lambda value: require_float(
+            "mass", value, above=0.0, maximum=1.0, note="the fraction of mass transported"
+        ),
     )
     iterations: int = attrs.field(default=200, converter=_iterations)
 

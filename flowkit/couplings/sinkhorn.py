@@ -23,7 +23,6 @@ device.
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import ClassVar
 
 import attrs
@@ -106,16 +105,18 @@ class SinkhornCoupling(Coupling):
     """The plan and the draws are computed in torch on the batch's device."""
 
     reg: float = attrs.field(
-        default=0.05, converter=partial(require_float, "reg", above=0.0, note="relative to the mean cost")
+        default=0.05, converter=lambda value: require_float("reg", value, above=0.0, note="relative to the mean cost")
     )
-    max_iter: int = attrs.field(default=1000, converter=partial(require_int, "max_iter", minimum=1))
-    tol: float = attrs.field(default=1e-4, converter=partial(require_float, "tol", above=0.0))
+    max_iter: int = attrs.field(default=1000, converter=lambda value: require_int("max_iter", value, minimum=1))
+    tol: float = attrs.field(default=1e-4, converter=lambda value: require_float("tol", value, above=0.0))
     epsilon: float | None = attrs.field(
         default=None,
-        converter=partial(require_float, "epsilon", above=0.0, optional=True, note="an absolute temperature"),
+        converter=lambda value: require_float(
+            "epsilon", value, above=0.0, optional=True, note="an absolute temperature"
+        ),
     )
     iterations: int | None = attrs.field(
-        default=None, converter=partial(require_int, "iterations", minimum=1, optional=True)
+        default=None, converter=lambda value: require_int("iterations", value, minimum=1, optional=True)
     )
 
     @property

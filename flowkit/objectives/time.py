@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from functools import partial
 
 import attrs
 import torch
@@ -54,8 +53,8 @@ class UniformTime(TimeDistribution):
 class LogitNormalTime(TimeDistribution):
     """``v = sigmoid(mean + std z)``, ``z ~ N(0, 1)``."""
 
-    mean: float = attrs.field(default=0.0, converter=partial(require_float, "logit_normal_mean"))
-    std: float = attrs.field(default=1.0, converter=partial(require_float, "logit_normal_std", above=0.0))
+    mean: float = attrs.field(default=0.0, converter=lambda value: require_float("logit_normal_mean", value))
+    std: float = attrs.field(default=1.0, converter=lambda value: require_float("logit_normal_std", value, above=0.0))
 
     def sample_unit(self, n, *, device, dtype, generator):
         """``sigmoid(mean + std * randn)``."""

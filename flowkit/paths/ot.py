@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import attrs
 from torch import Tensor
 
@@ -26,7 +24,9 @@ class ConditionalOTPath(GaussianPath):
     is ``1e-4``. With ``sigma_min = 0`` the field at arbitrary ``x`` is undefined at ``t = 1``.
     """
 
-    sigma_min: float = attrs.field(default=1e-4, converter=partial(require_float, "sigma_min", minimum=0.0, below=1.0))
+    sigma_min: float = attrs.field(
+        default=1e-4, converter=lambda value: require_float("sigma_min", value, minimum=0.0, below=1.0)
+    )
 
     def a(self, t: Tensor) -> Tensor:
         """``a(t) = t``."""

@@ -10,7 +10,6 @@ construction on a grid over ``time_range``, so a wrong shape or a non-finite val
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 
 import attrs
 import torch
@@ -61,7 +60,7 @@ class SchedulePath(GaussianPath):
     s_fn: ScheduleFn = attrs.field(alias="s", validator=_check_callable)
     da_fn: ScheduleFn | None = attrs.field(default=None, alias="da", validator=_check_optional_callable)
     ds_fn: ScheduleFn | None = attrs.field(default=None, alias="ds", validator=_check_optional_callable)
-    prior_std: float = attrs.field(default=1.0, converter=partial(require_float, "prior_std", above=0.0))
+    prior_std: float = attrs.field(default=1.0, converter=lambda value: require_float("prior_std", value, above=0.0))
     _range: tuple[float, float] = attrs.field(default=(0.0, 1.0), alias="time_range", converter=_to_range)
 
     def __attrs_post_init__(self) -> None:

@@ -8,7 +8,6 @@ The path noise is ``eps = x0 / sigma_max``, so ``x_t = x1 + s(t) x0 / sigma_max`
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import attrs
 import torch
@@ -34,9 +33,9 @@ class VarianceExplodingPath(GaussianPath):
     ``sigma_max`` dominates the data scale, and ends at ``N(x1, sigma_min^2 I)``.
     """
 
-    sigma_min: float = attrs.field(default=0.01, converter=partial(require_float, "sigma_min", above=0.0))
+    sigma_min: float = attrs.field(default=0.01, converter=lambda value: require_float("sigma_min", value, above=0.0))
     sigma_max: float = attrs.field(
-        default=50.0, converter=partial(require_float, "sigma_max", above=0.0), validator=_check_order
+        default=50.0, converter=lambda value: require_float("sigma_max", value, above=0.0), validator=_check_order
     )
 
     @property

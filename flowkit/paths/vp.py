@@ -15,8 +15,6 @@ with ``a(0) = exp(-T(1) / 2)`` (about 0.0066 for the defaults), close to but not
 
 from __future__ import annotations
 
-from functools import partial
-
 import attrs
 import torch
 from torch import Tensor
@@ -38,13 +36,15 @@ class VariancePreservingPath(GaussianPath):
     Defaults follow the paper (``beta_min = 0.1``, ``beta_max = 20``).
     """
 
-    beta_min: float = attrs.field(default=0.1, converter=partial(require_float, "beta_min", above=0.0))
+    beta_min: float = attrs.field(default=0.1, converter=lambda value: require_float("beta_min", value, above=0.0))
     beta_max: float = attrs.field(
-        default=20.0, converter=partial(require_float, "beta_max", above=0.0), validator=_check_beta_max
+        default=20.0, converter=lambda value: require_float("beta_max", value, above=0.0), validator=_check_beta_max
     )
     t_max: float = attrs.field(
         default=1.0 - 1e-5,
-        converter=partial(require_float, "t_max", above=0.0, below=1.0, note="the VP path is singular at t = 1"),
+        converter=lambda value: require_float(
+            "t_max", value, above=0.0, below=1.0, note="the VP path is singular at t = 1"
+        ),
     )
 
     _time_range_note = "the VP path is singular at t = 1 (s -> 0, s' -> -inf); choose t_max to move the end"
