@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import torch
 from torch import Tensor
@@ -97,6 +97,38 @@ def _in_range(
     )
 
 
+@overload
+def require_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = ...,
+    above: float | None = ...,
+    maximum: float | None = ...,
+    below: float | None = ...,
+    finite: bool = ...,
+    optional: Literal[False] = ...,
+    note: str = ...,
+    error: type[Exception] = ...,
+) -> float: ...
+
+
+@overload
+def require_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = ...,
+    above: float | None = ...,
+    maximum: float | None = ...,
+    below: float | None = ...,
+    finite: bool = ...,
+    optional: bool,
+    note: str = ...,
+    error: type[Exception] = ...,
+) -> float | None: ...
+
+
 def require_float(
     name: str,
     value: Any,
@@ -109,7 +141,7 @@ def require_float(
     optional: bool = False,
     note: str = "",
     error: type[Exception] = InvalidParameterError,
-) -> Any:
+) -> float | None:
     """``value`` as a ``float`` if it is a real number (not a ``bool``) in range.
 
     ``minimum``/``maximum`` are inclusive bounds, ``above``/``below`` exclusive ones; NaN is never
@@ -128,16 +160,42 @@ def require_float(
     return number
 
 
+@overload
 def require_int(
     name: str,
     value: Any,
     *,
-    minimum: int | None = None,
-    maximum: int | None = None,
+    minimum: float | None = ...,
+    maximum: float | None = ...,
+    optional: Literal[False] = ...,
+    note: str = ...,
+    error: type[Exception] = ...,
+) -> int: ...
+
+
+@overload
+def require_int(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = ...,
+    maximum: float | None = ...,
+    optional: bool,
+    note: str = ...,
+    error: type[Exception] = ...,
+) -> int | None: ...
+
+
+def require_int(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
     optional: bool = False,
     note: str = "",
     error: type[Exception] = InvalidParameterError,
-) -> Any:
+) -> int | None:
     """``value`` as an ``int`` if it is an integer (not a ``bool``) in ``[minimum, maximum]``;
     ``None`` is returned as is where ``optional``."""
     if value is None and optional:
@@ -154,7 +212,7 @@ def require_ints(
     name: str,
     values: Any,
     *,
-    minimum: int | None = None,
+    minimum: float | None = None,
     allow_empty: bool = True,
     error: type[Exception] = InvalidParameterError,
 ) -> tuple[int, ...]:
@@ -178,14 +236,15 @@ def require_choice(
 def require_instance(
     name: str,
     value: Any,
-    kind: type | tuple[type, ...],
+    kind: Any,
     accepted: str,
     *,
     optional: bool = False,
     note: str = "",
     error: type[Exception] = ParameterTypeError,
 ) -> Any:
-    """``value`` if it is an instance of ``kind`` (``collections.abc.Callable`` for any callable);
+    """``value`` if it is an instance of ``kind`` (a class, a tuple of classes, or
+    ``collections.abc.Callable`` for any callable);
     ``None`` too where ``optional``. ``accepted`` says what is accepted in words."""
     if not (isinstance(value, kind) or (optional and value is None)):
         raise _fail(name, ("None or " if optional else "") + accepted, value, note, error)
