@@ -40,8 +40,8 @@ from typing import Any
 
 import attrs
 import tomli_w
-import tomllib
 
+from flowkit._tomllib import tomllib
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text
 
