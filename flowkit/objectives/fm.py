@@ -23,14 +23,13 @@ from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.objectives.regression import RegressionObjective
 from flowkit.validation import short_repr
 
+__all__ = ["FlowMatching"]
+
 
 class _MarginalFieldPath(Protocol):
     """A path with :data:`~flowkit.core.capabilities.MARGINAL_FIELD` (``path_requirements`` checks it)."""
 
     def marginal_vector_field(self, *, x: Tensor, t: Tensor, data: Tensor, chunk_size: int | None = None) -> Tensor: ...
-
-
-__all__ = ["FlowMatching"]
 
 
 class FlowMatching(RegressionObjective):

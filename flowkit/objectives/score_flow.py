@@ -28,14 +28,13 @@ from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.objectives.regression import RegressionObjective
 from flowkit.shapes import Batch, Labels, Scalar, checked
 
+__all__ = ["ScoreFlowMatching"]
+
 
 class _ConditionalNoisePath(Protocol):
     """A path with ``conditional_noise(sample) -> (std, eps)`` (``__init__`` checks it)."""
 
     def conditional_noise(self, sample: PathSample) -> tuple[Tensor, Tensor]: ...
-
-
-__all__ = ["ScoreFlowMatching"]
 
 
 class ScoreFlowMatching(RegressionObjective):
