@@ -102,6 +102,7 @@ class ConditionEmbedding(nn.Module):
     def _token_indices(self, y: Tensor | None, t: Tensor) -> Tensor:
         """Embedding rows: the label, or ``num_classes`` (the null token) for missing/dropped labels."""
         null = self.num_classes
+        assert null is not None, "only a conditional embedding (num_classes given) has label rows"
         if y is None:
             return torch.full(t.shape, null, dtype=torch.long, device=t.device)
         indices = torch.where(y == NULL_LABEL, null, y.long())

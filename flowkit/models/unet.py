@@ -20,7 +20,8 @@ are refused at construction with a message naming the factor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -218,7 +219,7 @@ class UNetVectorField(VectorFieldModel):
             x = x.contiguous(memory_format=torch.channels_last)
         h = self.input_conv(x)
         skips = [h]
-        for level in self.down_levels:
+        for level in cast("Iterable[_Level]", self.down_levels):
             for stage in level.stages:
                 h = stage(h, c)
                 skips.append(h)
@@ -227,7 +228,7 @@ class UNetVectorField(VectorFieldModel):
                 skips.append(h)
         for stage in self.middle:
             h = stage(h, c)
-        for level in self.up_levels:
+        for level in cast("Iterable[_Level]", self.up_levels):
             for stage in level.stages:
                 h = stage(torch.cat([h, skips.pop()], dim=1), c)
             if level.resample is not None:

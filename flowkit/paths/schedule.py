@@ -91,8 +91,8 @@ class SchedulePath(GaussianPath):
             f"prior_std={self.prior_std!r}, time_range={self._range!r})"
         )
 
-    @property
-    def time_range(self) -> tuple[float, float]:
+    @property  # ProbabilityPath.time_range is a class-attribute default; paths may make it read-only
+    def time_range(self) -> tuple[float, float]:  # type: ignore[override]
         """``time_range`` as given."""
         return self._range
 

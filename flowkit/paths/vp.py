@@ -21,7 +21,7 @@ import attrs
 import torch
 from torch import Tensor
 
-from flowkit.paths.gaussian import Coefficient, GaussianPath
+from flowkit.paths.gaussian import GaussianPath
 
 __all__ = ["VariancePreservingPath"]
 
@@ -54,8 +54,8 @@ class VariancePreservingPath(GaussianPath):
 
     _time_range_note = "the VP path is singular at t = 1 (s -> 0, s' -> -inf); choose t_max to move the end"
 
-    @property
-    def time_range(self) -> tuple[float, float]:
+    @property  # ProbabilityPath.time_range is a class-attribute default; paths may make it read-only
+    def time_range(self) -> tuple[float, float]:  # type: ignore[override]
         """``(0, t_max)``."""
         return (0.0, self.t_max)
 
@@ -83,7 +83,7 @@ class VariancePreservingPath(GaussianPath):
         """``s'(t) = -T'(1 - t) a^2 / (2 s)``."""
         return self.coefficients(t)[3]
 
-    def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
+    def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(a, s, a', s')`` sharing ``T`` and ``T'``."""
         r = 1 - t
         integral = self._integral(r)

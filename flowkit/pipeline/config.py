@@ -40,8 +40,8 @@ from typing import Any
 
 import attrs
 import tomli_w
-import tomllib
 
+from flowkit._tomllib import tomllib
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text
 
@@ -315,7 +315,7 @@ def _device(value: Any) -> str:
     return value
 
 
-def _section(value: Any, cls: type, key: str) -> Any:
+def _section(value: Any, cls: type[TrainConfig] | type[EvalConfig], key: str) -> Any:
     if isinstance(value, cls):
         return value
     if isinstance(value, Mapping):
