@@ -127,14 +127,12 @@ class Pipeline:
         objective: Any = None,
         model: Any = None,
         solver: Any = None,
+        _data_info: _DataInfo | None = None,
     ):
-        objects = dict(path=path, coupling=coupling, objective=objective, model=model, solver=solver)
-        self._setup(_as_config(config), data=data, info=None, objects=objects)
-
-    def _setup(
-        self, config: PipelineConfig, *, data: Any, info: _DataInfo | None, objects: Mapping[str, Any] | None = None
-    ) -> None:
-        objects = component_objects(objects or {})
+        """``_data_info`` (for :meth:`load`): the data description saved in a checkpoint, used
+        instead of the data set's, so that a pipeline whose data set is not at hand loads."""
+        config = _as_config(config)
+        objects = component_objects(dict(path=path, coupling=coupling, objective=objective, model=model, solver=solver))
         check_registered(config, skip=objects)
         config = describe_objects(config, objects)
         if config.eval.metrics != "all":
@@ -149,6 +147,7 @@ class Pipeline:
         self._dataset: Dataset | None = None if data is None else as_dataset(data)
         self._train_tensors: tuple[Tensor, Tensor | None] | None = None
         self._checkpoint_step: int | None = None
+        info = _data_info
         if info is None:
             dataset = self.dataset
             info = _DataInfo(
@@ -699,8 +698,7 @@ class Pipeline:
         check_providers(
             config, state.get("providers"), skip=[key for key, value in objects.items() if value is not None]
         )
-        pipeline = cls.__new__(cls)
-        pipeline._setup(config, data=data, info=info, objects=objects)
+        pipeline = cls(config, data=data, _data_info=info, **component_objects(objects))
         trainer = pipeline.trainer
         _load_weights(pipeline.model, checkpoint, MODEL_FILE, pipeline.device)
         if trainer.ema is not None:
