@@ -81,15 +81,17 @@ RNG_FILE = "rng.safetensors"
 
 @attrs.frozen
 class LogProb:
-    """Log-densities of data points under the flow.
+    """Log-densities of data points under the flow; each field's name states its sign.
 
-    ``nats``: ``log p1(x)`` per point (``[batch]``); ``bits_per_dim``: ``-log p1(x) / (D ln 2)``,
+    ``log_prob_nats``: the log-density ``log p1(x)`` per point (``[batch]``, higher is better);
+    ``nll_bits_per_dim``: the negative log-likelihood per dimension ``-log p1(x) / (D ln 2)``,
     plus ``log(K / 2) / ln 2`` for data quantised to ``K`` levels on ``[-1, 1]``
-    (:func:`flowkit.likelihood.bits_per_dim`); ``nfe``: field evaluations of the solve.
+    (:func:`flowkit.likelihood.bits_per_dim`; lower is better, as the ``nll`` metric's values);
+    ``nfe``: field evaluations of the solve.
     """
 
-    nats: Tensor
-    bits_per_dim: Tensor
+    log_prob_nats: Tensor
+    nll_bits_per_dim: Tensor
     nfe: int
 
 
@@ -560,7 +562,7 @@ class Pipeline:
                     return field(tau, x_tau)
                 return (t1 - t0) * field(t0 + (t1 - t0) * tau, x_tau)
 
-            nats = flow_log_prob(
+            log_prob_nats = flow_log_prob(
                 unit_time_field,
                 x,
                 prior=self.path.prior,
@@ -568,7 +570,7 @@ class Pipeline:
                 divergence=self._divergence(divergence),
                 generator=generator,
             )
-        return LogProb(nats, bits_per_dim(nats, self.num_dims, self.num_bins), calls)
+        return LogProb(log_prob_nats, bits_per_dim(log_prob_nats, self.num_dims, self.num_bins), calls)
 
     # -- evaluation ----------------------------------------------------------------------------
     def evaluate(self, *, num_samples: int | None = None, metrics: Any = None, solver: Any = None) -> dict[str, float]:
@@ -608,7 +610,7 @@ class Pipeline:
         context = EvaluationContext(
             samples=solution.x,
             reference=reference,
-            log_prob=lambda x: self.log_prob(x, solver=solver, generator=probe_generator).nats,
+            log_prob=lambda x: self.log_prob(x, solver=solver, generator=probe_generator).log_prob_nats,
             num_bins=self.num_bins,
             nfe=solution.nfe,
             sampling_seconds=seconds,
