@@ -237,3 +237,21 @@ def test_cli_lists_components_and_failures_as_json(make_distribution):
     disabled = _run_cli("plugins", "--json", env_extra={AUTOLOAD_ENV: "1"}, pythonpath=str(site))
     names = {c["name"] for c in json.loads(disabled.stdout)["components"]}
     assert "constant-test" not in names and json.loads(disabled.stdout)["failures"] == []
+
+
+def test_register_family_calls_each_modules_own_hook_once(tmp_path, monkeypatch):
+    """A family's modules register themselves; the plugin module and re-imported hooks are skipped."""
+    package = tmp_path / "toyfamily"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "alpha.py").write_text("def flowkit_register_paths(register):\n    register('alpha', dict)\n")
+    (package / "beta.py").write_text(
+        "from toyfamily.alpha import flowkit_register_paths as _unused\n"
+        "def flowkit_register_paths(register):\n    register('beta', list)\n"
+    )
+    (package / "gamma.py").write_text("from toyfamily.alpha import flowkit_register_paths\n")
+    (package / "plugin.py").write_text("def flowkit_register_paths(register):\n    register('plugin', set)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    calls = []
+    flowkit._builtin_plugins.register_family("toyfamily", "flowkit_register_paths", lambda *a, **k: calls.append(a))
+    assert calls == [("alpha", dict), ("beta", list)]
