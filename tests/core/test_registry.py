@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -255,3 +256,28 @@ def test_register_family_calls_each_modules_own_hook_once(tmp_path, monkeypatch)
     calls = []
     flowkit._builtin_plugins.register_family("toyfamily", "flowkit_register_paths", lambda *a, **k: calls.append(a))
     assert calls == [("alpha", dict), ("beta", list)]
+
+
+def test_each_builtin_factory_is_exported_by_its_family():
+    """A class or function registered by a family's modules is in the family's ``__all__``, so that
+    ``from flowkit.paths import ConditionalOTPath`` works and the API page shows it."""
+    checked = set()
+    for spec in Registry(autoload=False).components():
+        family_name = spec.provider.plugin.removesuffix(".plugin")
+        if spec.provider.plugin not in FAMILIES_REGISTERING_BY_MODULE:
+            continue
+        name = getattr(spec.factory, "__name__", None)
+        if getattr(importlib.import_module(spec.factory.__module__), str(name), None) is not spec.factory:
+            continue  # made at registration, e.g. conditional_factory(MLPVectorField)
+        family = importlib.import_module(family_name)
+        assert name in family.__all__, f"{spec.kind} {spec.name!r}: add {name} to {family_name}.__all__"
+        checked.add(name)
+    assert {"ConditionalOTPath", "Euler", "MLPVectorField", "NegativeLogLikelihood", "score_flow_mlp"} <= checked
+
+
+FAMILIES_REGISTERING_BY_MODULE = {
+    "flowkit.paths.plugin",
+    "flowkit.solvers.plugin",
+    "flowkit.models.plugin",
+    "flowkit.metrics.plugin",
+}
