@@ -155,7 +155,7 @@ def _likelihood(cell: Cell, pipeline: Pipeline, record: dict[str, Any]) -> None:
         def log_prob(x: torch.Tensor) -> torch.Tensor:
             result = pipeline.log_prob(x, solver=solver.to_data(), generator=generator)
             calls.append(result.nfe)
-            return result.nats
+            return result.log_prob_nats
 
         start = time.perf_counter()
         context = EvaluationContext(

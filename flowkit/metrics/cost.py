@@ -15,6 +15,7 @@ import attrs
 
 from flowkit.core import CONTINUOUS_STATE, TOKEN_STATE, Metric
 from flowkit.exceptions import InvalidParameterError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import require_context, require_field
 
 
@@ -51,3 +52,10 @@ class SamplingTime(Metric):
                 f"metric 'sampling-time': EvaluationContext.sampling_seconds must be a finite number >= 0, got {seconds!r}"
             )
         return {"sampling_seconds": float(seconds)}
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``nfe`` and ``sampling-time``."""
+    register("nfe", FunctionEvaluations, description="vector-field evaluations used for sampling")
+    register("sampling-time", SamplingTime, description="wall-clock seconds spent sampling")

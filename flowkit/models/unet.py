@@ -30,8 +30,9 @@ from torch import Tensor, nn
 
 from flowkit.core import VectorFieldModel
 from flowkit.exceptions import InvalidParameterError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
-from flowkit.models.conditioning import ConditionEmbedding, check_labels
+from flowkit.models.conditioning import ConditionEmbedding, check_labels, conditional_factory
 from flowkit.models.params import positive_int, positive_ints, probability
 from flowkit.models.unet_layers import Downsample, GroupNorm, ResidualBlock, SelfAttention, Upsample
 from flowkit.shapes import Labels, Time, checked
@@ -243,3 +244,18 @@ class UNetVectorField(VectorFieldModel):
         check_event_shape(name, x, (self.channels, self.image_size, self.image_size))
         check_dtype(name, x, self.output_conv.weight)
         check_labels(y, self.num_classes)
+
+
+@hookimpl
+def flowkit_register_models(register: Register) -> None:
+    """Register ``unet`` and ``conditional-unet`` (``num_classes`` required)."""
+    register(
+        "unet",
+        UNetVectorField,
+        description="U-Net vector field for square images (channels=..., image_size=...); num_classes=K conditions on labels",
+    )
+    register(
+        "conditional-unet",
+        conditional_factory(UNetVectorField),
+        description="class-conditional U-Net (num_classes required), for classifier-free guidance",
+    )

@@ -16,6 +16,7 @@ import attrs
 import torch
 from torch import Tensor
 
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.paths.gaussian import GaussianPath, time_derivative
 
 __all__ = ["SchedulePath"]
@@ -126,3 +127,9 @@ class SchedulePath(GaussianPath):
     def ds(self, t: Tensor) -> Tensor:
         """The user's ``ds(t)``, else ``d s / dt`` by autograd."""
         return self._call(self.ds_fn, t) if self.ds_fn is not None else time_derivative(self.s, t)
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``schedule``."""
+    register("schedule", SchedulePath, description="Gaussian path from user callables a(t), s(t) [, da, ds]")

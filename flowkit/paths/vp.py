@@ -21,7 +21,8 @@ import attrs
 import torch
 from torch import Tensor
 
-from flowkit.paths.gaussian import GaussianPath
+from flowkit.hookspecs import Register, hookimpl
+from flowkit.paths.gaussian import Coefficient, GaussianPath
 
 __all__ = ["VariancePreservingPath"]
 
@@ -91,3 +92,9 @@ class VariancePreservingPath(GaussianPath):
         a = torch.exp(-0.5 * integral)
         s = torch.sqrt(-torch.expm1(-integral))
         return a, s, 0.5 * rate * a, -0.5 * rate * a * a / s
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``vp``."""
+    register("vp", VariancePreservingPath, description="variance-preserving diffusion path (beta_min, beta_max)")

@@ -60,6 +60,7 @@ from flowkit.core.counted_field import CountedField
 from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.core.solver import VectorField
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
+from flowkit.hookspecs import Register, hookimpl
 
 __all__ = [
     "DIFFUSION_SCHEDULES",
@@ -281,3 +282,18 @@ class StochasticHeun(StochasticSolver):
             return predictor
         x_next = x.add(f + field(t + h, predictor), alpha=0.5 * h)
         return x_next if increment is None else x_next + increment
+
+
+@hookimpl
+def flowkit_register_solvers(register: Register) -> None:
+    """Register the SDE samplers ``euler-maruyama`` and ``sde-heun``."""
+    register(
+        "euler-maruyama",
+        EulerMaruyama,
+        description="SDE sampler dx = (v + g^2/2 score) dt + g dW, marginals of the flow kept (diffusion=, schedule=, score=, seed=)",
+    )
+    register(
+        "sde-heun",
+        StochasticHeun,
+        description="stochastic Heun (predictor-corrector) for the same SDE, two evaluations per step",
+    )
