@@ -97,14 +97,14 @@ def density_2d(args: argparse.Namespace, fast: bool) -> dict[str, float]:
     )
     data = pipeline.dataset
     held_out = data.split("test").x[: 100 if fast else 2000]
-    model_nll = float(-pipeline.log_prob(held_out, divergence="exact").nats.mean())
+    model_nll = float(-pipeline.log_prob(held_out, divergence="exact").log_prob_nats.mean())
     data_nll = float(-data.log_prob(held_out).mean())
 
     side = 30 if fast else 160
     axis = torch.linspace(-4.0, 4.0, side)
     grid = torch.cartesian_prod(axis, axis)  # rows: (x, y) with x varying slowest
     model_density = torch.cat(
-        [pipeline.log_prob(chunk, divergence="exact").nats.exp().cpu() for chunk in grid.split(4096)]
+        [pipeline.log_prob(chunk, divergence="exact").log_prob_nats.exp().cpu() for chunk in grid.split(4096)]
     )
     true_density = data.log_prob(grid).exp()
     figure = Figure(figsize=(9.6, 4.6), layout="constrained")
@@ -152,7 +152,7 @@ def digits_64d(args: argparse.Namespace, fast: bool) -> dict[str, object]:
     start = time.perf_counter()
     exact = pipeline.log_prob(x_test, divergence="exact")
     exact_seconds = time.perf_counter() - start
-    exact_bpd = float(exact.bits_per_dim.mean())
+    exact_bpd = float(exact.nll_bits_per_dim.mean())
     print(
         f"  exact: {exact_bpd:.3f} bits/dim (uniform on [-1, 1]^64 would be {math.log2(data.num_bins):.3f}), "
         f"NFE {exact.nfe}, {exact_seconds:.1f} s"
@@ -200,7 +200,7 @@ def digits_64d(args: argparse.Namespace, fast: bool) -> dict[str, object]:
 
     figure = Figure(figsize=(10.5, 4.4), layout="constrained")
     left, right = figure.subplots(1, 2)
-    reference = exact.nats.cpu().numpy()
+    reference = exact.log_prob_nats.cpu().numpy()
     for k, color in zip(PROBES, ("#c0392b", "#e69f00", "#1f5fa8")):
         left.scatter(reference, estimates[k][0].numpy(), s=7, alpha=0.6, color=color, linewidths=0, label=f"K = {k}")
     low, high = float(reference.min()), float(reference.max())

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from contextlib import AbstractContextManager
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import torch
 from torch import nn
@@ -152,7 +152,10 @@ def module_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def place_model(model: nn.Module, device: torch.device) -> nn.Module:
+_ModuleT = TypeVar("_ModuleT", bound=nn.Module)
+
+
+def place_model(model: _ModuleT, device: torch.device) -> _ModuleT:
     """Move ``model`` to ``device``, in the memory format it prefers there.
 
     A model with ``prefers_channels_last = True`` (the U-Net) gets its 4-d weights in the
@@ -161,7 +164,8 @@ def place_model(model: nn.Module, device: torch.device) -> nn.Module:
     """
     model = model.to(device)
     if device.type == "cuda" and getattr(model, "prefers_channels_last", False):
-        model = model.to(memory_format=torch.channels_last)
+        # Module.to(memory_format=...) is documented and works; torch's overloads of Module.to omit it
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return model
 
 
@@ -181,4 +185,5 @@ def maybe_compile(model: nn.Module, enabled: bool | Literal["auto"] = "auto", **
         raise InvalidParameterError(f"enabled must be True, False or 'auto', got {enabled!r}")
     if not enabled:
         return model
-    return torch.compile(model, **{"dynamic": False, **compile_options})
+    # torch.compile of an nn.Module returns an OptimizedModule (an nn.Module); its stub says Callable
+    return cast(nn.Module, torch.compile(model, **{"dynamic": False, **compile_options}))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv (if missing), install the CPU torch wheel when no torch is present,
-# then install flowkit (editable) with its dev extra and every plugin distribution in plugins/.
+# then install flowkit (editable) with its dev extra and the bundled plugin distributions in plugins/
+# (not plugins/template, the skeleton to copy: scripts/test.sh installs it to test it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -16,6 +17,7 @@ fi
 $PY -m pip install --quiet -e ".[dev]"
 plugin_args=()
 for plugin in plugins/*/; do
+    [ "$plugin" = plugins/template/ ] && continue
     [ -f "$plugin/pyproject.toml" ] && plugin_args+=(-e "$plugin")
 done
 if [ ${#plugin_args[@]} -gt 0 ]; then

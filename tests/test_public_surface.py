@@ -4,11 +4,15 @@ Every import from flowkit in ``plugins/`` (sources and tests) must be ``import f
 ``from flowkit import <name in flowkit.__all__>`` or ``from flowkit.core import <name in
 flowkit.core.__all__>``, and every attribute read off the module ``flowkit`` must be a public
 name, so that what a plugin needs is importable from there and nothing else is relied upon.
+
+The names ``flowkit`` exports lazily (``_LAZY_EXPORTS``) are the ones its ``if TYPE_CHECKING:``
+block imports, so type checkers see their real types, and each resolves to its module's object.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -109,3 +113,37 @@ def test_the_checker_catches_private_imports(tmp_path):
         "from flowkit import shapes\nx = flowkit.exceptions.ShapeError\n"
     )
     assert len(violations(probe)) == 4
+
+
+def _type_checking_imports() -> dict[str, str]:
+    """The names imported under ``if TYPE_CHECKING:`` in flowkit/__init__.py, with their modules."""
+    tree = ast.parse(Path(flowkit.__file__).read_text(encoding="utf-8"))
+    blocks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    ]
+    assert len(blocks) == 1, "flowkit/__init__.py has one `if TYPE_CHECKING:` block"
+    imported = {}
+    for node in blocks[0].body:
+        assert isinstance(node, ast.ImportFrom), f"line {node.lineno}: only `from ... import` belongs there"
+        for alias in node.names:
+            assert alias.asname == alias.name, f"line {node.lineno}: re-export {alias.name} as {alias.name}"
+            imported[alias.name] = node.module
+    return imported
+
+
+def test_lazy_exports_are_the_type_checking_imports():
+    assert _type_checking_imports() == flowkit._LAZY_EXPORTS
+
+
+@pytest.mark.parametrize("name", sorted(flowkit._LAZY_EXPORTS))
+def test_each_lazy_export_resolves_to_the_object_in_its_module(name):
+    module = importlib.import_module(flowkit._LAZY_EXPORTS[name])
+    assert getattr(flowkit, name) is getattr(module, name)
+    assert name in flowkit.__all__ and name in module.__all__
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
+        flowkit.NoSuchName  # noqa: B018

@@ -60,8 +60,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import tomllib
 
+from flowkit._tomllib import tomllib
 from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
 from flowkit.exceptions import ConfigError, FlowkitError, InvalidParameterError
 from flowkit.pipeline.config import (

@@ -22,7 +22,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,7 +45,7 @@ __all__ = ["PLOTS_DIR", "write_plots"]
 PLOTS_DIR = "plots"
 _POINT = {"s": 3.0, "alpha": 0.5, "linewidths": 0, "rasterized": True}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-_LINESTYLES = ("-", "--", ":", "-.")
+_LINESTYLES: Final = ("-", "--", ":", "-.")  # Final keeps the literals matplotlib's stubs accept
 _TILES = 6  # images per side of an image panel
 _CELL_COLUMNS = 6  # panels per row of a cell's figure
 
@@ -134,7 +134,9 @@ def _row_limits(arrays: dict[str, np.ndarray]) -> tuple[Any, float]:
     return limits, min(1.5, max(0.4, (y1 - y0) / (x1 - x0)))
 
 
-def _row(axes: Sequence[Any], arrays: dict[str, np.ndarray], record: dict[str, Any], label: str | None) -> None:
+def _row(
+    axes: Sequence[Any] | np.ndarray, arrays: dict[str, np.ndarray], record: dict[str, Any], label: str | None
+) -> None:
     reference = arrays["reference"]
     limits, _ = _row_limits(arrays)
     _panel(axes[0], reference, limits, "held-out data", "#444444")
@@ -253,7 +255,7 @@ def _nfe_figure(out: Path, combinations: Sequence[Combination], quantities: Sequ
         axis.set_xscale("log")
         _y_scale(axis, values)
         ticks = _spread_ticks(
-            sorted({round(s["nfe"].mean) for c in combinations for s in c.sampling.values() if s.get("nfe")})
+            sorted({round(nfe.mean) for c in combinations for s in c.sampling.values() if (nfe := s.get("nfe"))})
         )
         if ticks:
             axis.set_xticks(ticks, [str(t) for t in ticks])

@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     x0 = pipeline.prior_sample(args.num_samples, generator=generator_for(args.seed, "sample", device=pipeline.device))
     times = torch.linspace(0.0, 1.0, 41)
     solution = pipeline.flow(x0, trajectory_times=times)
+    assert solution.trajectory is not None and solution.times is not None, "trajectory_times were given"
     title = f"OT-CFM on {args.data}, {pipeline.step} steps"
     plot_samples(solution.x, reference, out / "samples.png", title=title)
     plot_trajectories(

@@ -37,7 +37,7 @@ def _component_row(spec: registry.ComponentSpec) -> dict[str, str | None]:
 def collect(kind: str | None = None) -> dict[str, list[dict[str, str | None]]]:
     """The listing as plain data: ``{"components": [...], "failures": [...]}`` (fields above)."""
     components = [_component_row(spec) for spec in registry.components(kind)]
-    failures = [
+    failures: list[dict[str, str | None]] = [
         {
             "distribution": failure.distribution,
             "entry_point": failure.plugin,
@@ -56,7 +56,7 @@ def _provided_by(row: dict[str, str | None]) -> str:
     return f"{row['distribution']} {row['version']}"
 
 
-def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
+def _table(rows: list[dict[str, str | None]], columns: list[str]) -> str:
     widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
     lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
     lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns).rstrip() for r in rows]

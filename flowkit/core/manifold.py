@@ -97,7 +97,8 @@ class Manifold(RecordsArguments, ABC):
         """
         velocity = self.logmap(x0, x1)
         k = kappa.reshape(-1, *([1] * (x0.dim() - 1)))
-        return torch.func.jvp(lambda s: self.expmap(x0, s * velocity), (k,), (torch.ones_like(k),))
+        # torch.func.jvp returns (output, tangent) without has_aux; its stub types the result as 2- or 3-tuple
+        return torch.func.jvp(lambda s: self.expmap(x0, s * velocity), (k,), (torch.ones_like(k),))  # type: ignore[return-value]
 
     @property
     def prior(self) -> UniformManifoldPrior:

@@ -30,17 +30,33 @@ stops the thread.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol, TypeGuard
 
 from torch import Tensor
 
 from flowkit.core.coupling import Coupling
+from flowkit.couplings.exact_ot import StagedCost
 from flowkit.exceptions import InvalidParameterError, SolverError
 from flowkit.shapes import Batch, checked
 
 __all__ = ["HostAssignmentPrefetcher"]
 
 
-def _solve(coupling, staged, pin: bool) -> Tensor:
+class _HostSolvedCoupling(Protocol):
+    """What the prefetcher calls on a coupling solved on the host (:class:`~flowkit.couplings.ExactOTCoupling`)."""
+
+    def stage_cost(self, x0: Tensor, x1: Tensor) -> StagedCost: ...
+
+    def solve(self, cost: Tensor) -> Tensor: ...
+
+
+def _is_host_solved(coupling: Coupling) -> TypeGuard[_HostSolvedCoupling]:
+    return bool(getattr(coupling, "runs_on_host", False)) and all(
+        callable(getattr(coupling, name, None)) for name in ("stage_cost", "solve")
+    )
+
+
+def _solve(coupling: _HostSolvedCoupling, staged: StagedCost, pin: bool) -> Tensor:
     perm = coupling.solve(staged.wait())
     return perm.pin_memory() if pin else perm
 
@@ -54,9 +70,7 @@ class HostAssignmentPrefetcher:
     """
 
     def __init__(self, coupling: Coupling):
-        if not getattr(coupling, "runs_on_host", False) or not all(
-            callable(getattr(coupling, name, None)) for name in ("stage_cost", "solve")
-        ):
+        if not _is_host_solved(coupling):
             raise InvalidParameterError(
                 f"HostAssignmentPrefetcher needs a coupling solved on the host (runs_on_host = True, with "
                 f"stage_cost and solve), such as registry.create('coupling', 'ot'); got {coupling!r}"

@@ -61,7 +61,7 @@ class ReflowCoupling(Coupling):
                 )
             self._bank = (x0.detach(), x1.detach())
         if like is not None and (self._bank[0].device != like.device or self._bank[0].dtype != like.dtype):
-            self._bank = tuple(b.to(device=like.device, dtype=like.dtype) for b in self._bank)  # type: ignore[assignment]
+            self._bank = (self._bank[0].to(like), self._bank[1].to(like))  # like's device and dtype
         return self._bank
 
     @checked

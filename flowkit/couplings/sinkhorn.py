@@ -63,7 +63,7 @@ def sinkhorn_log_plan(cost: Tensor, eps: float, *, max_iter: int, tol: float) ->
     return (f[:, None] + g[None, :] - cost) / eps
 
 
-def sinkhorn_log_plan_fixed(cost: Tensor, eps: Tensor, *, iterations: int) -> Tensor:
+def sinkhorn_log_plan_fixed(cost: Tensor, eps: Tensor | float, *, iterations: int) -> Tensor:
     """``log P`` of :func:`sinkhorn_log_plan` after exactly ``iterations`` updates, with no host read.
 
     The temperature of update ``k`` is ``max(eps, max(C) / 2^k)``, computed on the device

@@ -125,7 +125,7 @@ class VonMisesFisherMixture(SyntheticDataset):
         component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         rng = _numpy_rng(generator)
         x = np.empty((n, self.event_shape[0]))
-        for k in range(self.num_classes):
+        for k in range(len(self.means)):
             rows = (component == k).nonzero().flatten().numpy()
             if len(rows):
                 law = scipy.stats.vonmises_fisher(self.means[k].numpy(), float(self.concentrations[k]))

@@ -17,7 +17,7 @@ Both are minimised by the exact posterior ``p_{1|t}(y | x_t) = P(x1^i = y | x_t)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Protocol, cast
 
 import torch
 from torch import Tensor
@@ -28,12 +28,19 @@ from flowkit.couplings import IndependentCoupling
 from flowkit.discrete.path import MIXTURE
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.objectives.time import make_time_distribution
+from flowkit.paths.kappa import KappaScheduler
 from flowkit.validation import require_choice
 
 __all__ = ["FORMS", "DiscreteFlowMatching", "position_losses"]
 
 FORMS = ("cross-entropy", "generalized-kl")
 """The per-position losses."""
+
+
+class _MixturePath(Protocol):
+    """A path with :data:`~flowkit.discrete.path.MIXTURE` (``path_requirements`` checks it)."""
+
+    scheduler: KappaScheduler
 
 
 def position_losses(
@@ -47,6 +54,8 @@ def position_losses(
     log_p_data = log_p.gather(-1, x1.long().unsqueeze(-1)).squeeze(-1)
     if form == "cross-entropy":
         return -log_p_data
+    if jump_coefficient is None:
+        raise InvalidParameterError("position_losses: form='generalized-kl' needs jump_coefficient (kappa'/(1-kappa))")
     vocab = logits.shape[-1]
     current = x_t.long().clamp(max=vocab - 1).unsqueeze(-1)
     p_current = torch.where(x_t < vocab, log_p.gather(-1, current).squeeze(-1).exp(), 0.0)
@@ -131,5 +140,7 @@ class DiscreteFlowMatching(Objective):
                 f"{type(self).__name__}.loss: the model returned shape {tuple(logits.shape)}; expected logits "
                 f"[batch, length, vocab_size] = {[*x1.shape, vocab_size]}"
             )
-        coefficient = self.path.scheduler.jump_coefficient(t) if self.form == "generalized-kl" else None
+        coefficient = (
+            cast(_MixturePath, self.path).scheduler.jump_coefficient(t) if self.form == "generalized-kl" else None
+        )
         return position_losses(logits, x1=x1, x_t=sample.x_t, jump_coefficient=coefficient, form=self.form).mean()

@@ -89,7 +89,7 @@ class DiscreteEuler(FixedStepSolver):
         """A copy that jumps along ``path`` (``score_field`` is unused: a CTMC needs no score)."""
         return attrs.evolve(self, path=path)
 
-    def solve(  # type: ignore[override]
+    def solve(
         self,
         field: Callable[[Tensor, Tensor], Tensor],
         x0: Tensor,

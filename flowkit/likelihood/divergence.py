@@ -88,7 +88,8 @@ def velocity_and_divergence(
     Returns the velocity (shaped like ``x``) and the divergence estimate ``[B]``. ``chunk_size``
     is the number of probes per vectorised backward pass (``None``: :func:`default_chunk_size`).
     """
-    velocity, pullback = torch.func.vjp(lambda y: field(t, y), x)
+    # torch.func.vjp returns (output, pullback) without has_aux; its stub types the result as 2- or 3-tuple
+    velocity, pullback = torch.func.vjp(lambda y: field(t, y), x)  # type: ignore[misc]
     if not isinstance(velocity, Tensor) or velocity.shape != x.shape:
         got = tuple(velocity.shape) if isinstance(velocity, Tensor) else type(velocity).__name__
         raise ShapeError(

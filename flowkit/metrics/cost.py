@@ -12,6 +12,7 @@ from typing import ClassVar
 import attrs
 
 from flowkit.core import CONTINUOUS_STATE, TOKEN_STATE, Metric
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import require_context, require_field
 from flowkit.validation import require_float, require_int
 
@@ -39,3 +40,10 @@ class SamplingTime(Metric):
         seconds = require_field(require_context(context, "sampling-time"), "sampling_seconds", "sampling-time")
         name = "metric 'sampling-time': EvaluationContext.sampling_seconds"
         return {"sampling_seconds": require_float(name, seconds, minimum=0.0)}
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``nfe`` and ``sampling-time``."""
+    register("nfe", FunctionEvaluations, description="vector-field evaluations used for sampling")
+    register("sampling-time", SamplingTime, description="wall-clock seconds spent sampling")

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Dataset, EvaluationContext
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import paired_points, require_context
 from flowkit.metrics.data_metric import DataMetric
 from flowkit.validation import field_validator, require_float
@@ -73,3 +74,13 @@ class DataDensity(DataMetric):
             "support_fraction_reference": fraction_ref,
             "data_log_density_reference": mean_ref,
         }
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``data-density``."""
+    register(
+        "data-density",
+        DataDensity,
+        description="fraction of samples in the data's support and their mean data log-density (exact-density data)",
+    )

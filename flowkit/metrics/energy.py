@@ -27,6 +27,7 @@ from torch import Tensor
 
 from flowkit.core import Metric
 from flowkit.exceptions import ShapeError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import BLOCK_ELEMENTS, paired_points
 from flowkit.shapes import checked
 
@@ -64,3 +65,9 @@ class EnergyDistance(Metric):
         """Compare ``context.samples`` with ``context.reference`` (same event shape, >= 2 points each)."""
         x, y = paired_points(context, "energy-distance", min_points=2)
         return {"energy_distance": float(energy_distance(x, y))}
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``energy-distance``."""
+    register("energy-distance", EnergyDistance, description="unbiased energy distance, samples vs held-out data")

@@ -35,6 +35,7 @@ from torch import Tensor
 from flowkit.core import Metric
 from flowkit.data.quantization import quantize
 from flowkit.exceptions import DataFilesError, ShapeError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import check_points, require_context
 from flowkit.validation import field_validator, require_instance, require_int
 
@@ -112,3 +113,13 @@ class FrechetInceptionDistance(Metric):
     def _features(self, network: torch.jit.ScriptModule, images: Tensor) -> Tensor:
         with torch.no_grad():
             return torch.cat([network(batch, return_features=True) for batch in images.split(self.batch_size)])
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``fid``."""
+    register(
+        "fid",
+        FrechetInceptionDistance,
+        description="Frechet Inception Distance through a TorchScript Inception file on disk ($FLOWKIT_FID_NETWORK)",
+    )

@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Dataset, EvaluationContext
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import paired_points, require_context
 from flowkit.metrics.data_metric import DataMetric
 from flowkit.metrics.energy import energy_distance
@@ -87,3 +88,9 @@ class NoiseFloor(DataMetric):
             "energy_distance_floor": math.sqrt(sum(e * e for e in energies) / len(energies)),
             "sliced_w2_floor": sum(sliced) / len(sliced),
         }
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``noise-floor``."""
+    register("noise-floor", NoiseFloor, description="energy distance and sliced W2 between independent data samples")

@@ -31,6 +31,7 @@ import torch
 from flowkit.core import Metric
 from flowkit.data.quantization import dequantize
 from flowkit.exceptions import NonFiniteError, ShapeError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.likelihood import bits_per_dim
 from flowkit.metrics._inputs import check_points, require_context, require_field
 from flowkit.validation import field_validator, require_int
@@ -76,3 +77,9 @@ class NegativeLogLikelihood(Metric):
             "nll_nats_stderr": stderr(log_density.double()),
             "bits_per_dim_stderr": stderr(bpd.double()),
         }
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``nll``."""
+    register("nll", NegativeLogLikelihood, description="held-out negative log-likelihood in nats and bits/dim")

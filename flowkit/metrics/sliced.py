@@ -29,6 +29,7 @@ from torch import Tensor
 
 from flowkit.core import Metric
 from flowkit.exceptions import ShapeError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import BLOCK_ELEMENTS, paired_points
 from flowkit.shapes import checked
 from flowkit.validation import field_validator, require_int
@@ -100,3 +101,9 @@ class SlicedWasserstein2(Metric):
         x, y = paired_points(context, "sliced-w2")
         generator = torch.Generator().manual_seed(self.seed)
         return {"sliced_w2": float(sliced_wasserstein2(x, y, self.num_projections, generator))}
+
+
+@hookimpl
+def flowkit_register_metrics(register: Register) -> None:
+    """Register ``sliced-w2``."""
+    register("sliced-w2", SlicedWasserstein2, description="sliced Wasserstein-2 distance, samples vs held-out data")

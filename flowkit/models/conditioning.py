@@ -19,6 +19,10 @@ field for that sample, and ``y=None`` asks for it for the whole batch. An uncond
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -26,7 +30,7 @@ from flowkit.exceptions import InvalidParameterError
 from flowkit.models import embeddings
 from flowkit.validation import require_float, require_int
 
-__all__ = ["NULL_LABEL", "ConditionEmbedding", "check_labels"]
+__all__ = ["NULL_LABEL", "ConditionEmbedding", "check_labels", "conditional_factory"]
 
 NULL_LABEL = -1
 """The label value that asks a conditional model for the unconditional field (the null token)."""
@@ -93,6 +97,7 @@ class ConditionEmbedding(nn.Module):
     def _token_indices(self, y: Tensor | None, t: Tensor) -> Tensor:
         """Embedding rows: the label, or ``num_classes`` (the null token) for missing/dropped labels."""
         null = self.num_classes
+        assert null is not None, "only a conditional embedding (num_classes given) has label rows"
         if y is None:
             return torch.full(t.shape, null, dtype=torch.long, device=t.device)
         indices = torch.where(y == NULL_LABEL, null, y.long())
@@ -100,3 +105,25 @@ class ConditionEmbedding(nn.Module):
             dropped = torch.rand(indices.shape, device=indices.device) < self.condition_dropout
             indices = torch.where(dropped, null, indices)
         return indices
+
+
+def conditional_factory(cls: type) -> Callable[..., Any]:
+    """A factory for ``cls`` whose signature makes ``num_classes`` required (and not ``None``)."""
+
+    def factory(**params: Any) -> Any:
+        if params.get("num_classes") is None:
+            raise InvalidParameterError(
+                f"conditional {cls.__name__} needs num_classes (an integer >= 1), got {params.get('num_classes')!r}"
+            )
+        return cls(**params)
+
+    signature = inspect.signature(cls)
+    factory.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[
+            p.replace(default=inspect.Parameter.empty) if p.name == "num_classes" else p
+            for p in signature.parameters.values()
+        ]
+    )
+    factory.__name__ = factory.__qualname__ = f"conditional_{cls.__name__}"
+    factory.__doc__ = f"Build a class-conditional {cls.__name__}; ``num_classes`` is required."
+    return factory

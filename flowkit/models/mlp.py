@@ -16,8 +16,9 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from flowkit.core import VectorFieldModel
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
-from flowkit.models.conditioning import ConditionEmbedding, check_labels
+from flowkit.models.conditioning import ConditionEmbedding, check_labels, conditional_factory
 from flowkit.shapes import Labels, Time, checked
 from flowkit.validation import require_choice, require_float, require_int
 
@@ -102,3 +103,18 @@ class MLPVectorField(VectorFieldModel):
         check_event_shape(type(self).__name__, x, (self.dim,))
         check_dtype(type(self).__name__, x, self.output.weight)
         check_labels(y, self.num_classes)
+
+
+@hookimpl
+def flowkit_register_models(register: Register) -> None:
+    """Register ``mlp`` and ``conditional-mlp`` (``num_classes`` required)."""
+    register(
+        "mlp",
+        MLPVectorField,
+        description="MLP vector field for vector data (dim=...); num_classes=K conditions on labels",
+    )
+    register(
+        "conditional-mlp",
+        conditional_factory(MLPVectorField),
+        description="class-conditional MLP (num_classes required), for classifier-free guidance",
+    )

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from flowkit.core import VectorFieldModel
 from flowkit.exceptions import InvalidParameterError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.models.mlp import MLPVectorField
 
 __all__ = ["ScoreFlowModel", "score_flow_mlp"]
@@ -55,3 +56,13 @@ def score_flow_mlp(**params: Any) -> ScoreFlowModel:
 score_flow_mlp.__signature__ = inspect.signature(MLPVectorField).replace(  # type: ignore[attr-defined]
     return_annotation=ScoreFlowModel
 )
+
+
+@hookimpl
+def flowkit_register_models(register: Register) -> None:
+    """Register ``score-flow-mlp``."""
+    register(
+        "score-flow-mlp",
+        score_flow_mlp,
+        description="MLP velocity and MLP score heads (for the sf2m objective and SDE sampling with score='model')",
+    )

@@ -20,7 +20,8 @@ are refused at construction with a message naming the factor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -29,8 +30,9 @@ from torch import Tensor, nn
 
 from flowkit.core import VectorFieldModel
 from flowkit.exceptions import InvalidParameterError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.models.boundary import check_dtype, check_event_shape, checks_active
-from flowkit.models.conditioning import ConditionEmbedding, check_labels
+from flowkit.models.conditioning import ConditionEmbedding, check_labels, conditional_factory
 from flowkit.models.unet_layers import Downsample, GroupNorm, ResidualBlock, SelfAttention, Upsample
 from flowkit.shapes import Labels, Time, checked
 from flowkit.validation import require_float, require_int, require_ints
@@ -220,7 +222,7 @@ class UNetVectorField(VectorFieldModel):
             x = x.contiguous(memory_format=torch.channels_last)
         h = self.input_conv(x)
         skips = [h]
-        for level in self.down_levels:
+        for level in cast("Iterable[_Level]", self.down_levels):
             for stage in level.stages:
                 h = stage(h, c)
                 skips.append(h)
@@ -229,7 +231,7 @@ class UNetVectorField(VectorFieldModel):
                 skips.append(h)
         for stage in self.middle:
             h = stage(h, c)
-        for level in self.up_levels:
+        for level in cast("Iterable[_Level]", self.up_levels):
             for stage in level.stages:
                 h = stage(torch.cat([h, skips.pop()], dim=1), c)
             if level.resample is not None:
@@ -244,3 +246,18 @@ class UNetVectorField(VectorFieldModel):
         check_event_shape(name, x, (self.channels, self.image_size, self.image_size))
         check_dtype(name, x, self.output_conv.weight)
         check_labels(y, self.num_classes)
+
+
+@hookimpl
+def flowkit_register_models(register: Register) -> None:
+    """Register ``unet`` and ``conditional-unet`` (``num_classes`` required)."""
+    register(
+        "unet",
+        UNetVectorField,
+        description="U-Net vector field for square images (channels=..., image_size=...); num_classes=K conditions on labels",
+    )
+    register(
+        "conditional-unet",
+        conditional_factory(UNetVectorField),
+        description="class-conditional U-Net (num_classes required), for classifier-free guidance",
+    )

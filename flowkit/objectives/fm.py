@@ -12,6 +12,7 @@ Each loss costs ``O(batch * n * D)`` for ``n`` reference points.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, cast
 
 import torch
 from torch import Tensor
@@ -24,6 +25,12 @@ from flowkit.objectives.regression import RegressionObjective
 from flowkit.validation import require_int, short_repr
 
 __all__ = ["FlowMatching"]
+
+
+class _MarginalFieldPath(Protocol):
+    """A path with :data:`~flowkit.core.capabilities.MARGINAL_FIELD` (``path_requirements`` checks it)."""
+
+    def marginal_vector_field(self, *, x: Tensor, t: Tensor, data: Tensor, chunk_size: int | None = None) -> Tensor: ...
 
 
 class FlowMatching(RegressionObjective):
@@ -81,6 +88,6 @@ class FlowMatching(RegressionObjective):
     def target(self, sample: PathSample) -> Tensor:
         """``path.marginal_vector_field(x=x_t, t=t, data=reference)``, without gradient."""
         with torch.no_grad():
-            return self.path.marginal_vector_field(
+            return cast(_MarginalFieldPath, self.path).marginal_vector_field(
                 x=sample.x_t, t=sample.t, data=self._reference_like(sample.x_t), chunk_size=self.chunk_size
             )

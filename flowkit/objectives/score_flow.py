@@ -17,6 +17,7 @@ the SDE samplers use it with ``score="model"``: ``dx = [v + g^2/2 s] dt + g dW``
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, cast
 
 import torch
 from torch import Tensor
@@ -28,6 +29,12 @@ from flowkit.shapes import Batch, Labels, Scalar, checked
 from flowkit.validation import require_float
 
 __all__ = ["ScoreFlowMatching"]
+
+
+class _ConditionalNoisePath(Protocol):
+    """A path with ``conditional_noise(sample) -> (std, eps)`` (``__init__`` checks it)."""
+
+    def conditional_noise(self, sample: PathSample) -> tuple[Tensor, Tensor]: ...
 
 
 class ScoreFlowMatching(RegressionObjective):
@@ -72,7 +79,7 @@ class ScoreFlowMatching(RegressionObjective):
                 "flowkit.models.ScoreFlowModel such as the model 'score-flow-mlp' (not supported under torchrun yet)"
             )
         flow, sample = self._flow_loss(model, x1, y, generator, x0=x0)
-        std, eps = self.path.conditional_noise(sample)
+        std, eps = cast(_ConditionalNoisePath, self.path).conditional_noise(sample)
         score = score_head(sample.t, sample.x_t) if y is None else score_head(sample.t, sample.x_t, y)
         if score.shape != eps.shape:
             raise ShapeError(f"sf2m: the score head returned shape {tuple(score.shape)}, expected {tuple(eps.shape)}")

@@ -14,6 +14,7 @@ import attrs
 import torch
 from torch import Tensor
 
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.paths.gaussian import Coefficient, GaussianPath
 
 __all__ = ["CosinePath"]
@@ -49,3 +50,9 @@ class CosinePath(GaussianPath):
         """``(a, s, (pi / 2) s, -(pi / 2) a)``."""
         a, s = self.a(t), self.s(t)
         return a, s, _HALF_PI * s, -_HALF_PI * a
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``cosine``."""
+    register("cosine", CosinePath, description="cosine path: a = sin(pi t / 2), s = cos(pi t / 2)")

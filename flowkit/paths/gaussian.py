@@ -129,8 +129,8 @@ class GaussianPath(ProbabilityPath):
         """
         return self.a(t), self.s(t), self.da(t), self.ds(t)
 
-    @property
-    def time_range(self) -> tuple[float, float]:
+    @property  # ProbabilityPath.time_range is a class-attribute default; paths may make it read-only
+    def time_range(self) -> tuple[float, float]:  # type: ignore[override]
         """The closed interval of valid times (and the one objectives draw ``t`` from)."""
         return (0.0, 1.0)
 

@@ -43,7 +43,9 @@ def gaussian_mixture_posterior(
         chunk_size = max(1, DEFAULT_CHUNK_ELEMENTS // max(1, batch))
     a_col = a[:, None]
     scale = -0.5 / (s * s)[:, None]
-    run_max = run_sum = run_acc = None
+    run_max: Tensor | None = None
+    run_sum: Tensor  # set with run_max by the first chunk
+    run_acc: Tensor
     for start in range(0, n, chunk_size):
         chunk = data[start : start + chunk_size]
         center = chunk.mean(dim=0)
@@ -61,6 +63,7 @@ def gaussian_mixture_posterior(
             run_sum = run_sum * decay + weights.sum(dim=1)
             run_acc = run_acc * decay[:, None] + weights @ chunk
         run_max = new_max
+    assert run_max is not None, "data has n >= 1 rows, so at least one chunk was reduced"
     return run_acc / run_sum[:, None], run_max + torch.log(run_sum)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 from torch import Tensor
 
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.paths.gaussian import Coefficient, GaussianPath
 from flowkit.validation import require_float
 
@@ -47,3 +48,9 @@ class ConditionalOTPath(GaussianPath):
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
         """``(t, 1 - (1 - sigma_min) t, 1.0, -(1 - sigma_min))``."""
         return t, self.s(t), 1.0, -(1 - self.sigma_min)
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``ot``."""
+    register("ot", ConditionalOTPath, description="conditional OT path: a = t, s = 1 - (1 - sigma_min) t")

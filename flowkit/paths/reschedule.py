@@ -37,6 +37,15 @@ _BISECTION_STEPS = 64
 """Halvings of A's time range when solving for ``r_t`` (float64: below its resolution)."""
 
 
+def _gaussian_path(role: str, path: object) -> GaussianPath:
+    if not isinstance(path, GaussianPath):
+        raise ConfigError(
+            f"a scheduler change needs Gaussian paths (x_t = a(t) x1 + s(t) eps); the {role} path "
+            f"{type(path).__name__} is not one. Accepted: 'ot', 'vp', 've', 'cosine', 'schedule' or another GaussianPath"
+        )
+    return path
+
+
 class RescheduledField:
     """The marginal field of path ``target`` computed from a field trained on path ``trained``.
 
@@ -45,15 +54,9 @@ class RescheduledField:
     """
 
     def __init__(self, field: Callable[[Tensor, Tensor], Tensor], *, trained: object, target: object) -> None:
-        for role, path in (("trained", trained), ("target", target)):
-            if not isinstance(path, GaussianPath):
-                raise ConfigError(
-                    f"a scheduler change needs Gaussian paths (x_t = a(t) x1 + s(t) eps); the {role} path "
-                    f"{type(path).__name__} is not one. Accepted: 'ot', 'vp', 've', 'cosine', 'schedule' or another GaussianPath"
-                )
+        self.trained = _gaussian_path("trained", trained)
+        self.target = _gaussian_path("target", target)
         self.field = field
-        self.trained = trained
-        self.target = target
 
     def reparametrize(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(r_t, c_t, r'_t, c'_t)`` in float64, shaped like ``t``."""

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.paths.gaussian import GaussianPath, time_derivative
 from flowkit.validation import field_validator, require_float, require_instance, short_repr
 
@@ -84,8 +85,8 @@ class SchedulePath(GaussianPath):
             f"prior_std={self.prior_std!r}, time_range={self._range!r})"
         )
 
-    @property
-    def time_range(self) -> tuple[float, float]:
+    @property  # ProbabilityPath.time_range is a class-attribute default; paths may make it read-only
+    def time_range(self) -> tuple[float, float]:  # type: ignore[override]
         """``time_range`` as given."""
         return self._range
 
@@ -119,3 +120,9 @@ class SchedulePath(GaussianPath):
     def ds(self, t: Tensor) -> Tensor:
         """The user's ``ds(t)``, else ``d s / dt`` by autograd."""
         return self._call(self.ds_fn, t) if self.ds_fn is not None else time_derivative(self.s, t)
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``schedule``."""
+    register("schedule", SchedulePath, description="Gaussian path from user callables a(t), s(t) [, da, ds]")

@@ -13,6 +13,7 @@ import attrs
 import torch
 from torch import Tensor
 
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.paths.gaussian import Coefficient, GaussianPath
 from flowkit.validation import require_float
 
@@ -67,3 +68,9 @@ class VarianceExplodingPath(GaussianPath):
         """``(1.0, s, 0.0, -log(sigma_max / sigma_min) s)``."""
         s = self.s(t)
         return 1.0, s, 0.0, -self._log_ratio * s
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``ve``."""
+    register("ve", VarianceExplodingPath, description="variance-exploding path, prior N(0, sigma_max^2 I)")

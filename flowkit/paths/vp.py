@@ -19,7 +19,8 @@ import attrs
 import torch
 from torch import Tensor
 
-from flowkit.paths.gaussian import Coefficient, GaussianPath
+from flowkit.hookspecs import Register, hookimpl
+from flowkit.paths.gaussian import GaussianPath
 from flowkit.validation import require_float
 
 __all__ = ["VariancePreservingPath"]
@@ -49,8 +50,8 @@ class VariancePreservingPath(GaussianPath):
 
     _time_range_note = "the VP path is singular at t = 1 (s -> 0, s' -> -inf); choose t_max to move the end"
 
-    @property
-    def time_range(self) -> tuple[float, float]:
+    @property  # ProbabilityPath.time_range is a class-attribute default; paths may make it read-only
+    def time_range(self) -> tuple[float, float]:  # type: ignore[override]
         """``(0, t_max)``."""
         return (0.0, self.t_max)
 
@@ -78,7 +79,7 @@ class VariancePreservingPath(GaussianPath):
         """``s'(t) = -T'(1 - t) a^2 / (2 s)``."""
         return self.coefficients(t)[3]
 
-    def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
+    def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(a, s, a', s')`` sharing ``T`` and ``T'``."""
         r = 1 - t
         integral = self._integral(r)
@@ -86,3 +87,9 @@ class VariancePreservingPath(GaussianPath):
         a = torch.exp(-0.5 * integral)
         s = torch.sqrt(-torch.expm1(-integral))
         return a, s, 0.5 * rate * a, -0.5 * rate * a * a / s
+
+
+@hookimpl
+def flowkit_register_paths(register: Register) -> None:
+    """Register ``vp``."""
+    register("vp", VariancePreservingPath, description="variance-preserving diffusion path (beta_min, beta_max)")

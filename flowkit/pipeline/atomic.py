@@ -77,7 +77,7 @@ def _mode_for(target: Path) -> int:
         return new_file_mode()
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(file)`` on a temporary file next to ``path``, then move it onto ``path``.
 
     If ``write`` raises, the temporary file is removed and ``path`` is untouched.

@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 
 import attrs
 import numpy as np
@@ -251,6 +251,12 @@ def build_solver(solver: Any) -> ODESolver:
     return _create("solver", ComponentConfig.parse(solver, key="solver"))
 
 
+class _PathBoundSolver(Protocol):
+    """A solver that declares ``needs_path``: it is used as ``solver.bind(path=, score_field=)``."""
+
+    def bind(self, *, path: ProbabilityPath, score_field: Callable[[Tensor, Tensor], Tensor] | None) -> ODESolver: ...
+
+
 def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, labels: Tensor | None) -> ODESolver:
     """``solver`` bound to the pipeline's path and learned score when it declares ``needs_path``.
 
@@ -276,7 +282,7 @@ def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, label
     score_field = None
     if callable(score):
         score_field = (lambda t, x: score(t, x)) if labels is None else (lambda t, x: score(t, x, labels))
-    return solver.bind(path=path, score_field=score_field)
+    return cast(_PathBoundSolver, solver).bind(path=path, score_field=score_field)
 
 
 def _signature(factory: Any) -> inspect.Signature | None:

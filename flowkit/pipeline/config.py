@@ -41,8 +41,8 @@ from typing import Any
 
 import attrs
 import tomli_w
-import tomllib
 
+from flowkit._tomllib import tomllib
 from flowkit.exceptions import ConfigError
 from flowkit.pipeline.atomic import atomic_write_text
 from flowkit.validation import require_choice, require_float, require_int, require_keys
@@ -283,7 +283,7 @@ def _device(value: Any) -> str:
     return value
 
 
-def _section(value: Any, cls: type, key: str) -> Any:
+def _section(value: Any, cls: type[TrainConfig] | type[EvalConfig], key: str) -> Any:
     if isinstance(value, cls):
         return value
     if isinstance(value, Mapping):

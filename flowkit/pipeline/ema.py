@@ -12,6 +12,7 @@ steps). Buffers are copied, not averaged. The update is one fused ``lerp`` over 
 from __future__ import annotations
 
 import copy
+from typing import Generic, TypeVar
 
 import torch
 
@@ -25,17 +26,20 @@ def ema_decay_at(step: int, decay: float) -> float:
     return min(decay, (1.0 + step) / (10.0 + step))
 
 
-class EMA:
+_ModuleT = TypeVar("_ModuleT", bound=torch.nn.Module)
+
+
+class EMA(Generic[_ModuleT]):
     """A frozen copy of ``model`` whose weights track the exponential moving average.
 
     ``average`` is the averaged module (``requires_grad`` off, in eval mode).
     """
 
-    def __init__(self, model: torch.nn.Module, decay: float):
+    def __init__(self, model: _ModuleT, decay: float):
         self.decay = require_float("EMA decay", decay, above=0.0, below=1.0)
         self.average = copy.deepcopy(model).requires_grad_(False).eval()
-        self._source = [p for p in model.parameters()]
-        self._target = [p for p in self.average.parameters()]
+        self._source: list[torch.Tensor] = [p for p in model.parameters()]
+        self._target: list[torch.Tensor] = [p for p in self.average.parameters()]
         self._source_buffers = [b for b in model.buffers()]
         self._target_buffers = [b for b in self.average.buffers()]
 

@@ -82,15 +82,17 @@ RNG_FILE = "rng.safetensors"
 
 @attrs.frozen
 class LogProb:
-    """Log-densities of data points under the flow.
+    """Log-densities of data points under the flow; each field's name states its sign.
 
-    ``nats``: ``log p1(x)`` per point (``[batch]``); ``bits_per_dim``: ``-log p1(x) / (D ln 2)``,
+    ``log_prob_nats``: the log-density ``log p1(x)`` per point (``[batch]``, higher is better);
+    ``nll_bits_per_dim``: the negative log-likelihood per dimension ``-log p1(x) / (D ln 2)``,
     plus ``log(K / 2) / ln 2`` for data quantised to ``K`` levels on ``[-1, 1]``
-    (:func:`flowkit.likelihood.bits_per_dim`); ``nfe``: field evaluations of the solve.
+    (:func:`flowkit.likelihood.bits_per_dim`; lower is better, as the ``nll`` metric's values);
+    ``nfe``: field evaluations of the solve.
     """
 
-    nats: Tensor
-    bits_per_dim: Tensor
+    log_prob_nats: Tensor
+    nll_bits_per_dim: Tensor
     nfe: int
 
 
@@ -128,14 +130,12 @@ class Pipeline:
         objective: Any = None,
         model: Any = None,
         solver: Any = None,
+        _data_info: _DataInfo | None = None,
     ):
-        objects = dict(path=path, coupling=coupling, objective=objective, model=model, solver=solver)
-        self._setup(_as_config(config), data=data, info=None, objects=objects)
-
-    def _setup(
-        self, config: PipelineConfig, *, data: Any, info: _DataInfo | None, objects: Mapping[str, Any] | None = None
-    ) -> None:
-        objects = component_objects(objects or {})
+        """``_data_info`` (for :meth:`load`): the data description saved in a checkpoint, used
+        instead of the data set's, so that a pipeline whose data set is not at hand loads."""
+        config = _as_config(config)
+        objects = component_objects(dict(path=path, coupling=coupling, objective=objective, model=model, solver=solver))
         check_registered(config, skip=objects)
         config = describe_objects(config, objects)
         if config.eval.metrics != "all":
@@ -150,6 +150,7 @@ class Pipeline:
         self._dataset: Dataset | None = None if data is None else as_dataset(data)
         self._train_tensors: tuple[Tensor, Tensor | None] | None = None
         self._checkpoint_step: int | None = None
+        info = _data_info
         if info is None:
             dataset = self.dataset
             info = _DataInfo(
@@ -561,7 +562,7 @@ class Pipeline:
                     return field(tau, x_tau)
                 return (t1 - t0) * field(t0 + (t1 - t0) * tau, x_tau)
 
-            nats = flow_log_prob(
+            log_prob_nats = flow_log_prob(
                 unit_time_field,
                 x,
                 prior=self.path.prior,
@@ -569,7 +570,7 @@ class Pipeline:
                 divergence=self._divergence(divergence),
                 generator=generator,
             )
-        return LogProb(nats, bits_per_dim(nats, self.num_dims, self.num_bins), calls)
+        return LogProb(log_prob_nats, bits_per_dim(log_prob_nats, self.num_dims, self.num_bins), calls)
 
     # -- evaluation ----------------------------------------------------------------------------
     def evaluate(self, *, num_samples: int | None = None, metrics: Any = None, solver: Any = None) -> dict[str, float]:
@@ -609,7 +610,7 @@ class Pipeline:
         context = EvaluationContext(
             samples=solution.x,
             reference=reference,
-            log_prob=lambda x: self.log_prob(x, solver=solver, generator=probe_generator).nats,
+            log_prob=lambda x: self.log_prob(x, solver=solver, generator=probe_generator).log_prob_nats,
             num_bins=self.num_bins,
             nfe=solution.nfe,
             sampling_seconds=seconds,
@@ -699,8 +700,7 @@ class Pipeline:
         check_providers(
             config, state.get("providers"), skip=[key for key, value in objects.items() if value is not None]
         )
-        pipeline = cls.__new__(cls)
-        pipeline._setup(config, data=data, info=info, objects=objects)
+        pipeline = cls(config, data=data, _data_info=info, **component_objects(objects))
         trainer = pipeline.trainer
         _load_weights(pipeline.model, checkpoint, MODEL_FILE, pipeline.device)
         if trainer.ema is not None:

@@ -191,7 +191,9 @@ class PrefetchingEagerStep(EagerStep):
     def __init__(self, parts: StepParts, *, seed: int, rank: int):
         super().__init__(parts)
         self.seed, self.rank = seed, rank
-        self._prefetcher = HostAssignmentPrefetcher(parts.objective.coupling)
+        coupling = getattr(parts.objective, "coupling", None)
+        assert coupling is not None, "build_step picks this step only for an objective that prefetches_pairs"
+        self._prefetcher = HostAssignmentPrefetcher(coupling)
         self._pending: dict[int, tuple[Tensor, Tensor, Any]] = {}
 
     def _submit(self, step: int, x1: Tensor) -> None:
@@ -260,6 +262,7 @@ class GraphStep:
         if shuffled_x is not self._bound:  # a new epoch: its shuffled order goes to the static buffer
             self._x.copy_(shuffled_x)
             if self._y is not None:
+                assert shuffled_y is not None, "self._y exists only for a sampler with labels"
                 self._y.copy_(shuffled_y)
             self._bound = shuffled_x
         self._offset.fill_(start)

@@ -78,6 +78,7 @@ class TensorBoardCallback(Callback):
         if self.log_dir is not None:
             directory = Path(self.log_dir)
         else:
+            assert run.out is not None, "checked above: log_dir or out is given"
             directory = run.out / TENSORBOARD_DIR
             if run.initial_step == 0:
                 note = move_aside(directory)
@@ -137,6 +138,7 @@ class MLflowCallback(Callback):
         if self.tracking_uri is not None:
             uri, artifacts = self.tracking_uri, None
         else:
+            assert run.out is not None, "checked above: tracking_uri or out is given"
             run.out.mkdir(parents=True, exist_ok=True)
             uri, artifacts = (
                 f"sqlite:///{(run.out / MLFLOW_DB).resolve()}",

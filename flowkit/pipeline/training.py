@@ -74,7 +74,7 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
         )
-        self.ema: EMA | None = EMA(model, config.ema_decay) if config.ema_decay > 0 else None
+        self.ema: EMA[VectorFieldModel] | None = EMA(model, config.ema_decay) if config.ema_decay > 0 else None
         self.generator = generator_for(seed, "train", context.rank, device=device)
         # A private stream for torch's global generator (components that do not take a
         # ``generator``, dropout, ...): swapped in while training, so the user's is untouched.

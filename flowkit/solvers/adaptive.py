@@ -32,6 +32,7 @@ from flowkit.core.counted_field import CountedField
 from flowkit.core.solver import ODESolver
 from flowkit.core.solver_times import insert_times
 from flowkit.exceptions import NonFiniteError, SolverError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.validation import field_validator, require_float, require_int
 
 __all__ = ["AdaptiveHeun", "AdaptiveSolver", "Bosh3", "Dopri5", "Dopri8", "Fehlberg2"]
@@ -135,3 +136,19 @@ class Fehlberg2(AdaptiveSolver):
     """Runge-Kutta-Fehlberg 2(1): order 2, three evaluations per step."""
 
     method = "fehlberg2"
+
+
+@hookimpl
+def flowkit_register_solvers(register: Register) -> None:
+    """Register the adaptive torchdiffeq solvers."""
+    register("dopri5", Dopri5, description="adaptive Dormand-Prince 5(4) via torchdiffeq (atol=, rtol=, max_steps=)")
+    register("dopri8", Dopri8, description="adaptive Dormand-Prince 8 via torchdiffeq (atol=, rtol=, max_steps=)")
+    register("bosh3", Bosh3, description="adaptive Bogacki-Shampine 3(2) via torchdiffeq (atol=, rtol=, max_steps=)")
+    register(
+        "adaptive_heun", AdaptiveHeun, description="adaptive Heun-Euler 2(1) via torchdiffeq (atol=, rtol=, max_steps=)"
+    )
+    register(
+        "fehlberg2",
+        Fehlberg2,
+        description="adaptive Runge-Kutta-Fehlberg 2(1) via torchdiffeq (atol=, rtol=, max_steps=)",
+    )

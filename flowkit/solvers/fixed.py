@@ -10,6 +10,7 @@ fixed interval is ``O(h^p)`` with ``p`` the method's order (1, 2, 2, 4).
 from __future__ import annotations
 
 from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
+from flowkit.hookspecs import Register, hookimpl
 
 __all__ = ["EULER_TABLEAU", "HEUN_TABLEAU", "MIDPOINT_TABLEAU", "RK4", "RK4_TABLEAU", "Euler", "Heun", "Midpoint"]
 
@@ -47,3 +48,12 @@ class RK4(RungeKuttaSolver):
     """The classical fourth-order Runge-Kutta method; four evaluations per step."""
 
     tableau = RK4_TABLEAU
+
+
+@hookimpl
+def flowkit_register_solvers(register: Register) -> None:
+    """Register the fixed-step solvers ``euler``, ``midpoint``, ``heun`` and ``rk4``."""
+    register("euler", Euler, description="forward Euler, fixed steps, order 1 (steps=, time_grid=)")
+    register("midpoint", Midpoint, description="explicit midpoint, fixed steps, order 2 (steps=, time_grid=)")
+    register("heun", Heun, description="Heun's trapezoid method, fixed steps, order 2 (steps=, time_grid=)")
+    register("rk4", RK4, description="classical Runge-Kutta, fixed steps, order 4 (steps=, time_grid=)")

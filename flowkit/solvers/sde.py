@@ -60,6 +60,7 @@ from flowkit.core.counted_field import CountedField
 from flowkit.core.fixed_step import FixedStepSolver
 from flowkit.core.solver import VectorField
 from flowkit.exceptions import InvalidParameterError, NonFiniteError
+from flowkit.hookspecs import Register, hookimpl
 from flowkit.validation import field_validator, require_choice, require_float, require_int
 
 __all__ = [
@@ -110,6 +111,7 @@ class SampledSDE:
         g = self.diffusion_at(t)
         if g == 0.0:
             return v
+        assert self.score is not None, "a SampledSDE with a diffusion g is built with its score"
         return v.add(self.score(t, x, v), alpha=0.5 * g * g)
 
     def increment(self, t: float, x: Tensor, h: float) -> Tensor | None:
@@ -222,7 +224,8 @@ class StochasticSolver(FixedStepSolver):
         """
         sde = self._sampled_sde(field, x0, t0=t0, t1=t1)
         try:
-            return super().integrate(sde, x0, t0=t0, t1=t1, times=times)
+            # the base's loop only hands its field on to self.step, which steps along a SampledSDE here
+            return super().integrate(sde, x0, t0=t0, t1=t1, times=times)  # type: ignore[arg-type]
         except NonFiniteError as error:
             if sde.g is None:
                 raise
@@ -231,8 +234,9 @@ class StochasticSolver(FixedStepSolver):
                 f"schedule={self.schedule!r}): {error}; use more steps or schedule='std'"
             ) from None
 
+    # narrower than FixedStepSolver.step's CountedField: integrate passes the solve's SampledSDE
     @abstractmethod
-    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:
+    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:  # type: ignore[override]
         """One step of size ``h`` from ``x`` at time ``t`` along the solve's SDE ``field``."""
 
 
@@ -242,7 +246,7 @@ class EulerMaruyama(StochasticSolver):
     One velocity evaluation per step.
     """
 
-    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:
+    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:  # type: ignore[override]  # as above
         increment = field.increment(t, x, h)
         x_next = x.add(field(t, x), alpha=h)
         return x_next if increment is None else x_next + increment
@@ -255,7 +259,7 @@ class StochasticHeun(StochasticSolver):
     the step that ends at the path's last valid time is Euler-Maruyama.
     """
 
-    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:
+    def step(self, field: SampledSDE, t: float, x: Tensor, h: float) -> Tensor:  # type: ignore[override]  # as above
         increment = field.increment(t, x, h)
         f = field(t, x)
         predictor = x.add(f, alpha=h)
@@ -265,3 +269,18 @@ class StochasticHeun(StochasticSolver):
             return predictor
         x_next = x.add(f + field(t + h, predictor), alpha=0.5 * h)
         return x_next if increment is None else x_next + increment
+
+
+@hookimpl
+def flowkit_register_solvers(register: Register) -> None:
+    """Register the SDE samplers ``euler-maruyama`` and ``sde-heun``."""
+    register(
+        "euler-maruyama",
+        EulerMaruyama,
+        description="SDE sampler dx = (v + g^2/2 score) dt + g dW, marginals of the flow kept (diffusion=, schedule=, score=, seed=)",
+    )
+    register(
+        "sde-heun",
+        StochasticHeun,
+        description="stochastic Heun (predictor-corrector) for the same SDE, two evaluations per step",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -237,3 +238,46 @@ def test_cli_lists_components_and_failures_as_json(make_distribution):
     disabled = _run_cli("plugins", "--json", env_extra={AUTOLOAD_ENV: "1"}, pythonpath=str(site))
     names = {c["name"] for c in json.loads(disabled.stdout)["components"]}
     assert "constant-test" not in names and json.loads(disabled.stdout)["failures"] == []
+
+
+def test_register_family_calls_each_modules_own_hook_once(tmp_path, monkeypatch):
+    """A family's modules register themselves; the plugin module and re-imported hooks are skipped."""
+    package = tmp_path / "toyfamily"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "alpha.py").write_text("def flowkit_register_paths(register):\n    register('alpha', dict)\n")
+    (package / "beta.py").write_text(
+        "from toyfamily.alpha import flowkit_register_paths as _unused\n"
+        "def flowkit_register_paths(register):\n    register('beta', list)\n"
+    )
+    (package / "gamma.py").write_text("from toyfamily.alpha import flowkit_register_paths\n")
+    (package / "plugin.py").write_text("def flowkit_register_paths(register):\n    register('plugin', set)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    calls = []
+    flowkit._builtin_plugins.register_family("toyfamily", "flowkit_register_paths", lambda *a, **k: calls.append(a))
+    assert calls == [("alpha", dict), ("beta", list)]
+
+
+def test_each_builtin_factory_is_exported_by_its_family():
+    """A class or function registered by a family's modules is in the family's ``__all__``, so that
+    ``from flowkit.paths import ConditionalOTPath`` works and the API page shows it."""
+    checked = set()
+    for spec in Registry(autoload=False).components():
+        family_name = spec.provider.plugin.removesuffix(".plugin")
+        if spec.provider.plugin not in FAMILIES_REGISTERING_BY_MODULE:
+            continue
+        name = getattr(spec.factory, "__name__", None)
+        if getattr(importlib.import_module(spec.factory.__module__), str(name), None) is not spec.factory:
+            continue  # made at registration, e.g. conditional_factory(MLPVectorField)
+        family = importlib.import_module(family_name)
+        assert name in family.__all__, f"{spec.kind} {spec.name!r}: add {name} to {family_name}.__all__"
+        checked.add(name)
+    assert {"ConditionalOTPath", "Euler", "MLPVectorField", "NegativeLogLikelihood", "score_flow_mlp"} <= checked
+
+
+FAMILIES_REGISTERING_BY_MODULE = {
+    "flowkit.paths.plugin",
+    "flowkit.solvers.plugin",
+    "flowkit.models.plugin",
+    "flowkit.metrics.plugin",
+}

@@ -63,6 +63,13 @@ def test_cross_entropy_is_the_negative_log_likelihood_of_x1():
     torch.testing.assert_close(position_losses(logits, x1=x1, x_t=x1), expected)
 
 
+def test_generalized_kl_needs_the_jump_coefficient():
+    logits = torch.zeros(1, 2, 3)
+    x1 = torch.tensor([[0, 2]])
+    with pytest.raises(InvalidParameterError, match="jump_coefficient"):
+        position_losses(logits, x1=x1, x_t=x1, form="generalized-kl")
+
+
 def test_objective_refuses_continuous_paths_and_real_data():
     with pytest.raises(CapabilityError, match="scheduler"):
         DiscreteFlowMatching(path=registry.create("path", "ot"))

@@ -80,6 +80,82 @@ def test_included_suite_file_is_rendered(site: Path) -> None:
     assert "paths-couplings" in text and "--8&lt;--" not in text
 
 
+# -- formulas are typeset as math ------------------------------------------------------------------
+# Pages whose formulas are written in LaTeX: $...$ inline, $$...$$ display (pymdownx.arithmatex,
+# typeset in the browser by KaTeX through docs/javascripts/katex.js).
+MATH_PAGES = [
+    "concepts",
+    "paths",
+    "objectives",
+    "couplings",
+    "solvers",
+    "metrics",
+    "discrete",
+    "manifolds",
+    "models",
+    "data",
+    "howto/likelihood",
+    "howto/conditional-guidance",
+]
+MATH_ELEMENT = re.compile(r'<(span|div) class="arithmatex">.*?</\1>', re.S)
+CODE_ELEMENT = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.S)
+
+
+def _article(page: Path) -> str:
+    return page.read_text(encoding="utf-8").split("<article", 1)[1].split("</article>", 1)[0]
+
+
+@pytest.mark.parametrize("page", MATH_PAGES)
+def test_formulas_are_typeset_as_math(site: Path, page: str) -> None:
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    assert '<span class="arithmatex">\\(' in html, f"no inline formula on {page}"
+    assert '<div class="arithmatex">\\[' in html, f"no display formula on {page}"
+    assert "katex.min.js" in html and "javascripts/katex.js" in html, f"{page} does not load KaTeX"
+
+
+def test_no_dollar_sign_leaks_into_the_text(site: Path) -> None:
+    """A ``$`` outside math and code means a formula that arithmatex did not recognise."""
+    for page in site.rglob("index.html"):
+        text = re.sub(r"<[^>]+>", "", CODE_ELEMENT.sub("", MATH_ELEMENT.sub("", _article(page))))
+        assert "$" not in text, f"a stray $ on {page.relative_to(site)}: {text[text.index('$') - 60 :][:120]!r}"
+
+
+# -- the markdown on its own -----------------------------------------------------------------------
+# ASCII formulas as the pages used to write them (`x_t = a(t) x1 + s(t) eps`, indented equations):
+# inside a code span or an indented code block they would render as monospace code again.
+ASCII_FORMULA = re.compile(
+    r"\bx[01] ~|~ N\(|\bN\(0, |\|\||\^\d|\^\(|\bd/dt\b|\bsum_[ij]\b|softmax_i|logsumexp_|\bdiv v\b|grad_x"
+    r"|\bkappa\(|\balpha\(|\bsqrt\(|\bexp\(|\blog p|\b[xup]_t(\([^)]*\))? = "
+)
+CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+FENCED = re.compile(r"^\s*```.*?^\s*```|^\s*\$\$$.*?^\s*\$\$$", re.S | re.M)
+
+
+def _prose(page: str) -> list[str]:
+    """The page's lines with fenced code and display math blanked (line numbers kept)."""
+    text = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+    return FENCED.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
+
+
+@pytest.mark.parametrize("page", MATH_PAGES)
+def test_formulas_are_not_written_as_code(page: str) -> None:
+    lines = _prose(page)
+    for number, line in enumerate(lines, 1):
+        for span in CODE_SPAN.findall(line):
+            assert not ASCII_FORMULA.search(span), f"docs/{page}.md:{number}: formula as code `{span}`"
+        indented_block = line.startswith("    ") and number > 1 and not lines[number - 2].strip()
+        assert not (indented_block and ("=" in line or ASCII_FORMULA.search(line))), (
+            f"docs/{page}.md:{number}: equation as an indented code block: {line.strip()!r}"
+        )
+
+
+def test_ascii_formula_pattern_catches_the_old_spelling() -> None:
+    for formula in ["x_t = a(t) x1 + s(t) eps", "u_t(x | x1) = s'/s (x - a x1)", "x1 ~ q", "E ||v - u||^2"]:
+        assert ASCII_FORMULA.search(formula), formula
+    for code in ["path.sample(x0=, x1=, t=)", "model(t, x_t, y)", "sigma_min", "log_prob"]:
+        assert not ASCII_FORMULA.search(code), code
+
+
 # -- the griffe extension on its own ---------------------------------------------------------------
 def _extension():
     spec = importlib.util.spec_from_file_location("rst_roles", ROOT / "docs" / "_ext" / "rst_roles.py")

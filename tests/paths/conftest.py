@@ -1,4 +1,4 @@
-"""Fixtures for the path tests: every built-in path, and a user schedule, in float64."""
+"""Fixtures for the path tests: every built-in Gaussian path (``path_cases``), and times in float64."""
 
 from __future__ import annotations
 
@@ -6,29 +6,14 @@ import math
 
 import pytest
 import torch
+from path_cases import path_factories
 
-from flowkit import registry
-from flowkit.paths import SchedulePath
-
-
-def _user_schedule() -> SchedulePath:
-    """A path that is none of the built-ins: a = t^2 (3 - 2t), s = (1 - t) + 0.05 t^2."""
-    return SchedulePath(a=lambda t: t * t * (3 - 2 * t), s=lambda t: (1 - t) + 0.05 * t * t)
-
-
-PATH_FACTORIES = {
-    "ot": lambda: registry.create("path", "ot"),
-    "ot-sigma0": lambda: registry.create("path", "ot", sigma_min=0.0),
-    "vp": lambda: registry.create("path", "vp"),
-    "ve": lambda: registry.create("path", "ve", sigma_min=0.02, sigma_max=5.0),
-    "cosine": lambda: registry.create("path", "cosine"),
-    "user-schedule": _user_schedule,
-}
+PATH_FACTORIES = path_factories()
 
 
 @pytest.fixture(scope="session", params=sorted(PATH_FACTORIES))
 def path(request):
-    """Each built-in path (plus a user schedule)."""
+    """Each built-in Gaussian path in the registry (``schedule`` with a user schedule), see ``path_cases``."""
     return PATH_FACTORIES[request.param]()
 
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from path_cases import builtin_gaussian_path_names
 
 from flowkit import registry
 from flowkit.paths import SchedulePath, time_derivative
@@ -49,7 +50,7 @@ def test_analytic_derivatives_equal_autograd(path, times):
     torch.testing.assert_close(ds, path.ds(t))
 
 
-@pytest.mark.parametrize("name", ["ot", "vp", "ve", "cosine"])
+@pytest.mark.parametrize("name", sorted(set(builtin_gaussian_path_names()) - {"schedule"}))
 def test_builtin_equals_schedule_path_with_autograd_derivatives(name, times):
     builtin = registry.create("path", name)
     generic = SchedulePath(a=builtin.a, s=builtin.s, prior_std=builtin.prior_std, time_range=builtin.time_range)

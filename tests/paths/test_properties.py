@@ -5,17 +5,10 @@ from __future__ import annotations
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
-from flowkit import registry
+from path_cases import path_factories
 
 F64 = torch.float64
-PATHS = {
-    "ot": registry.create("path", "ot"),
-    "ot-sigma0": registry.create("path", "ot", sigma_min=0.0),
-    "vp": registry.create("path", "vp"),
-    "ve": registry.create("path", "ve", sigma_min=0.05, sigma_max=3.0),
-    "cosine": registry.create("path", "cosine"),
-}
+PATHS = {case: build() for case, build in path_factories().items()}
 
 
 @st.composite

@@ -129,8 +129,8 @@ def test_sampling_and_log_prob_follow_the_flow_over_the_path_time_range(small_co
     result = pipeline.log_prob(x)
     prior = torch.distributions.Normal(0.0, 1.0)
     expected = prior.log_prob(x * math.exp(-0.3 * span)).sum(1) - 2 * 0.3 * span
-    torch.testing.assert_close(result.nats, expected, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(result.bits_per_dim, -expected / (2 * math.log(2)), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(result.log_prob_nats, expected, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(result.nll_bits_per_dim, -expected / (2 * math.log(2)), rtol=1e-4, atol=1e-4)
     assert result.nfe == 160  # rk4: 4 evaluations x 40 steps
 
 
@@ -163,7 +163,7 @@ def test_user_tensors_as_data_and_quantised_dequantisation(tmp_path, small_confi
     assert (batch - centres).abs().max() <= 1 / 5 + 1e-6  # ... within each point's bin (width 2/5)
     result = pipeline.log_prob(data.split("test").x[:4])
     torch.testing.assert_close(
-        result.bits_per_dim, (-result.nats + 2 * math.log(5 / 2)) / (2 * math.log(2)), rtol=1e-5, atol=1e-5
+        result.nll_bits_per_dim, (-result.log_prob_nats + 2 * math.log(5 / 2)) / (2 * math.log(2)), rtol=1e-5, atol=1e-5
     )
 
     pipeline.save(tmp_path / "ckpt")

@@ -44,14 +44,14 @@ def test_sphere_mixture_is_learned_and_samples_stay_on_the_sphere(tmp_path):
     assert learned > truth - 0.25 and truth - uniform > 5
     # log p of held-out data: better than the uniform prior's -log(4 pi), not better than the entropy bound
     test = data.split("test").x[:200]
-    nats = pipeline.log_prob(test).nats
+    nats = pipeline.log_prob(test).log_prob_nats
     assert torch.isfinite(nats).all()
     assert -math.log(4 * math.pi) + 0.5 < float(nats.mean()) < float(data.log_prob(test).mean()) + 0.2
     # the configured projecting solver runs unbound (plain RK4) on the likelihood's augmented state
-    assert torch.allclose(nats, pipeline.log_prob(test, solver={"name": "rk4", "steps": 20}).nats)
+    assert torch.allclose(nats, pipeline.log_prob(test, solver={"name": "rk4", "steps": 20}).log_prob_nats)
     # bits/dim per dimension of the sphere S^2 (2), not of its ambient R^3
     assert pipeline.num_dims == 2
-    assert torch.allclose(pipeline.log_prob(test).bits_per_dim, -nats / (2 * math.log(2)))
+    assert torch.allclose(pipeline.log_prob(test).nll_bits_per_dim, -nats / (2 * math.log(2)))
     loaded = Pipeline.load(pipeline.save(tmp_path / "ckpt"))
     again = loaded.sample(50, generator=torch.Generator().manual_seed(1))
     assert torch.allclose(again, pipeline.sample(50, generator=torch.Generator().manual_seed(1)), atol=1e-6)
@@ -64,5 +64,5 @@ def test_torus_pipeline_trains_and_samples_on_the_torus():
     x = pipeline.sample(500, solver={"name": "riemannian-euler", "steps": 200})
     assert FlatTorus().distance_to_manifold(x).max() == 0
     nats = pipeline.log_prob(pipeline.dataset.split("test").x[:50])
-    assert torch.isfinite(nats.nats).all()
+    assert torch.isfinite(nats.log_prob_nats).all()
     assert pipeline.num_dims == math.prod(pipeline.event_shape)  # the flat torus: as many dimensions as angles

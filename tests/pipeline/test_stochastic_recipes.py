@@ -22,8 +22,8 @@ def test_sde_sampler_works_from_pipeline_sample_with_the_converted_score(small_c
     assert torch.equal(no_noise, euler)
     # likelihoods integrate backwards: the SDE sampler then solves the probability-flow ODE
     torch.testing.assert_close(
-        pipeline.log_prob(first[:4], solver=sde).nats,
-        pipeline.log_prob(first[:4], solver={"name": "euler", "steps": 8}).nats,
+        pipeline.log_prob(first[:4], solver=sde).log_prob_nats,
+        pipeline.log_prob(first[:4], solver={"name": "euler", "steps": 8}).log_prob_nats,
     )
 
 

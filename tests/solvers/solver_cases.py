@@ -1,4 +1,9 @@
-"""ODEs with known solutions and a call-counting field, shared by the solver tests."""
+"""ODEs with known solutions and a call-counting field, shared by the solver tests.
+
+The solvers under test are read from the registry: every Runge-Kutta (``FIXED``, with the order
+its tableau declares in ``ORDERS``) and adaptive (``ADAPTIVE``) solver that the family
+:mod:`flowkit.solvers` registers, so a new one is tested without an entry here.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,24 @@ import math
 
 import torch
 
-FIXED = ("euler", "midpoint", "heun", "rk4")
-ADAPTIVE = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2")
-ORDERS = {"euler": 1, "midpoint": 2, "heun": 2, "rk4": 4}
+from flowkit import RungeKuttaSolver, registry
+from flowkit.solvers import AdaptiveSolver
+
+
+def _family_solvers(base: type) -> tuple[str, ...]:
+    specs = [registry.get("solver", name) for name in registry.names("solver")]
+    return tuple(
+        spec.name
+        for spec in specs
+        if spec.provider.plugin == "flowkit.solvers.plugin"
+        and isinstance(spec.factory, type)
+        and issubclass(spec.factory, base)
+    )
+
+
+FIXED = _family_solvers(RungeKuttaSolver)
+ADAPTIVE = _family_solvers(AdaptiveSolver)
+ORDERS = {name: registry.get("solver", name).factory.tableau.order for name in FIXED}
 
 
 def riccati_field(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
