@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from flowkit.hookspecs import Register, hookimpl
-from flowkit.paths.gaussian import Coefficient, GaussianPath
+from flowkit.paths.gaussian import GaussianPath
 
 __all__ = ["VariancePreservingPath"]
 
