@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import numbers
 
+import torch
+from torch import Tensor
+
 from flowkit.exceptions import InvalidParameterError
 
 
@@ -26,3 +29,18 @@ def require_float(name: str, value: object, *, minimum: float = 0.0, strict: boo
     if not math.isfinite(number) or number < minimum or (strict and number == minimum):
         raise InvalidParameterError(f"{name} must be a finite number {bound}, got {number!r}")
     return number
+
+
+def require_float64_array(name: str, value: object, ndim: int) -> Tensor:
+    """``value`` (nested numbers or a tensor) as a finite, non-empty ``ndim``-dimensional float64 CPU tensor."""
+    try:
+        tensor = torch.as_tensor(value, dtype=torch.float64).detach().cpu()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidParameterError(f"{name} must be numbers nested {ndim} deep, got {value!r}") from exc
+    if tensor.ndim != ndim or tensor.numel() == 0:
+        raise InvalidParameterError(
+            f"{name} must be a non-empty {ndim}-dimensional array, got shape {tuple(tensor.shape)}"
+        )
+    if not torch.isfinite(tensor).all():
+        raise InvalidParameterError(f"{name} must be finite, got {value!r}")
+    return tensor

@@ -75,11 +75,7 @@ class MLPVectorField(VectorFieldModel):
             )
         dropout = probability("dropout", dropout)
         self.condition = ConditionEmbedding(
-            width,
-            width,
-            time_embedding=time_embedding,
-            num_classes=num_classes,
-            condition_dropout=condition_dropout,
+            width, width, time_embedding=time_embedding, num_classes=num_classes, condition_dropout=condition_dropout
         )
         self.num_classes = self.condition.num_classes
         self.hidden = nn.ModuleList(nn.Linear(dim if k == 0 else width, width) for k in range(depth))

@@ -52,6 +52,7 @@ __all__ = [
     "PipelineConfig",
     "TrainConfig",
     "config_differences",
+    "parse_document",
 ]
 
 COMPONENT_KINDS: dict[str, str] = {
@@ -398,18 +399,12 @@ class PipelineConfig:
     @classmethod
     def from_toml(cls, text: str) -> PipelineConfig:
         """Read a configuration from a TOML document."""
-        try:
-            return cls.from_dict(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"invalid TOML: {exc}") from None
+        return cls.from_dict(parse_document(text, "TOML"))
 
     @classmethod
     def from_json(cls, text: str) -> PipelineConfig:
         """Read a configuration from a JSON document."""
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"invalid JSON: {exc}") from None
+        return cls.from_dict(parse_document(text, "JSON"))
 
     @classmethod
     def load(cls, path: str | Path) -> PipelineConfig:
@@ -453,6 +448,21 @@ class PipelineConfig:
             registry.get(COMPONENT_KINDS[key], component.name)
         for callback in self.callbacks:
             registry.get("callback", callback.name)
+
+
+_DOCUMENT_PARSERS: dict[str, tuple[Callable[[str], Any], type[Exception]]] = {
+    "TOML": (tomllib.loads, tomllib.TOMLDecodeError),
+    "JSON": (json.loads, json.JSONDecodeError),
+}
+
+
+def parse_document(text: str, language: str) -> Any:
+    """``text`` parsed as a ``"TOML"`` or ``"JSON"`` document; a syntax error raises ConfigError naming the language."""
+    loads, syntax_error = _DOCUMENT_PARSERS[language]
+    try:
+        return loads(text)
+    except syntax_error as exc:
+        raise ConfigError(f"invalid {language}: {exc}") from None
 
 
 def _reader(path: Path) -> Callable[[str], PipelineConfig]:
