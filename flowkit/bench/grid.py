@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import inspect
 import itertools
 import json
 import warnings
@@ -62,6 +61,7 @@ from typing import Any
 import attrs
 import tomllib
 
+from flowkit.core.signatures import binding_problem
 from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
 from flowkit.exceptions import ConfigError, FlowkitError, InvalidParameterError
 from flowkit.pipeline.config import (
@@ -189,16 +189,12 @@ def _expand_component(value: Any, key: str) -> list[ComponentConfig]:
 def _check_component(kind: str, component: ComponentConfig, key: str, registry: Any) -> None:
     """The name is registered (else the registry's error) and the parameter names are accepted."""
     spec = registry.get(kind, component.name)
-    try:
-        signature = inspect.signature(spec.factory)
-    except (TypeError, ValueError):
-        return
-    try:
-        signature.bind_partial(**dict(component.params))
-    except TypeError as exc:
+    problem = binding_problem(spec.factory, component.params, partial=True)
+    if problem is not None:
         raise InvalidParameterError(
-            f"{key}: {kind} {component.name!r}: {exc}. Accepted parameters: {', '.join(spec.parameters()) or '(none)'}"
-        ) from None
+            f"{key}: {kind} {component.name!r}: {problem}. "
+            f"Accepted parameters: {', '.join(spec.parameters()) or '(none)'}"
+        )
 
 
 # -- evaluation settings and claims ------------------------------------------------------------
