@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import attrs
 
+from flowkit.bench.aggregate import HIGHER_IS_BETTER, TRAINING_COLUMNS, Combination, Stat
 from flowkit.bench.grid import TRAINING_AXES, Claim
-from flowkit.bench.summary import HIGHER_IS_BETTER, TRAINING_COLUMNS, Combination, Stat
 
 __all__ = ["ClaimResult", "Comparison", "check_claims", "claims_markdown"]
 

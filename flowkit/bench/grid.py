@@ -266,7 +266,7 @@ class Claim:
     names on other axes), at every solver setting whose solver is in ``solvers`` (all if empty)
     and whose NFE is at most ``max_nfe`` (no limit if unset). Metrics of the whole cell
     (``bits_per_dim``, ``train_seconds``, ...) are compared once. Lower is better, except for
-    the metrics in :data:`flowkit.bench.summary.HIGHER_IS_BETTER`.
+    the metrics in :data:`flowkit.bench.aggregate.HIGHER_IS_BETTER`.
     """
 
     statement: str
