@@ -36,13 +36,13 @@ import numpy as np
 import torch
 
 from flowkit import __version__, registry
+from flowkit.atomic import atomic_write_bytes
 from flowkit.bench.baseline import train_cfm_by_hand
 from flowkit.bench.grid import Cell, component_label
 from flowkit.bench.memory import PeakMemory
 from flowkit.core import EvaluationContext
 from flowkit.device import resolve_device
 from flowkit.pipeline import Pipeline
-from flowkit.pipeline.atomic import atomic_write_bytes
 from flowkit.pipeline.provenance import configured_components, provenance_entries
 
 __all__ = ["SAMPLES_DIR", "environment", "run_cell", "run_cell_after_warm_up", "warm_up"]

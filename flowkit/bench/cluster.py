@@ -28,11 +28,11 @@ from typing import Any
 
 import torch
 
+from flowkit.atomic import atomic_write_bytes
 from flowkit.bench.cell import run_cell_after_warm_up
 from flowkit.bench.grid import Cell
 from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.atomic import atomic_write_bytes
 
 __all__ = ["run_on_cluster"]
 

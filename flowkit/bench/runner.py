@@ -47,12 +47,12 @@ import attrs
 import tomli_w
 import torch
 
+from flowkit.atomic import atomic_write_text
 from flowkit.bench.cell import run_cell_after_warm_up
 from flowkit.bench.grid import Cell, Suite
 from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.bench.results import ResultStore
 from flowkit.exceptions import ConfigError, OutputError
-from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flowkit.atomic import atomic_write_text
 from flowkit.bench.aggregate import (
     TRAINING_COLUMNS,
     Combination,
@@ -31,7 +32,6 @@ from flowkit.bench.aggregate import (
 from flowkit.bench.claims import check_claims, claims_markdown
 from flowkit.bench.grid import TRAINING_AXES, Cell, Suite, component_label
 from flowkit.metrics.fid import FID_SKIPPED
-from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = ["COMPANIONS", "SAMPLE_TITLES", "headline_quantities", "render_csv", "render_markdown", "write_summary"]
 

@@ -42,8 +42,8 @@ import attrs
 import tomli_w
 import tomllib
 
+from flowkit.atomic import atomic_write_text
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = [
     "COMPONENT_KINDS",
