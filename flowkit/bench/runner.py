@@ -49,9 +49,10 @@ import torch
 
 from flowkit.atomic import atomic_write_text
 from flowkit.bench.cell import run_cell_after_warm_up
-from flowkit.bench.grid import Cell, Suite
+from flowkit.bench.grid import Cell
 from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.bench.results import ResultStore
+from flowkit.bench.suite import Suite
 from flowkit.exceptions import ConfigError, OutputError
 
 __all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]

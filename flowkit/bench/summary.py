@@ -30,7 +30,8 @@ from flowkit.bench.aggregate import (
     sample_quantities,
 )
 from flowkit.bench.claims import check_claims, claims_markdown
-from flowkit.bench.grid import TRAINING_AXES, Cell, Suite, component_label
+from flowkit.bench.grid import TRAINING_AXES, Cell, component_label
+from flowkit.bench.suite import Suite
 from flowkit.metrics.fid import FID_SKIPPED
 
 __all__ = ["COMPANIONS", "SAMPLE_TITLES", "headline_quantities", "render_csv", "render_markdown", "write_summary"]

@@ -10,8 +10,7 @@ import pytest
 
 from flowkit.bench import load_suite
 from flowkit.bench.aggregate import Stat, aggregate, best_indices
-from flowkit.bench.claims import check_claims
-from flowkit.bench.grid import Claim
+from flowkit.bench.claims import Claim, check_claims
 from flowkit.bench.summary import render_csv, render_markdown
 
 
