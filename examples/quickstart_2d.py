@@ -32,7 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from flowkit.pipeline import Pipeline
-from flowkit.pipeline.plotting import plot_samples, plot_trajectories
+from flowkit.plotting import plot_samples, plot_trajectories
 
 TOYS = ("checkerboard", "8gaussians", "2d-mixture", "moons", "circles", "spirals", "swissroll")
 

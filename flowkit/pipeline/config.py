@@ -41,9 +41,9 @@ from typing import Any
 import attrs
 import tomli_w
 
-from flowkit._tomllib import tomllib
+from flowkit.atomic import atomic_write_text
+from flowkit.config_values import choice, known_keys, non_empty_string, number, parse_document
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -52,7 +52,6 @@ __all__ = [
     "PipelineConfig",
     "TrainConfig",
     "config_differences",
-    "parse_document",
 ]
 
 COMPONENT_KINDS: dict[str, str] = {
@@ -72,54 +71,6 @@ DIVERGENCES = ("auto", "exact", "hutchinson")
 
 
 # -- value checks ------------------------------------------------------------------------------
-def _number(
-    key: str,
-    *,
-    integer: bool = False,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    below: float | None = None,
-    above: float | None = None,
-) -> Callable[[Any], Any]:
-    """A converter that accepts a finite number in range (an ``int`` where ``integer``)."""
-    kind = "an integer" if integer else "a number"
-    bounds = []
-    if minimum is not None:
-        bounds.append(f">= {minimum:g}")
-    if above is not None:
-        bounds.append(f"> {above:g}")
-    if maximum is not None:
-        bounds.append(f"<= {maximum:g}")
-    if below is not None:
-        bounds.append(f"< {below:g}")
-    accepted = f"{kind}{' ' + ' and '.join(bounds) if bounds else ''}"
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            raise ConfigError(f"{key} must be {accepted}, got {value!r}")
-        number = int(value) if integer else float(value)
-        if (
-            not math.isfinite(number)
-            or (minimum is not None and number < minimum)
-            or (maximum is not None and number > maximum)
-            or (below is not None and number >= below)
-            or (above is not None and number <= above)
-        ):
-            raise ConfigError(f"{key} must be {accepted}, got {value!r}")
-        return number
-
-    return convert
-
-
-def _choice(key: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        if value not in choices:
-            raise ConfigError(f"{key} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-        return value
-
-    return convert
-
-
 def _plain(value: Any, key: str) -> Any:
     """Check that ``value`` can be written to TOML and JSON (no ``None``, no objects)."""
     if isinstance(value, (bool, int, str)):
@@ -146,15 +97,6 @@ def _key(k: Any, where: str) -> str:
     return k
 
 
-def _check_keys(data: Any, accepted: tuple[str, ...], where: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be a table (mapping), got {type(data).__name__}: {data!r}")
-    unknown = [k for k in data if k not in accepted]
-    if unknown:
-        raise ConfigError(f"unknown key {unknown[0]!r} in {where}; accepted keys: {', '.join(accepted)}")
-    return data
-
-
 def _fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in attrs.fields(cls))
 
@@ -173,8 +115,7 @@ class ComponentConfig:
 
     @name.validator
     def _check_name(self, attribute: attrs.Attribute, value: Any) -> None:
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"a component name must be a non-empty string, got {value!r}")
+        non_empty_string("a component name", value)
 
     @classmethod
     def parse(cls, value: Any, *, key: str) -> ComponentConfig:
@@ -188,9 +129,7 @@ class ComponentConfig:
         if isinstance(value, Mapping):
             if "name" not in value:
                 raise ConfigError(f"{key} is a table without 'name'; write {key} = {{ name = \"...\", ... }}")
-            name = value["name"]
-            if not isinstance(name, str) or not name:
-                raise ConfigError(f"{key}.name must be a non-empty string, got {name!r}")
+            name = non_empty_string(f"{key}.name", value["name"])
             return cls(name, _plain({k: v for k, v in value.items() if k != "name"}, key))
         raise ConfigError(
             f"{key} must be a component name or a table with 'name' and parameters, "
@@ -217,7 +156,7 @@ def _frozen_params(params: Any) -> Mapping[str, Any]:
 def _betas(value: Any) -> tuple[float, float]:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
         raise ConfigError(f"train.betas must be a pair [beta1, beta2] of numbers in [0, 1), got {value!r}")
-    check = _number("train.betas", minimum=0.0, below=1.0)
+    check = number("train.betas", minimum=0.0, below=1.0)
     return (check(value[0]), check(value[1]))
 
 
@@ -242,28 +181,28 @@ class TrainConfig:
     slower than eager: see :mod:`flowkit.pipeline.step_modes`).
     """
 
-    steps: int = attrs.field(default=10_000, converter=_number("train.steps", integer=True, minimum=1))
-    batch_size: int = attrs.field(default=256, converter=_number("train.batch_size", integer=True, minimum=1))
-    lr: float = attrs.field(default=1e-3, converter=_number("train.lr", above=0.0))
-    weight_decay: float = attrs.field(default=0.0, converter=_number("train.weight_decay", minimum=0.0))
+    steps: int = attrs.field(default=10_000, converter=number("train.steps", integer=True, minimum=1))
+    batch_size: int = attrs.field(default=256, converter=number("train.batch_size", integer=True, minimum=1))
+    lr: float = attrs.field(default=1e-3, converter=number("train.lr", above=0.0))
+    weight_decay: float = attrs.field(default=0.0, converter=number("train.weight_decay", minimum=0.0))
     betas: tuple[float, float] = attrs.field(default=(0.9, 0.999), converter=_betas)
-    eps: float = attrs.field(default=1e-8, converter=_number("train.eps", above=0.0))
-    warmup_steps: int = attrs.field(default=100, converter=_number("train.warmup_steps", integer=True, minimum=0))
-    lr_schedule: str = attrs.field(default="cosine", converter=_choice("train.lr_schedule", LR_SCHEDULES))
-    min_lr_ratio: float = attrs.field(default=0.0, converter=_number("train.min_lr_ratio", minimum=0.0, maximum=1.0))
-    grad_clip: float = attrs.field(default=1.0, converter=_number("train.grad_clip", minimum=0.0))
-    ema_decay: float = attrs.field(default=0.999, converter=_number("train.ema_decay", minimum=0.0, below=1.0))
-    log_every: int = attrs.field(default=100, converter=_number("train.log_every", integer=True, minimum=1))
+    eps: float = attrs.field(default=1e-8, converter=number("train.eps", above=0.0))
+    warmup_steps: int = attrs.field(default=100, converter=number("train.warmup_steps", integer=True, minimum=0))
+    lr_schedule: str = attrs.field(default="cosine", converter=choice("train.lr_schedule", LR_SCHEDULES))
+    min_lr_ratio: float = attrs.field(default=0.0, converter=number("train.min_lr_ratio", minimum=0.0, maximum=1.0))
+    grad_clip: float = attrs.field(default=1.0, converter=number("train.grad_clip", minimum=0.0))
+    ema_decay: float = attrs.field(default=0.999, converter=number("train.ema_decay", minimum=0.0, below=1.0))
+    log_every: int = attrs.field(default=100, converter=number("train.log_every", integer=True, minimum=1))
     checkpoint_every: int = attrs.field(
-        default=1000, converter=_number("train.checkpoint_every", integer=True, minimum=0)
+        default=1000, converter=number("train.checkpoint_every", integer=True, minimum=0)
     )
-    precision: str = attrs.field(default="fp32", converter=_choice("train.precision", PRECISIONS))
-    compile: str = attrs.field(default="auto", converter=_choice("train.compile", COMPILE_MODES))
+    precision: str = attrs.field(default="fp32", converter=choice("train.precision", PRECISIONS))
+    compile: str = attrs.field(default="auto", converter=choice("train.compile", COMPILE_MODES))
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
         """Read the ``[train]`` table; unknown keys raise :class:`ConfigError`."""
-        return cls(**_check_keys(data, _fields(cls), "[train]"))
+        return cls(**known_keys(data, _fields(cls), "[train]"))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain data."""
@@ -290,17 +229,17 @@ class EvalConfig:
     to ``exact_divergence_max_dim`` dimensions, Hutchinson above).
     """
 
-    num_samples: int = attrs.field(default=2000, converter=_number("eval.num_samples", integer=True, minimum=1))
+    num_samples: int = attrs.field(default=2000, converter=number("eval.num_samples", integer=True, minimum=1))
     metrics: str | tuple[str, ...] = attrs.field(default="all", converter=_metrics)
-    divergence: str = attrs.field(default="auto", converter=_choice("eval.divergence", DIVERGENCES))
+    divergence: str = attrs.field(default="auto", converter=choice("eval.divergence", DIVERGENCES))
     exact_divergence_max_dim: int = attrs.field(
-        default=16, converter=_number("eval.exact_divergence_max_dim", integer=True, minimum=1)
+        default=16, converter=number("eval.exact_divergence_max_dim", integer=True, minimum=1)
     )
 
     @classmethod
     def from_dict(cls, data: Any) -> EvalConfig:
         """Read the ``[eval]`` table; unknown keys raise :class:`ConfigError`."""
-        return cls(**_check_keys(data, _fields(cls), "[eval]"))
+        return cls(**known_keys(data, _fields(cls), "[eval]"))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain data."""
@@ -361,7 +300,7 @@ class PipelineConfig:
     train: TrainConfig = attrs.field(factory=TrainConfig, converter=lambda v: _section(v, TrainConfig, "train"))
     eval: EvalConfig = attrs.field(factory=EvalConfig, converter=lambda v: _section(v, EvalConfig, "eval"))
     device: str = attrs.field(default="auto", converter=_device)
-    seed: int = attrs.field(default=0, converter=_number("seed", integer=True, minimum=0))
+    seed: int = attrs.field(default=0, converter=number("seed", integer=True, minimum=0))
 
     # -- plain data ----------------------------------------------------------------------------
     @classmethod
@@ -374,7 +313,7 @@ class PipelineConfig:
             from flowkit.pipeline.recipes import expand_recipe
 
             data = {**expand_recipe(data["recipe"]), **{k: v for k, v in data.items() if k != "recipe"}}
-        return cls(**_check_keys(data, _fields(cls), "the pipeline config"))
+        return cls(**known_keys(data, _fields(cls), "the pipeline config"))
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain data (TOML- and JSON-compatible); ``data`` and ``callbacks``
@@ -429,7 +368,7 @@ class PipelineConfig:
     # -- derived -------------------------------------------------------------------------------
     def with_train(self, **overrides: Any) -> PipelineConfig:
         """A copy with some ``[train]`` fields replaced; unknown fields raise ConfigError."""
-        _check_keys(overrides, _fields(TrainConfig), "the training overrides")
+        known_keys(overrides, _fields(TrainConfig), "the training overrides")
         return attrs.evolve(self, train=attrs.evolve(self.train, **overrides))
 
     def components(self) -> dict[str, ComponentConfig]:
@@ -448,21 +387,6 @@ class PipelineConfig:
             registry.get(COMPONENT_KINDS[key], component.name)
         for callback in self.callbacks:
             registry.get("callback", callback.name)
-
-
-_DOCUMENT_PARSERS: dict[str, tuple[Callable[[str], Any], type[Exception]]] = {
-    "TOML": (tomllib.loads, tomllib.TOMLDecodeError),
-    "JSON": (json.loads, json.JSONDecodeError),
-}
-
-
-def parse_document(text: str, language: str) -> Any:
-    """``text`` parsed as a ``"TOML"`` or ``"JSON"`` document; a syntax error raises ConfigError naming the language."""
-    loads, syntax_error = _DOCUMENT_PARSERS[language]
-    try:
-        return loads(text)
-    except syntax_error as exc:
-        raise ConfigError(f"invalid {language}: {exc}") from None
 
 
 def _reader(path: Path) -> Callable[[str], PipelineConfig]:
