@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import tomllib
 import torch
 from safetensors import safe_open
 
 import flowkit.pipeline.checkpoint as checkpoint_module
+from flowkit._tomllib import tomllib
 from flowkit.atomic import atomic_write_bytes
 from flowkit.exceptions import CheckpointError
 from flowkit.pipeline import Pipeline
