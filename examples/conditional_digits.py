@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import example_parser
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -42,17 +42,9 @@ GUIDANCE_SCALES = (0.0, 1.0, 2.0, 4.0)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/conditional_digits"), help="output directory")
+    parser = example_parser(__doc__, "conditional_digits")
     parser.add_argument("--steps", type=int, help="training steps (default 2500, 30 with --fast)")
     parser.add_argument("--guidance", type=float, default=2.0, help="guidance scale of grid.png (default 2)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
-    )
     return parser.parse_args()
 
 

@@ -31,10 +31,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-from pathlib import Path
 
 import torch
+from _common import example_parser
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -78,17 +77,9 @@ class WarpedOTPath(GaussianPath):
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/custom_path"), help="output directory")
+    parser = example_parser(__doc__, "custom_path")
     parser.add_argument("--data", default="8gaussians", help="a registered 2D data set (default 8gaussians)")
     parser.add_argument("--steps", type=int, help="training steps per path (default 5000, 50 with --fast)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
-    )
     return parser.parse_args()
 
 

@@ -29,11 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import torch
+from _common import example_parser
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
@@ -47,16 +47,7 @@ PROBES = (1, 4, 16)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/likelihood"), help="output directory")
-    parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
-    )
-    return parser.parse_args()
+    return example_parser(__doc__, "likelihood").parse_args()
 
 
 def train(config: dict, steps: int, device: str, data=None) -> Pipeline:

@@ -24,31 +24,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import torch
+from _common import example_parser
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from flowkit.pipeline import Pipeline
-from flowkit.pipeline.plotting import plot_samples, plot_trajectories
+from flowkit.plotting import plot_samples, plot_trajectories
 
 TOYS = ("checkerboard", "8gaussians", "2d-mixture", "moons", "circles", "spirals", "swissroll")
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/quickstart_2d"), help="output directory")
+    parser = example_parser(__doc__, "quickstart_2d")
     parser.add_argument("--data", default="checkerboard", choices=TOYS, help="2D data set (default checkerboard)")
     parser.add_argument("--steps", type=int, help="training steps (default 6000, 60 with --fast)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, ...")
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        default=os.environ.get("FLOWKIT_EXAMPLES_FAST") == "1",
-        help="a few seconds' budget (default when FLOWKIT_EXAMPLES_FAST=1)",
-    )
     return parser.parse_args()
 
 

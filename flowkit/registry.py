@@ -43,6 +43,7 @@ import pluggy
 
 from flowkit import hookspecs
 from flowkit._builtin_plugins import BUILTIN_PLUGINS
+from flowkit.core.signatures import binding_problem, keyword_names
 from flowkit.exceptions import (
     DuplicateComponentError,
     InvalidParameterError,
@@ -111,14 +112,8 @@ class ComponentSpec:
 
     def parameters(self) -> list[str]:
         """The keyword parameters the factory accepts (``["**kwargs"]`` if it takes any)."""
-        signature = _signature(self.factory)
-        if signature is None:
-            return ["**kwargs"]
-        return [
-            ("**" + p.name) if p.kind is p.VAR_KEYWORD else p.name
-            for p in signature.parameters.values()
-            if p.kind not in (p.VAR_POSITIONAL, p.POSITIONAL_ONLY)
-        ]
+        names = keyword_names(self.factory)
+        return ["**kwargs"] if names is None else names
 
     def provenance(self) -> dict[str, str | None]:
         """Who provides this component, as plain data (the fields of ``flowkit plugins --json``).
@@ -148,13 +143,6 @@ class PluginFailure:
     distribution: str
     entry_point: str
     error: str
-
-
-def _signature(factory: Callable[..., Any]) -> inspect.Signature | None:
-    try:
-        return inspect.signature(factory)
-    except (TypeError, ValueError):
-        return None
 
 
 def _autoload_disabled() -> bool:
@@ -313,19 +301,15 @@ class Registry:
         """
         spec = self.get(kind, name)
         accepted = spec.parameters()
-        signature = _signature(spec.factory)
-        if signature is not None:
-            try:
-                signature.bind(**params)
-            except TypeError as exc:
-                problem = str(exc)
-                unknown = [key for key in params if key not in signature.parameters]
-                if unknown and "**kwargs" not in accepted:
-                    close = difflib.get_close_matches(unknown[0], accepted, n=1)
-                    problem = f"unknown parameter {unknown[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                raise InvalidParameterError(
-                    f"{kind} {name!r}: {problem}. Accepted parameters: {', '.join(accepted) or '(none)'}"
-                ) from None
+        problem = binding_problem(spec.factory, params, partial=False)
+        if problem is not None:
+            unknown = [key for key in params if key not in accepted]
+            if unknown and not any(a.startswith("**") for a in accepted):
+                close = difflib.get_close_matches(unknown[0], accepted, n=1)
+                problem = f"unknown parameter {unknown[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            raise InvalidParameterError(
+                f"{kind} {name!r}: {problem}. Accepted parameters: {', '.join(accepted) or '(none)'}"
+            )
         try:
             return spec.factory(**params)
         except InvalidParameterError as exc:  # already names the parameter: add which component it was

@@ -37,6 +37,7 @@ __all__ = [
     "require_choice",
     "require_finite",
     "require_float",
+    "require_float64_array",
     "require_instance",
     "require_int",
     "require_ints",
@@ -222,6 +223,20 @@ def require_ints(
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not (values or allow_empty):
         raise _fail(name, accepted, values, "", error)
     return tuple(require_int(f"{name}[{i}]", value, minimum=minimum, error=error) for i, value in enumerate(values))
+
+
+def require_float64_array(name: str, value: Any, ndim: int) -> Tensor:
+    """``value`` (nested numbers or a tensor) as a finite, non-empty ``ndim``-dimensional float64
+    CPU tensor (e.g. mixture weights, means, covariances)."""
+    try:
+        tensor = torch.as_tensor(value, dtype=torch.float64).detach().cpu()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidParameterError(f"{name} must be numbers nested {ndim} deep, got {short_repr(value)}") from exc
+    if tensor.ndim != ndim or tensor.numel() == 0:
+        raise _fail(name, f"a non-empty {ndim}-dimensional array", tensor, "", InvalidParameterError)
+    if not torch.isfinite(tensor).all():
+        raise _fail(name, "finite", value, "", InvalidParameterError)
+    return tensor
 
 
 def require_choice(

@@ -36,16 +36,16 @@ import numpy as np
 import torch
 
 from flowkit import __version__, registry
+from flowkit.atomic import atomic_write_bytes
 from flowkit.bench.baseline import train_cfm_by_hand
 from flowkit.bench.grid import Cell, component_label
 from flowkit.bench.memory import PeakMemory
 from flowkit.core import EvaluationContext
 from flowkit.device import resolve_device
 from flowkit.pipeline import Pipeline
-from flowkit.pipeline.atomic import atomic_write_bytes
 from flowkit.pipeline.provenance import configured_components, provenance_entries
 
-__all__ = ["SAMPLES_DIR", "environment", "run_cell", "warm_up"]
+__all__ = ["SAMPLES_DIR", "environment", "run_cell", "run_cell_after_warm_up", "warm_up"]
 
 SAMPLES_DIR = "samples"
 
@@ -247,3 +247,19 @@ def run_cell(cell: Cell, out: str | Path) -> dict[str, Any]:
     record["peak_memory_bytes"], record["memory_measure"] = memory.bytes, memory.measure
     record["seconds"] = time.perf_counter() - start
     return record
+
+
+_warmed = False
+
+
+def run_cell_after_warm_up(cell: Cell, out: Path | str) -> dict[str, Any]:
+    """Run a cell (:func:`run_cell`), after a warm-up on the first cell of this process (see
+    :func:`warm_up`): the entry point of the runner and of its worker processes."""
+    global _warmed
+    if not _warmed:
+        _warmed = True
+        try:
+            warm_up(cell)
+        except Exception:  # the cell itself will run into (and record) the same problem
+            pass
+    return run_cell(cell, out)

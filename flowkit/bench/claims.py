@@ -1,7 +1,7 @@
-"""Checking a suite's claims against its aggregated numbers.
+"""A suite's claims: reading them, and checking them against the aggregated numbers.
 
-A :class:`~flowkit.bench.grid.Claim` says that on one axis the value ``best`` gives a lower
-metric than each of ``others``. For every flowkit combination with ``best`` on that axis (and
+A :class:`Claim` (a ``[[claims]]`` table of a suite) says that on one axis the value ``best``
+gives a lower metric than each of ``others``. For every flowkit combination with ``best`` on that axis (and
 the claim's ``where`` filter) and every combination that differs from it *only* on that axis
 with a value in ``others``, the two means are compared:
 
@@ -18,14 +18,87 @@ written in advance: the text follows from the numbers of the run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
-from flowkit.bench.grid import TRAINING_AXES, Claim
-from flowkit.bench.summary import HIGHER_IS_BETTER, TRAINING_COLUMNS, Combination, Stat
+from flowkit.bench.aggregate import HIGHER_IS_BETTER, TRAINING_COLUMNS, Combination, Stat
+from flowkit.bench.grid import TRAINING_AXES
+from flowkit.config_values import choice, known_keys, non_empty_string, number, one_or_more, table
+from flowkit.exceptions import ConfigError
 
-__all__ = ["ClaimResult", "Comparison", "check_claims", "claims_markdown"]
+__all__ = ["CLAIM_KEYS", "Claim", "ClaimResult", "Comparison", "check_claims", "claims_markdown"]
+
+CLAIM_KEYS = ("statement", "axis", "best", "others", "metric", "solvers", "max_nfe", "where")
+"""The keys of a ``[[claims]]`` table."""
+
+
+@attrs.frozen
+class Claim:
+    """A statement that the numbers either support or not.
+
+    "On ``axis``, the value ``best`` gives a lower ``metric`` than each of ``others``": compared
+    between combinations that differ only in ``axis`` (and match ``where``, a table of component
+    names on other axes), at every solver setting whose solver is in ``solvers`` (all if empty)
+    and whose NFE is at most ``max_nfe`` (no limit if unset). Metrics of the whole cell
+    (``bits_per_dim``, ``train_seconds``, ...) are compared once. Lower is better, except for
+    the metrics in :data:`flowkit.bench.aggregate.HIGHER_IS_BETTER`.
+    """
+
+    statement: str
+    axis: str
+    best: str
+    others: tuple[str, ...]
+    metric: str
+    solvers: tuple[str, ...] = ()
+    max_nfe: float | None = None
+    where: Mapping[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any, index: int) -> Claim:
+        """Read one ``[[claims]]`` table."""
+        where = f"claims[{index}]"
+        data = known_keys(data, CLAIM_KEYS, where)
+        for required in ("statement", "axis", "best", "others", "metric"):
+            if required not in data:
+                raise ConfigError(f"{where} needs {required!r}; keys: {', '.join(CLAIM_KEYS)}")
+        axis = choice(f"{where}.axis", TRAINING_AXES)(data["axis"])
+        filters = table(f"{where}.where", data.get("where", {}))
+        for key, value in filters.items():
+            if key not in TRAINING_AXES or key == axis:
+                raise ConfigError(f"{where}.where keys must be training axes other than {axis!r}, got {key!r}")
+            non_empty_string(f"{where}.where.{key}", value)
+        max_nfe = data.get("max_nfe")
+        if max_nfe is not None:
+            max_nfe = number(f"{where}.max_nfe", above=0.0)(max_nfe)
+        return cls(
+            statement=non_empty_string(f"{where}.statement", data["statement"]),
+            axis=axis,
+            best=non_empty_string(f"{where}.best", data["best"]),
+            others=tuple(
+                non_empty_string(f"{where}.others[]", v) for v in one_or_more(f"{where}.others", data["others"])
+            ),
+            metric=non_empty_string(f"{where}.metric", data["metric"]),
+            solvers=tuple(non_empty_string(f"{where}.solvers[]", v) for v in data.get("solvers", [])),
+            max_nfe=max_nfe,
+            where=dict(filters),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (``max_nfe`` left out when unset)."""
+        data: dict[str, Any] = {
+            "statement": self.statement,
+            "axis": self.axis,
+            "best": self.best,
+            "others": list(self.others),
+            "metric": self.metric,
+            "solvers": list(self.solvers),
+            "where": dict(self.where),
+        }
+        if self.max_nfe is not None:
+            data["max_nfe"] = self.max_nfe
+        return data
 
 
 @attrs.frozen

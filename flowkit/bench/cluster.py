@@ -28,10 +28,11 @@ from typing import Any
 
 import torch
 
+from flowkit.atomic import atomic_write_bytes
+from flowkit.bench.cell import run_cell_after_warm_up
 from flowkit.bench.grid import Cell
 from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.atomic import atomic_write_bytes
 
 __all__ = ["run_on_cluster"]
 
@@ -41,12 +42,10 @@ def run_cell_remotely(
 ) -> tuple[dict[str, Any], bytes | None]:
     """On a worker: register the forwarded in-process components, run one cell in a scratch
     folder; return its record and its sample file's bytes."""
-    from flowkit.bench.runner import _run  # the runner's cell entry point, with the per-process warm-up
-
     torch.set_num_threads(threads)
     install(registrations)
     with tempfile.TemporaryDirectory(prefix="flowkit-cell-") as scratch:
-        record = _run(Cell.from_dict(cell_data), scratch)
+        record = run_cell_after_warm_up(Cell.from_dict(cell_data), scratch)
         samples = (Path(scratch) / record["samples_file"]).read_bytes() if record["samples_file"] else None
     return record, samples
 

@@ -30,15 +30,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
+from flowkit.atomic import atomic_write_bytes
+from flowkit.bench.aggregate import Combination, aggregate, sample_quantities
 from flowkit.bench.grid import Cell
-from flowkit.bench.summary import (
-    SAMPLE_TITLES,
-    Combination,
-    aggregate,
-    headline_quantities,
-    sample_quantities,
-)
-from flowkit.pipeline.atomic import atomic_write_bytes
+from flowkit.bench.summary import SAMPLE_TITLES, headline_quantities
 
 __all__ = ["PLOTS_DIR", "write_plots"]
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from flowkit.atomic import atomic_write_text, fsync_directory
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.atomic import atomic_write_text, fsync_directory
 
 __all__ = ["ResultStore", "finite_json"]
 

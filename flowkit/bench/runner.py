@@ -47,12 +47,13 @@ import attrs
 import tomli_w
 import torch
 
-from flowkit.bench.cell import run_cell, warm_up
-from flowkit.bench.grid import Cell, Suite
+from flowkit.atomic import atomic_write_text
+from flowkit.bench.cell import run_cell_after_warm_up
+from flowkit.bench.grid import Cell
 from flowkit.bench.in_process import Registration, install, registrations_for
 from flowkit.bench.results import ResultStore
+from flowkit.bench.suite import Suite
 from flowkit.exceptions import ConfigError, OutputError
-from flowkit.pipeline.atomic import atomic_write_text
 from flowkit.validation import require_int
 
 __all__ = ["RESULTS_FILE", "RunReport", "current_records", "run_suite"]
@@ -129,21 +130,6 @@ def current_records(cells: list[Cell], records: list[dict[str, Any]]) -> dict[st
     return latest
 
 
-_warmed = False
-
-
-def _run(cell: Cell, out: Path | str) -> dict[str, Any]:
-    """Run a cell, after a warm-up on the first cell of this process (see :func:`warm_up`)."""
-    global _warmed
-    if not _warmed:
-        _warmed = True
-        try:
-            warm_up(cell)
-        except Exception:  # the cell itself will run into (and record) the same problem
-            pass
-    return run_cell(cell, out)
-
-
 def _exit_when_orphaned(parent: int) -> None:
     while True:
         time.sleep(1.0)
@@ -158,7 +144,7 @@ def _worker_init(threads: int, parent: int, registrations: list[Registration]) -
 
 
 def _worker_run(cell_data: dict[str, Any], out: str) -> dict[str, Any]:
-    return _run(Cell.from_dict(cell_data), out)
+    return run_cell_after_warm_up(Cell.from_dict(cell_data), out)
 
 
 def _where(workers: int, threads: int, cluster: Any) -> str:
@@ -257,7 +243,7 @@ def run_suite(
             torch.set_num_threads(threads)
             try:
                 for cell in pending:
-                    finish(cell, _run(cell, out))
+                    finish(cell, run_cell_after_warm_up(cell, out))
             finally:
                 torch.set_num_threads(previous)
         elif pending:

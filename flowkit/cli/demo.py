@@ -76,12 +76,12 @@ def demo_config(*, data: str, steps: int, seed: int, device: str, num_samples: i
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from flowkit.atomic import atomic_write_text
     from flowkit.pipeline import Pipeline
-    from flowkit.pipeline.atomic import atomic_write_text
     from flowkit.pipeline.checkpoint import CHECKPOINT_DIR
     from flowkit.pipeline.monitor import METRICS_FILE
-    from flowkit.pipeline.plotting import plot_samples, plot_trajectories
     from flowkit.pipeline.seeding import generator_for
+    from flowkit.plotting import plot_samples, plot_trajectories
 
     if args.steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {args.steps}")

@@ -37,8 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flowkit import registry
+    from flowkit.atomic import atomic_write_text
     from flowkit.pipeline import Pipeline
-    from flowkit.pipeline.atomic import atomic_write_text
 
     if args.num_samples is not None and args.num_samples < 2:
         raise ConfigError(f"--num-samples must be at least 2, got {args.num_samples}")

@@ -92,7 +92,7 @@ def write_samples(path: Path, samples, labels=None) -> Path:
     import numpy as np
     from safetensors.torch import save
 
-    from flowkit.pipeline.atomic import atomic_write_bytes
+    from flowkit.atomic import atomic_write_bytes
 
     suffix = check_format(path)
     samples = samples.detach().cpu().contiguous()

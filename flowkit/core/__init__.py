@@ -22,7 +22,7 @@ from flowkit.core.metric import EvaluationContext, Metric
 from flowkit.core.model import VectorFieldModel
 from flowkit.core.objective import Objective
 from flowkit.core.path import PathSample, ProbabilityPath
-from flowkit.core.prior import Prior
+from flowkit.core.prior import DrawRequest, Prior
 from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
 from flowkit.core.solver import ODESolver, Solution, VectorField
 from flowkit.core.state_space import CONTINUOUS_STATE, TOKEN_STATE, state_space_of
@@ -60,6 +60,7 @@ __all__ = [
     "Coupling",
     "DataSplit",
     "Dataset",
+    "DrawRequest",
     "DuplicateComponentError",
     "EvaluationContext",
     "FixedStepSolver",

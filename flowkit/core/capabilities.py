@@ -10,13 +10,13 @@ anything is trained, with an error naming the missing member.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
+from flowkit.core.signatures import binding_problem
 from flowkit.exceptions import CapabilityError
 
 __all__ = ["MARGINAL_FIELD", "PRIOR", "TIME_RANGE", "Capability", "require_capabilities"]
@@ -50,12 +50,11 @@ class Capability:
         if self.keywords:
             if not callable(value):
                 return f"has {self.attribute}, but it is a {type(value).__name__}, not a method"
-            try:
-                inspect.signature(value).bind_partial(**dict.fromkeys(self.keywords))
-            except TypeError as exc:
-                return f"has {self.attribute}, but it does not accept the keywords {', '.join(self.keywords)} ({exc})"
-            except ValueError:  # no signature (a builtin): trust it
-                return None
+            problem = binding_problem(value, self.keywords, partial=True)
+            if problem is not None:
+                return (
+                    f"has {self.attribute}, but it does not accept the keywords {', '.join(self.keywords)} ({problem})"
+                )
         if self.validate is not None:
             return self.validate(value)
         return None

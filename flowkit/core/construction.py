@@ -10,10 +10,11 @@ define ``factory_parameters()`` returning its keyword parameters itself.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import attrs
+
+from flowkit.core.signatures import as_keywords
 
 __all__ = ["RecordsArguments", "construction_parameters"]
 
@@ -47,20 +48,7 @@ def construction_parameters(component: object) -> dict[str, Any]:
     recorded = getattr(component, "__dict__", {}).get(_ARGUMENTS)
     if recorded is not None:
         args, kwargs = recorded
-        signature = inspect.signature(cls)
-        bound = signature.bind(*args, **kwargs)
-        params: dict[str, Any] = {}
-        for name, value in bound.arguments.items():
-            kind = signature.parameters[name].kind
-            if kind is inspect.Parameter.VAR_KEYWORD:
-                params.update(value)
-            elif kind is inspect.Parameter.VAR_POSITIONAL or kind is inspect.Parameter.POSITIONAL_ONLY:
-                raise LookupError(
-                    f"{cls.__qualname__} was built with positional-only arguments, which a config cannot name"
-                )
-            else:
-                params[name] = value
-        return params
+        return as_keywords(cls, args, kwargs)
     if attrs.has(cls):
         return {
             field.alias: getattr(component, field.name)

@@ -15,13 +15,12 @@ closed form.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 from flowkit.core.construction import RecordsArguments
-from flowkit.core.prior import Prior
+from flowkit.core.prior import DrawRequest, Prior
 from flowkit.exceptions import InvalidParameterError, ShapeError
 
 __all__ = ["Manifold", "UniformManifoldPrior", "resolve_manifold"]
@@ -51,14 +50,7 @@ class Manifold(RecordsArguments, ABC):
         """The geodesic distance ``d(x, y)``, shape ``[batch]``."""
 
     @abstractmethod
-    def random_uniform(
-        self,
-        shape: Sequence[int],
-        *,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
+    def draw_uniform(self, request: DrawRequest) -> Tensor:
         """Draws from the uniform distribution (normalised Riemannian volume), ``[batch, d]``."""
 
     @abstractmethod
@@ -115,18 +107,11 @@ class UniformManifoldPrior(Prior):
     def __repr__(self) -> str:
         return f"UniformManifoldPrior({self.manifold!r})"
 
-    def sample(
-        self,
-        shape: Sequence[int],
-        *,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
+    def draw(self, request: DrawRequest) -> Tensor:
         """Uniform draws of the full shape ``[batch, d]``."""
-        if len(shape) != 2:
-            raise ShapeError(f"a manifold prior draws points of shape [batch, d], got shape {list(shape)}")
-        return self.manifold.random_uniform(shape, device=device, dtype=dtype, generator=generator)
+        if len(request.shape) != 2:
+            raise ShapeError(f"a manifold prior draws points of shape [batch, d], got shape {list(request.shape)}")
+        return self.manifold.draw_uniform(request)
 
     def log_prob(self, x0: Tensor) -> Tensor:
         """``-log vol(M)`` per point, ``[batch]`` (points are taken to lie on the manifold)."""

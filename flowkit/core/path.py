@@ -51,14 +51,7 @@ class ProbabilityPath(RecordsArguments, ABC):
         """The source distribution ``p0`` at t = 0."""
 
     @abstractmethod
-    def sample(
-        self,
-        *,
-        x0: Tensor,
-        x1: Tensor,
-        t: Tensor,
-        generator: torch.Generator | None = None,
-    ) -> PathSample:
+    def sample(self, *, x0: Tensor, x1: Tensor, t: Tensor, generator: torch.Generator | None = None) -> PathSample:
         """Draw ``x_t ~ p_t(x | x0, x1)`` at times ``t`` and return it with ``u_t(x_t | x0, x1)``.
 
         ``x0`` is a draw from :attr:`prior`, ``x1`` a data batch, ``t`` has shape ``[batch]``.

@@ -29,14 +29,11 @@ import numpy as np
 import scipy.special
 import scipy.stats
 import torch
-from jaxtyping import Float
 from torch import Tensor
 
-from flowkit.core import DataSplit
-from flowkit.data.mixtures import _as_float64
-from flowkit.data.synthetic import SyntheticDataset
-from flowkit.exceptions import InvalidParameterError, ShapeError
-from flowkit.shapes import checked
+from flowkit.data.mixture import MixtureDataset, per_component
+from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_float64_array
 
 __all__ = ["TorusMixture", "VonMisesFisherMixture", "von_mises_fisher_log_normalizer"]
 
@@ -59,20 +56,6 @@ def von_mises_fisher_log_normalizer(dim: int, concentration: float) -> float:
     return order * math.log(concentration) - 0.5 * dim * math.log(2 * math.pi) - log_bessel
 
 
-def _per_component(name: str, value: object, k: int, maximum: float = math.inf) -> Tensor:
-    """``value`` as ``k`` numbers in ``(0, maximum]``, one per mixture component (float64)."""
-    numbers = _as_float64(name, value, 1)
-    if numbers.shape != (k,) or (numbers <= 0).any() or (numbers > maximum).any():
-        bound = "positive numbers" if maximum == math.inf else f"numbers in (0, {maximum}]"
-        raise InvalidParameterError(f"{name} must be {k} {bound} (one per component), got {numbers.tolist()}")
-    return numbers
-
-
-def _weights(value: object, k: int) -> Tensor:
-    weight = _per_component("weights", value, k)
-    return weight / weight.sum()
-
-
 def _wrap(angles: Tensor) -> Tensor:
     """Angles mapped into ``[-pi, pi)`` (the torus's chart)."""
     return torch.remainder(angles + math.pi, 2 * math.pi) - math.pi
@@ -82,7 +65,7 @@ def _numpy_rng(generator: torch.Generator | None) -> np.random.Generator:
     return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
 
 
-class VonMisesFisherMixture(SyntheticDataset):
+class VonMisesFisherMixture(MixtureDataset):
     """A mixture of von Mises-Fisher distributions on the unit sphere; labels are the components.
 
     ``means`` (``[K, d]``, normalised to unit length), ``concentrations`` (``[K]``, > 0) and
@@ -98,51 +81,38 @@ class VonMisesFisherMixture(SyntheticDataset):
         means: Sequence[Sequence[float]] | Tensor = DEFAULT_SPHERE_MEANS,
         concentrations: Sequence[float] | Tensor = DEFAULT_SPHERE_CONCENTRATIONS,
     ):
-        mean = _as_float64("means", means, 2)
+        mean = require_float64_array("means", means, 2)
         k, d = mean.shape
         if d < 2:
             raise InvalidParameterError(f"means must be [K, d] with d >= 2 (the sphere S^(d-1) in R^d), got d = {d}")
         norm = mean.norm(dim=1, keepdim=True)
         if (norm == 0).any():
             raise InvalidParameterError("means must be nonzero vectors (they are normalised to unit length)")
-        concentration = _per_component("concentrations", concentrations, k)
-        self.weights = _weights(weights, k)
+        concentration = per_component("concentrations", concentrations, k)
         self.means = mean / norm
         self.concentrations = concentration
         self._log_normalizers = torch.tensor(
             [von_mises_fisher_log_normalizer(d, float(c)) for c in concentration], dtype=torch.float64
         )
-        self.event_shape = (d,)
-        self.num_classes = k
-        super().__init__(n_train, n_test, seed)
+        super().__init__(n_train, n_test, seed, weights=weights, dim=d, components=k)
 
-    @property
-    def has_density(self) -> bool:
-        """The mixture's density is known exactly."""
-        return True
-
-    def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
-        component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+    def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
+        """Von Mises-Fisher draws (scipy, seeded from ``generator``)."""
         rng = _numpy_rng(generator)
-        x = np.empty((n, self.event_shape[0]))
+        x = np.empty((len(component), self.event_shape[0]))
         for k in range(len(self.means)):
             rows = (component == k).nonzero().flatten().numpy()
             if len(rows):
                 law = scipy.stats.vonmises_fisher(self.means[k].numpy(), float(self.concentrations[k]))
                 x[rows] = law.rvs(len(rows), random_state=rng).reshape(len(rows), -1)
-        return DataSplit(torch.from_numpy(x).to(torch.get_default_dtype()), component)
+        return torch.from_numpy(x)
 
-    @checked
-    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, " batch"]:
-        """The exact mixture log-density against the surface measure, for points on the sphere."""
-        d = self.event_shape[0]
-        if x.shape[1] != d:
-            raise ShapeError(f"{type(self).__name__}.log_prob: x must have shape [batch, {d}], got {list(x.shape)}")
-        terms = self.concentrations.to(x) * (x @ self.means.to(x).T) + self._log_normalizers.to(x)
-        return torch.logsumexp(torch.log(self.weights.to(x)) + terms, dim=1)
+    def _component_log_prob(self, x: Tensor) -> Tensor:
+        """``log C_d(kappa_k) + kappa_k <mu_k, x>`` against the surface measure, for points on the sphere."""
+        return self.concentrations.to(x) * (x @ self.means.to(x).T) + self._log_normalizers.to(x)
 
 
-class TorusMixture(SyntheticDataset):
+class TorusMixture(MixtureDataset):
     """A mixture of wrapped-normal products on the flat torus ``[-pi, pi)^d``; labels are the components.
 
     ``means`` (``[K, d]`` angles), ``stds`` (``[K]``, in ``(0, 2]``) and ``weights`` (``[K]``).
@@ -157,36 +127,22 @@ class TorusMixture(SyntheticDataset):
         means: Sequence[Sequence[float]] | Tensor = DEFAULT_TORUS_MEANS,
         stds: Sequence[float] | Tensor = DEFAULT_TORUS_STDS,
     ):
-        mean = _as_float64("means", means, 2)
+        mean = require_float64_array("means", means, 2)
         k, d = mean.shape
-        std = _per_component("stds", stds, k, maximum=_MAX_TORUS_STD)
-        self.weights = _weights(weights, k)
+        std = per_component("stds", stds, k, maximum=_MAX_TORUS_STD)
         self.means = _wrap(mean)
         self.stds = std
-        self.event_shape = (d,)
-        self.num_classes = k
-        super().__init__(n_train, n_test, seed)
+        super().__init__(n_train, n_test, seed, weights=weights, dim=d, components=k)
 
-    @property
-    def has_density(self) -> bool:
-        """The mixture's density is known exactly (to float64 rounding)."""
-        return True
+    def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
+        """``wrap(mu_k + sigma_k eps)``, ``eps ~ N(0, I)``."""
+        eps = torch.randn(len(component), self.event_shape[0], generator=generator, dtype=torch.float64)
+        return _wrap(self.means[component] + self.stds[component, None] * eps)
 
-    def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
-        component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
-        eps = torch.randn(n, self.event_shape[0], generator=generator, dtype=torch.float64)
-        x = _wrap(self.means[component] + self.stds[component, None] * eps)
-        return DataSplit(x.to(torch.get_default_dtype()), component)
-
-    @checked
-    def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, " batch"]:
-        """The exact mixture log-density against the Lebesgue measure on ``[-pi, pi)^d``."""
-        d = self.event_shape[0]
-        if x.shape[1] != d:
-            raise ShapeError(f"{type(self).__name__}.log_prob: x must have shape [batch, {d}], got {list(x.shape)}")
+    def _component_log_prob(self, x: Tensor) -> Tensor:
+        """Log-densities of the wrapped-normal products against the Lebesgue measure on ``[-pi, pi)^d``."""
         shifts = 2 * math.pi * torch.arange(-_WRAPS, _WRAPS + 1, dtype=x.dtype, device=x.device)
         std = self.stds.to(x)[None, :, None, None]
         z = (x[:, None, :, None] + shifts - self.means.to(x)[None, :, :, None]) / std  # [batch, K, d, wraps]
         log_normal = -0.5 * z.square() - torch.log(std) - 0.5 * math.log(2 * math.pi)
-        per_component = torch.logsumexp(log_normal, dim=3).sum(dim=2)
-        return torch.logsumexp(torch.log(self.weights.to(x)) + per_component, dim=1)
+        return torch.logsumexp(log_normal, dim=3).sum(dim=2)

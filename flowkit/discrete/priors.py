@@ -12,12 +12,11 @@ model's dtype), so a token prior drops in wherever a prior is sampled.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from flowkit.core import Prior
+from flowkit.core import DrawRequest, Prior
 from flowkit.validation import require_choice, require_int
 
 __all__ = ["SOURCES", "MaskTokens", "TokenPrior", "UniformTokens", "token_prior"]
@@ -47,9 +46,10 @@ class UniformTokens(TokenPrior):
         super().__init__(vocab_size)
         self.num_states = self.vocab_size
 
-    def sample(self, shape: Sequence[int], *, device=None, dtype=None, generator=None) -> Tensor:
+    def draw(self, request: DrawRequest) -> Tensor:
+        dtype = self._token_dtype(request.dtype)
         return torch.randint(
-            self.vocab_size, tuple(shape), device=device, dtype=self._token_dtype(dtype), generator=generator
+            self.vocab_size, request.shape, device=request.device, dtype=dtype, generator=request.generator
         )
 
     def log_prob(self, x0: Tensor) -> Tensor:
@@ -70,8 +70,8 @@ class MaskTokens(TokenPrior):
         """The mask token ``V``."""
         return self.vocab_size
 
-    def sample(self, shape: Sequence[int], *, device=None, dtype=None, generator=None) -> Tensor:
-        return torch.full(tuple(shape), self.mask_token, device=device, dtype=self._token_dtype(dtype))
+    def draw(self, request: DrawRequest) -> Tensor:
+        return torch.full(request.shape, self.mask_token, device=request.device, dtype=self._token_dtype(request.dtype))
 
     def log_prob(self, x0: Tensor) -> Tensor:
         masked = (x0 == self.mask_token).reshape(x0.shape[0], -1).all(dim=1)

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError
+from flowkit.validation import require_int
 
 __all__ = ["bits_per_dim"]
 
@@ -47,12 +48,8 @@ def bits_per_dim(log_prob_nats: Tensor, num_dims: int, num_bins: int | None = No
         raise InvalidParameterError(
             f"bits_per_dim: log_prob_nats must be a floating-point tensor, got {log_prob_nats.dtype}"
         )
-    if isinstance(num_dims, bool) or not isinstance(num_dims, int) or num_dims < 1:
-        raise InvalidParameterError(f"bits_per_dim: num_dims must be an integer >= 1, got {num_dims!r}")
-    if num_bins is not None and (isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 2):
-        raise InvalidParameterError(
-            f"bits_per_dim: num_bins must be None (continuous data) or an integer >= 2, got {num_bins!r}"
-        )
+    require_int("bits_per_dim: num_dims", num_dims, minimum=1)
+    require_int("bits_per_dim: num_bins", num_bins, minimum=2, optional=True, note="None: continuous data")
     nats = -log_prob_nats
     if num_bins is not None:
         nats = nats + num_dims * math.log(num_bins / 2)

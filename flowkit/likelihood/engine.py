@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import torch
 from torch import Tensor
 
@@ -112,39 +113,49 @@ def _probes(
     return hutchinson_probes(x, probes, probe_distribution, generator)
 
 
-def _integrate(
-    field: VectorField,
-    start: Tensor,
-    *,
-    t0: float,
-    t1: float,
-    prior: Any,
-    solver: ODESolver | str,
-    divergence: str,
-    probes: int,
-    probe_distribution: str,
-    generator: torch.Generator | None,
-    enable_grad: bool,
-    chunk_size: int | None,
-) -> tuple[Tensor, Tensor]:
-    """Solve the augmented ODE from ``start`` at ``t0`` to ``t1``; return ``(x(t1), l(t1) - l(t0))``."""
+@attrs.frozen
+class _Options:
+    """The options :func:`log_prob` and :func:`sample_with_log_prob` share, in their signature's order."""
+
+    prior: Any
+    solver: ODESolver | str
+    divergence: str
+    probes: int
+    probe_distribution: str
+    generator: torch.Generator | None
+    enable_grad: bool
+    chunk_size: int | None
+
+
+def _flow_log_prob(field: VectorField, start: Tensor, *, forward: bool, options: _Options) -> tuple[Tensor, Tensor]:
+    """Solve the augmented ODE from ``start`` to the other end; return ``(end, log p1(x1))``.
+
+    ``forward``: ``start`` is ``x0`` and the solve runs from t = 0 to t = 1 (``log p1 = log p0(x0) - dl``);
+    otherwise ``start`` is ``x1`` and it runs back from t = 1 to t = 0 (``log p1 = log p0(end) + dl``).
+    """
     if not callable(field):
         raise InvalidParameterError(f"field must be callable as field(t, x), got {type(field).__name__}")
+    prior, chunk_size = options.prior, options.chunk_size
     if not callable(getattr(prior, "log_prob", None)):
         raise InvalidParameterError(
             f"prior must have a log_prob(x0) method (a flowkit Prior, a path, or a torch.distributions object), "
             f"got {type(prior).__name__}"
         )
     require_int("chunk_size", chunk_size, minimum=1, optional=True)
-    ode_solver = _solver(solver)
-    probe_vectors = _probes(start, divergence, probes, probe_distribution, generator)
+    ode_solver = _solver(options.solver)
+    probe_vectors = _probes(start, options.divergence, options.probes, options.probe_distribution, options.generator)
     if not bool(torch.isfinite(start).all()):
         raise NonFiniteError("the input points contain NaN or infinite values")
     batch = start.shape[0]
     augmented = AugmentedField(field, start.shape[1:], probe_vectors, chunk_size)
     z = torch.cat([start.reshape(batch, -1), start.new_zeros(batch, 1)], dim=1)
-    solution = ode_solver.solve(augmented, z, t0=t0, t1=t1, enable_grad=enable_grad)
-    return solution.x[:, :-1].reshape(start.shape), solution.x[:, -1]
+    t0, t1 = (0.0, 1.0) if forward else (1.0, 0.0)
+    solution = ode_solver.solve(augmented, z, t0=t0, t1=t1, enable_grad=options.enable_grad)
+    end, delta = solution.x[:, :-1].reshape(start.shape), solution.x[:, -1]
+    with torch.set_grad_enabled(options.enable_grad):
+        if forward:
+            return end, prior_log_prob(prior, start) - delta
+        return end, prior_log_prob(prior, end) + delta
 
 
 @checked
@@ -182,22 +193,8 @@ def log_prob(
       cache-sized passes on CPU). Smaller passes lower the peak memory of the exact divergence,
       which grows as ``chunk_size x batch x activations``.
     """
-    x0, delta = _integrate(
-        field,
-        x,
-        t0=1.0,
-        t1=0.0,
-        prior=prior,
-        solver=solver,
-        divergence=divergence,
-        probes=probes,
-        probe_distribution=probe_distribution,
-        generator=generator,
-        enable_grad=enable_grad,
-        chunk_size=chunk_size,
-    )
-    with torch.set_grad_enabled(enable_grad):
-        return prior_log_prob(prior, x0) + delta
+    options = _Options(prior, solver, divergence, probes, probe_distribution, generator, enable_grad, chunk_size)
+    return _flow_log_prob(field, x, forward=False, options=options)[1]
 
 
 @checked
@@ -219,19 +216,5 @@ def sample_with_log_prob(
     ``log p1(x1) = log p0(x0) - int_0^1 div v(t, x_t) dt``, integrating from t = 0 to t = 1.
     The arguments are those of :func:`log_prob`; ``x0`` should be a draw from ``prior``.
     """
-    x1, delta = _integrate(
-        field,
-        x0,
-        t0=0.0,
-        t1=1.0,
-        prior=prior,
-        solver=solver,
-        divergence=divergence,
-        probes=probes,
-        probe_distribution=probe_distribution,
-        generator=generator,
-        enable_grad=enable_grad,
-        chunk_size=chunk_size,
-    )
-    with torch.set_grad_enabled(enable_grad):
-        return x1, prior_log_prob(prior, x0) - delta
+    options = _Options(prior, solver, divergence, probes, probe_distribution, generator, enable_grad, chunk_size)
+    return _flow_log_prob(field, x0, forward=True, options=options)

@@ -17,12 +17,12 @@ vector there.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 from flowkit.core.manifold import Manifold
+from flowkit.core.prior import DrawRequest
 from flowkit.exceptions import InvalidParameterError
 
 __all__ = ["Sphere"]
@@ -80,17 +80,10 @@ class Sphere(Manifold):
         x = torch.cos(angle) * x0 + _sin_over_angle(angle) * kappa.reshape(-1, 1) * v
         return x, -theta * torch.sin(angle) * x0 + torch.cos(angle) * v
 
-    def random_uniform(
-        self,
-        shape: Sequence[int],
-        *,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
+    def draw_uniform(self, request: DrawRequest) -> Tensor:
         """Normalised standard normal draws."""
-        self._check_dim(shape[-1])
-        return self.projx(torch.randn(*shape, device=device, dtype=dtype, generator=generator))
+        self._check_dim(request.shape[-1])
+        return self.projx(request.randn())
 
     def intrinsic_dim(self, dim: int) -> int:
         """``S^{d-1}`` in ``R^d`` has dimension ``d - 1``."""

@@ -18,12 +18,12 @@ velocity ``-sin(x) a + cos(x) b`` (the adjoint of ``de``: each circle's unit tan
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 from flowkit.core.manifold import Manifold
+from flowkit.core.prior import DrawRequest
 
 __all__ = ["FlatTorus", "wrap_angle"]
 
@@ -77,16 +77,9 @@ class FlatTorus(Manifold):
         a, b = w.chunk(2, dim=-1)
         return torch.cos(x) * b - torch.sin(x) * a
 
-    def random_uniform(
-        self,
-        shape: Sequence[int],
-        *,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
+    def draw_uniform(self, request: DrawRequest) -> Tensor:
         """Uniform angles in ``[-pi, pi)``."""
-        return torch.rand(*shape, device=device, dtype=dtype, generator=generator) * (2 * math.pi) - math.pi
+        return request.rand() * (2 * math.pi) - math.pi
 
     def log_volume(self, dim: int) -> float:
         """``d log(2 pi)``."""

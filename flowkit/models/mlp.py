@@ -71,11 +71,7 @@ class MLPVectorField(VectorFieldModel):
         require_choice("activation", activation, ACTIVATIONS)
         dropout = require_float("dropout", dropout, minimum=0.0, below=1.0)
         self.condition = ConditionEmbedding(
-            width,
-            width,
-            time_embedding=time_embedding,
-            num_classes=num_classes,
-            condition_dropout=condition_dropout,
+            width, width, time_embedding=time_embedding, num_classes=num_classes, condition_dropout=condition_dropout
         )
         self.num_classes = self.condition.num_classes
         self.hidden = nn.ModuleList(nn.Linear(dim if k == 0 else width, width) for k in range(depth))

@@ -118,7 +118,12 @@ class RegressionObjective(Objective):
 
         ``x0``: source points already paired with ``x1`` (see :meth:`draw`); drawn and paired here when ``None``.
         """
-        return self._flow_loss(model, x1, y, generator, x0=x0)[0]
+        flow, sample = self._flow_loss(model, x1, y, generator, x0=x0)
+        return self._total_loss(flow, sample, model, y)
+
+    def _total_loss(self, flow: Tensor, sample: PathSample, model: Callable[..., Tensor], y: Tensor | None) -> Tensor:
+        """The loss given the regression term ``flow`` on ``sample``: ``flow``; objectives adding terms override it."""
+        return flow
 
     def _flow_loss(
         self,

@@ -19,13 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, cast
 
-import torch
 from torch import Tensor
 
 from flowkit.core.path import PathSample
 from flowkit.exceptions import InvalidParameterError, ShapeError
 from flowkit.objectives.regression import RegressionObjective
-from flowkit.shapes import Batch, Labels, Scalar, checked
 from flowkit.validation import require_float
 
 __all__ = ["ScoreFlowMatching"]
@@ -58,27 +56,14 @@ class ScoreFlowMatching(RegressionObjective):
         """The velocity target ``sample.u_t``."""
         return sample.u_t
 
-    @checked
-    def loss(
-        self,
-        *,
-        model: Callable[..., Tensor],
-        x1: Batch,
-        y: Labels | None = None,
-        generator: torch.Generator | None = None,
-        x0: Batch | None = None,
-    ) -> Scalar:
-        """The flow term plus ``score_weight`` times the weighted score term on the batch ``x1``.
-
-        ``x0``: source points already paired with ``x1``, as for the flow objectives.
-        """
+    def _total_loss(self, flow: Tensor, sample: PathSample, model: Callable[..., Tensor], y: Tensor | None) -> Tensor:
+        """``flow`` plus ``score_weight`` times the weighted score term on the same ``sample``."""
         score_head = getattr(model, "score", None)
         if not callable(score_head):
             raise InvalidParameterError(
                 f"the sf2m objective trains a score head, and the model {type(model).__name__} has none: use a "
                 "flowkit.models.ScoreFlowModel such as the model 'score-flow-mlp' (not supported under torchrun yet)"
             )
-        flow, sample = self._flow_loss(model, x1, y, generator, x0=x0)
         std, eps = cast(_ConditionalNoisePath, self.path).conditional_noise(sample)
         score = score_head(sample.t, sample.x_t) if y is None else score_head(sample.t, sample.x_t, y)
         if score.shape != eps.shape:

@@ -5,6 +5,7 @@
 * :class:`ConditionalOTPath` (``ot``), :class:`VariancePreservingPath` (``vp``),
   :class:`VarianceExplodingPath` (``ve``), :class:`CosinePath` (``cosine``) and
   :class:`SchedulePath` (``schedule``: user callables);
+* :class:`GeodesicPath` (``geodesic``): the Riemannian geodesic path on a manifold;
 * :class:`RescheduledField`: sampling a model trained on one Gaussian path along another's marginals;
 * the schedulers ``kappa(t)`` of the mixture and geodesic paths (:mod:`flowkit.paths.kappa`);
 * priors :class:`StandardNormal` and :class:`IsotropicGaussian`.
@@ -12,6 +13,7 @@
 
 from flowkit.paths.cosine import CosinePath
 from flowkit.paths.gaussian import GaussianPath, time_derivative
+from flowkit.paths.geodesic import GeodesicPath
 from flowkit.paths.kappa import KAPPA_SCHEDULERS, CosineKappa, KappaScheduler, PolynomialKappa, kappa_scheduler
 from flowkit.paths.ot import ConditionalOTPath
 from flowkit.paths.priors import IsotropicGaussian, StandardNormal
@@ -26,6 +28,7 @@ __all__ = [
     "CosineKappa",
     "CosinePath",
     "GaussianPath",
+    "GeodesicPath",
     "IsotropicGaussian",
     "KappaScheduler",
     "PolynomialKappa",

@@ -141,14 +141,7 @@ class GaussianPath(ProbabilityPath):
 
     # -- conditional path ------------------------------------------------------------------------
     @checked
-    def sample(
-        self,
-        *,
-        x0: Batch,
-        x1: Batch,
-        t: Time,
-        generator: torch.Generator | None = None,
-    ) -> PathSample:
+    def sample(self, *, x0: Batch, x1: Batch, t: Time, generator: torch.Generator | None = None) -> PathSample:
         """``x_t = a x1 + s eps`` and ``u_t = a' x1 + s' eps`` with ``eps = x0 / prior_std``.
 
         ``u_t`` equals ``u_t(x_t | x1)`` and ``d/dt x_t`` at fixed ``x0, x1``; it is computed without

@@ -55,14 +55,7 @@ class GeodesicPath(ProbabilityPath):
         """The uniform distribution on the manifold."""
         return self.manifold.prior
 
-    def sample(
-        self,
-        *,
-        x0: Tensor,
-        x1: Tensor,
-        t: Tensor,
-        generator: torch.Generator | None = None,
-    ) -> PathSample:
+    def sample(self, *, x0: Tensor, x1: Tensor, t: Tensor, generator: torch.Generator | None = None) -> PathSample:
         """``x_t`` on the geodesic from ``x0`` to ``x1`` and ``u_t = kappa'(t) dx/dkappa`` (no extra noise)."""
         if x0.dim() != 2 or x0.shape != x1.shape or t.shape != x0.shape[:1]:
             raise ShapeError(

@@ -8,13 +8,10 @@ cosine paths; the VE path uses ``std = sigma_max``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-import torch
 from torch import Tensor
 
-from flowkit.core.prior import Prior
-from flowkit.exceptions import InvalidParameterError
+from flowkit.core.prior import DrawRequest, Prior
 from flowkit.shapes import Batch, PerSample, checked
 from flowkit.validation import require_float
 
@@ -33,26 +30,9 @@ class IsotropicGaussian(Prior):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(std={self.std!r})"
 
-    def sample(
-        self,
-        shape: Sequence[int],
-        *,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Draw ``x0 = std * eps``, ``eps ~ N(0, I)``, of shape ``shape`` (``[batch, *dims]``).
-
-        ``device`` defaults to the generator's device (else the default device).
-        """
-        shape = tuple(int(n) for n in shape)
-        if len(shape) < 2 or any(n < 0 for n in shape):
-            raise InvalidParameterError(
-                f"shape must be [batch, *dims] with at least one event dimension, got {list(shape)}"
-            )
-        if device is None and generator is not None:
-            device = generator.device
-        x = torch.randn(shape, generator=generator, device=device, dtype=dtype)
+    def draw(self, request: DrawRequest) -> Tensor:
+        """``x0 = std * eps``, ``eps ~ N(0, I)``, of the requested shape ``[batch, *dims]``."""
+        x = request.randn()
         return x if self.std == 1.0 else x.mul_(self.std)
 
     @checked

@@ -25,7 +25,6 @@ data) triggers a :class:`flowkit.exceptions.NotRebuildableWarning`: its weights 
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
@@ -47,6 +46,7 @@ from flowkit.core import (
     require_capabilities,
 )
 from flowkit.core.construction import construction_parameters
+from flowkit.core.signatures import accepts_keyword, keyword_names, requires_keyword
 from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
 from flowkit.device import place_model
 from flowkit.exceptions import ConfigError, InvalidParameterError, NotRebuildableWarning, UnknownComponentError
@@ -285,23 +285,14 @@ def bind_solver(solver: ODESolver, *, path: ProbabilityPath, network: Any, label
     return cast(_PathBoundSolver, solver).bind(path=path, score_field=score_field)
 
 
-def _signature(factory: Any) -> inspect.Signature | None:
-    try:
-        return inspect.signature(factory)
-    except (TypeError, ValueError):
-        return None
-
-
 def model_params(
     component: ComponentConfig, event_shape: tuple[int, ...], num_classes: int | None, vocab_size: int | None = None
 ) -> dict[str, Any]:
     """The model's parameters with the shape (and required ``num_classes``) filled in from the data;
     a token model (parameters ``vocab_size`` and ``length``) gets the data's vocabulary and length."""
     params = dict(component.params)
-    signature = _signature(registry.get("model", component.name).factory)
-    if signature is None:
-        return params
-    accepted = signature.parameters
+    factory = registry.get("model", component.name).factory
+    accepted = keyword_names(factory) or []
     if vocab_size is not None and "vocab_size" in accepted and "vocab_size" not in params:
         params["vocab_size"] = vocab_size
     if vocab_size is not None and "length" in accepted and "length" not in params and len(event_shape) == 1:
@@ -320,8 +311,7 @@ def model_params(
                 f"event shape {list(event_shape)}"
             )
         params["channels"], params["image_size"] = event_shape[0], event_shape[1]
-    needs_classes = "num_classes" in accepted and accepted["num_classes"].default is inspect.Parameter.empty
-    if needs_classes and "num_classes" not in params:
+    if requires_keyword(factory, "num_classes") and "num_classes" not in params:
         if num_classes is None:
             raise ConfigError(f"model {component.name!r} is class-conditional, but the data set has no labels")
         params["num_classes"] = num_classes
@@ -350,11 +340,9 @@ def build_components(
     if "path" in objects:
         path = objects["path"]
     else:
-        path_signature = _signature(registry.get("path", config.path.name).factory)
         fill_vocab = (
             vocab_size is not None
-            and path_signature is not None
-            and "vocab_size" in path_signature.parameters
+            and accepts_keyword(registry.get("path", config.path.name).factory, "vocab_size")
             and "vocab_size" not in config.path.params
         )
         path = _create("path", config.path, **({"vocab_size": vocab_size} if fill_vocab else {}))
@@ -367,9 +355,8 @@ def build_components(
     if "coupling" in objects:
         coupling = objects["coupling"]
     else:
-        coupling_signature = _signature(registry.get("coupling", config.coupling.name).factory)
         coupling_extra: dict[str, Any] = {}
-        if coupling_signature is not None and "pipeline_config" in coupling_signature.parameters:
+        if accepts_keyword(registry.get("coupling", config.coupling.name).factory, "pipeline_config"):
             coupling_extra["pipeline_config"] = config
         coupling = _create("coupling", config.coupling, **coupling_extra)
     objective_factory = (
@@ -387,12 +374,7 @@ def build_components(
         objective = objects["objective"]
     else:
         extra: dict[str, Any] = {"path": path, "coupling": coupling}
-        objective_signature = _signature(objective_factory)
-        if (
-            objective_signature is not None
-            and "reference" in objective_signature.parameters
-            and "reference" not in config.objective.params
-        ):
+        if accepts_keyword(objective_factory, "reference") and "reference" not in config.objective.params:
             extra["reference"] = reference()
         objective = _create("objective", config.objective, **extra)
     if "model" in objects:

@@ -4,7 +4,7 @@ A checkpoint is a directory of named files: text (the TOML config), JSON (traini
 optimizer hyper-parameters) and safetensors (weights, optimizer moments, RNG states). Nothing in
 it is unpickled. :func:`write_checkpoint` fills ``<dir>.partial``, writes ``manifest.json``
 (format version, then size and SHA-256 of every file) last, and swaps the directory in with
-:func:`flowkit.pipeline.atomic.atomic_directory`; the previous checkpoint stays on disk until
+:func:`flowkit.atomic.atomic_directory`; the previous checkpoint stays on disk until
 the new one is complete. :class:`Checkpoint` reads a directory back and checks every file
 against the manifest; a missing manifest, a missing, truncated or altered file raises
 :class:`flowkit.exceptions.CheckpointError` naming the file.
@@ -33,8 +33,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from flowkit.atomic import PARTIAL_SUFFIX, PREVIOUS_SUFFIX, atomic_directory, new_file_mode
 from flowkit.exceptions import CheckpointError
-from flowkit.pipeline.atomic import PARTIAL_SUFFIX, PREVIOUS_SUFFIX, atomic_directory, new_file_mode
 from flowkit.pipeline.monitor import METRICS_FILE
 from flowkit.pipeline.serialization import tensors_for_safetensors
 

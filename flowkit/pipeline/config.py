@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -42,10 +41,9 @@ from typing import Any
 import attrs
 import tomli_w
 
-from flowkit._tomllib import tomllib
+from flowkit.atomic import atomic_write_text
+from flowkit.config_values import choice, known_keys, non_empty_string, number, parse_document
 from flowkit.exceptions import ConfigError
-from flowkit.pipeline.atomic import atomic_write_text
-from flowkit.validation import require_choice, require_float, require_int, require_keys
 
 __all__ = [
     "COMPONENT_KINDS",
@@ -73,25 +71,6 @@ DIVERGENCES = ("auto", "exact", "hutchinson")
 
 
 # -- value checks ------------------------------------------------------------------------------
-def _number(
-    key: str,
-    *,
-    integer: bool = False,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    below: float | None = None,
-    above: float | None = None,
-) -> Callable[[Any], Any]:
-    """A converter that accepts a finite number in range (an ``int`` where ``integer``), else ConfigError."""
-    if integer:
-        return partial(require_int, key, minimum=minimum, maximum=maximum, error=ConfigError)
-    return partial(require_float, key, minimum=minimum, maximum=maximum, below=below, above=above, error=ConfigError)
-
-
-def _choice(key: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
-    return partial(require_choice, key, choices=choices, error=ConfigError)
-
-
 def _plain(value: Any, key: str) -> Any:
     """Check that ``value`` can be written to TOML and JSON (no ``None``, no objects)."""
     if isinstance(value, (bool, int, str)):
@@ -118,10 +97,6 @@ def _key(k: Any, where: str) -> str:
     return k
 
 
-def _check_keys(data: Any, accepted: tuple[str, ...], where: str) -> Mapping[str, Any]:
-    return require_keys(where, data, accepted, error=ConfigError)
-
-
 def _fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in attrs.fields(cls))
 
@@ -140,8 +115,7 @@ class ComponentConfig:
 
     @name.validator
     def _check_name(self, attribute: attrs.Attribute, value: Any) -> None:
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"a component name must be a non-empty string, got {value!r}")
+        non_empty_string("a component name", value)
 
     @classmethod
     def parse(cls, value: Any, *, key: str) -> ComponentConfig:
@@ -155,9 +129,7 @@ class ComponentConfig:
         if isinstance(value, Mapping):
             if "name" not in value:
                 raise ConfigError(f"{key} is a table without 'name'; write {key} = {{ name = \"...\", ... }}")
-            name = value["name"]
-            if not isinstance(name, str) or not name:
-                raise ConfigError(f"{key}.name must be a non-empty string, got {name!r}")
+            name = non_empty_string(f"{key}.name", value["name"])
             return cls(name, _plain({k: v for k, v in value.items() if k != "name"}, key))
         raise ConfigError(
             f"{key} must be a component name or a table with 'name' and parameters, "
@@ -184,7 +156,7 @@ def _frozen_params(params: Any) -> Mapping[str, Any]:
 def _betas(value: Any) -> tuple[float, float]:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
         raise ConfigError(f"train.betas must be a pair [beta1, beta2] of numbers in [0, 1), got {value!r}")
-    check = _number("train.betas", minimum=0.0, below=1.0)
+    check = number("train.betas", minimum=0.0, below=1.0)
     return (check(value[0]), check(value[1]))
 
 
@@ -209,28 +181,28 @@ class TrainConfig:
     slower than eager: see :mod:`flowkit.pipeline.step_modes`).
     """
 
-    steps: int = attrs.field(default=10_000, converter=_number("train.steps", integer=True, minimum=1))
-    batch_size: int = attrs.field(default=256, converter=_number("train.batch_size", integer=True, minimum=1))
-    lr: float = attrs.field(default=1e-3, converter=_number("train.lr", above=0.0))
-    weight_decay: float = attrs.field(default=0.0, converter=_number("train.weight_decay", minimum=0.0))
+    steps: int = attrs.field(default=10_000, converter=number("train.steps", integer=True, minimum=1))
+    batch_size: int = attrs.field(default=256, converter=number("train.batch_size", integer=True, minimum=1))
+    lr: float = attrs.field(default=1e-3, converter=number("train.lr", above=0.0))
+    weight_decay: float = attrs.field(default=0.0, converter=number("train.weight_decay", minimum=0.0))
     betas: tuple[float, float] = attrs.field(default=(0.9, 0.999), converter=_betas)
-    eps: float = attrs.field(default=1e-8, converter=_number("train.eps", above=0.0))
-    warmup_steps: int = attrs.field(default=100, converter=_number("train.warmup_steps", integer=True, minimum=0))
-    lr_schedule: str = attrs.field(default="cosine", converter=_choice("train.lr_schedule", LR_SCHEDULES))
-    min_lr_ratio: float = attrs.field(default=0.0, converter=_number("train.min_lr_ratio", minimum=0.0, maximum=1.0))
-    grad_clip: float = attrs.field(default=1.0, converter=_number("train.grad_clip", minimum=0.0))
-    ema_decay: float = attrs.field(default=0.999, converter=_number("train.ema_decay", minimum=0.0, below=1.0))
-    log_every: int = attrs.field(default=100, converter=_number("train.log_every", integer=True, minimum=1))
+    eps: float = attrs.field(default=1e-8, converter=number("train.eps", above=0.0))
+    warmup_steps: int = attrs.field(default=100, converter=number("train.warmup_steps", integer=True, minimum=0))
+    lr_schedule: str = attrs.field(default="cosine", converter=choice("train.lr_schedule", LR_SCHEDULES))
+    min_lr_ratio: float = attrs.field(default=0.0, converter=number("train.min_lr_ratio", minimum=0.0, maximum=1.0))
+    grad_clip: float = attrs.field(default=1.0, converter=number("train.grad_clip", minimum=0.0))
+    ema_decay: float = attrs.field(default=0.999, converter=number("train.ema_decay", minimum=0.0, below=1.0))
+    log_every: int = attrs.field(default=100, converter=number("train.log_every", integer=True, minimum=1))
     checkpoint_every: int = attrs.field(
-        default=1000, converter=_number("train.checkpoint_every", integer=True, minimum=0)
+        default=1000, converter=number("train.checkpoint_every", integer=True, minimum=0)
     )
-    precision: str = attrs.field(default="fp32", converter=_choice("train.precision", PRECISIONS))
-    compile: str = attrs.field(default="auto", converter=_choice("train.compile", COMPILE_MODES))
+    precision: str = attrs.field(default="fp32", converter=choice("train.precision", PRECISIONS))
+    compile: str = attrs.field(default="auto", converter=choice("train.compile", COMPILE_MODES))
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
         """Read the ``[train]`` table; unknown keys raise :class:`ConfigError`."""
-        return cls(**_check_keys(data, _fields(cls), "[train]"))
+        return cls(**known_keys(data, _fields(cls), "[train]"))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain data."""
@@ -257,17 +229,17 @@ class EvalConfig:
     to ``exact_divergence_max_dim`` dimensions, Hutchinson above).
     """
 
-    num_samples: int = attrs.field(default=2000, converter=_number("eval.num_samples", integer=True, minimum=1))
+    num_samples: int = attrs.field(default=2000, converter=number("eval.num_samples", integer=True, minimum=1))
     metrics: str | tuple[str, ...] = attrs.field(default="all", converter=_metrics)
-    divergence: str = attrs.field(default="auto", converter=_choice("eval.divergence", DIVERGENCES))
+    divergence: str = attrs.field(default="auto", converter=choice("eval.divergence", DIVERGENCES))
     exact_divergence_max_dim: int = attrs.field(
-        default=16, converter=_number("eval.exact_divergence_max_dim", integer=True, minimum=1)
+        default=16, converter=number("eval.exact_divergence_max_dim", integer=True, minimum=1)
     )
 
     @classmethod
     def from_dict(cls, data: Any) -> EvalConfig:
         """Read the ``[eval]`` table; unknown keys raise :class:`ConfigError`."""
-        return cls(**_check_keys(data, _fields(cls), "[eval]"))
+        return cls(**known_keys(data, _fields(cls), "[eval]"))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain data."""
@@ -328,7 +300,7 @@ class PipelineConfig:
     train: TrainConfig = attrs.field(factory=TrainConfig, converter=lambda v: _section(v, TrainConfig, "train"))
     eval: EvalConfig = attrs.field(factory=EvalConfig, converter=lambda v: _section(v, EvalConfig, "eval"))
     device: str = attrs.field(default="auto", converter=_device)
-    seed: int = attrs.field(default=0, converter=_number("seed", integer=True, minimum=0))
+    seed: int = attrs.field(default=0, converter=number("seed", integer=True, minimum=0))
 
     # -- plain data ----------------------------------------------------------------------------
     @classmethod
@@ -341,7 +313,7 @@ class PipelineConfig:
             from flowkit.pipeline.recipes import expand_recipe
 
             data = {**expand_recipe(data["recipe"]), **{k: v for k, v in data.items() if k != "recipe"}}
-        return cls(**_check_keys(data, _fields(cls), "the pipeline config"))
+        return cls(**known_keys(data, _fields(cls), "the pipeline config"))
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain data (TOML- and JSON-compatible); ``data`` and ``callbacks``
@@ -366,18 +338,12 @@ class PipelineConfig:
     @classmethod
     def from_toml(cls, text: str) -> PipelineConfig:
         """Read a configuration from a TOML document."""
-        try:
-            return cls.from_dict(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"invalid TOML: {exc}") from None
+        return cls.from_dict(parse_document(text, "TOML"))
 
     @classmethod
     def from_json(cls, text: str) -> PipelineConfig:
         """Read a configuration from a JSON document."""
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"invalid JSON: {exc}") from None
+        return cls.from_dict(parse_document(text, "JSON"))
 
     @classmethod
     def load(cls, path: str | Path) -> PipelineConfig:
@@ -402,7 +368,7 @@ class PipelineConfig:
     # -- derived -------------------------------------------------------------------------------
     def with_train(self, **overrides: Any) -> PipelineConfig:
         """A copy with some ``[train]`` fields replaced; unknown fields raise ConfigError."""
-        _check_keys(overrides, _fields(TrainConfig), "the training overrides")
+        known_keys(overrides, _fields(TrainConfig), "the training overrides")
         return attrs.evolve(self, train=attrs.evolve(self.train, **overrides))
 
     def components(self) -> dict[str, ComponentConfig]:

@@ -7,7 +7,7 @@ handlers of the process (only possible in the main thread; elsewhere it does not
   each completed step, writes a checkpoint at that step and raises
   :class:`flowkit.exceptions.TrainingInterrupted` naming the step kept;
 - a **second** signal raises ``KeyboardInterrupt`` at once, wherever the program is; checkpoints
-  are written atomically (:mod:`flowkit.pipeline.atomic`), so the previous one stays intact.
+  are written atomically (:mod:`flowkit.atomic`), so the previous one stays intact.
 
 Under ``torchrun`` each process may receive the signal at a different step (or only one of
 them receives it), yet all must stop at the same step, since the checkpoint is a collective

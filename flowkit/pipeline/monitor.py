@@ -29,8 +29,8 @@ from typing import TextIO
 
 from tqdm.auto import tqdm
 
+from flowkit.atomic import atomic_write_text
 from flowkit.exceptions import OutputError
-from flowkit.pipeline.atomic import atomic_write_text
 
 __all__ = ["METRICS_FILE", "TrainingMonitor", "format_duration", "move_aside"]
 

@@ -19,10 +19,10 @@ holds the expanded components, so a checkpoint does not depend on the recipe's l
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowkit.core.signatures import keyword_names
 from flowkit.exceptions import ConfigError
 from flowkit.validation import require_float
 
@@ -69,7 +69,7 @@ def recipe(name: str, **params: Any) -> dict[str, Any]:
     if name not in RECIPES:
         raise ConfigError(f"unknown recipe {name!r}; recipes: {', '.join(recipe_names())}")
     factory = RECIPES[name]
-    accepted = list(inspect.signature(factory).parameters)
+    accepted = keyword_names(factory) or []
     unknown = [key for key in params if key not in accepted]
     if unknown:
         raise ConfigError(f"recipe {name!r} has no parameter {unknown[0]!r}; accepted: {', '.join(accepted)}")

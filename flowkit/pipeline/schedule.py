@@ -20,7 +20,7 @@ from flowkit.exceptions import InvalidParameterError
 if TYPE_CHECKING:
     from flowkit.pipeline.config import TrainConfig
 
-__all__ = ["describe_schedule_change", "learning_rate"]
+__all__ = ["configured_learning_rate", "describe_schedule_change", "learning_rate"]
 
 
 def learning_rate(step: int, *, lr: float, steps: int, warmup_steps: int, schedule: str, min_lr_ratio: float) -> float:
@@ -40,6 +40,18 @@ def learning_rate(step: int, *, lr: float, steps: int, warmup_steps: int, schedu
     return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * shape)
 
 
+def configured_learning_rate(config: TrainConfig, step: int) -> float:
+    """:func:`learning_rate` of step ``step`` under the schedule settings of ``config`` (``train.lr``, ...)."""
+    return learning_rate(
+        step,
+        lr=config.lr,
+        steps=config.steps,
+        warmup_steps=config.warmup_steps,
+        schedule=config.lr_schedule,
+        min_lr_ratio=config.min_lr_ratio,
+    )
+
+
 def describe_schedule_change(before: TrainConfig, after: TrainConfig, step: int) -> str | None:
     """One line saying how the rate of the next step ``step`` changes from ``before`` to ``after``.
 
@@ -50,18 +62,8 @@ def describe_schedule_change(before: TrainConfig, after: TrainConfig, step: int)
     if step == 0 or all(old == new for old, new in settings):
         return None
     changed = ", ".join(f"train.{k} {old} -> {new}" for k, (old, new) in zip(keys, settings) if old != new)
-
-    def rate(config: TrainConfig) -> float:
-        return learning_rate(
-            step,
-            lr=config.lr,
-            steps=config.steps,
-            warmup_steps=config.warmup_steps,
-            schedule=config.lr_schedule,
-            min_lr_ratio=config.min_lr_ratio,
-        )
-
     return (
         f"schedule changed at step {step} ({changed}): the {after.lr_schedule} learning-rate schedule now spans "
-        f"{after.steps} steps; the rate of step {step + 1} is {rate(after):.3g} instead of {rate(before):.3g}"
+        f"{after.steps} steps; the rate of step {step + 1} is {configured_learning_rate(after, step):.3g} instead of "
+        f"{configured_learning_rate(before, step):.3g}"
     )

@@ -49,7 +49,7 @@ from flowkit.device import autocast_context
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
 from flowkit.pipeline.ema import EMA, ema_decay_at
-from flowkit.pipeline.schedule import learning_rate
+from flowkit.pipeline.schedule import configured_learning_rate
 from flowkit.pipeline.seeding import generator_for
 
 __all__ = ["WARMUP_STEPS", "EagerStep", "GraphStep", "InductorStep", "PrefetchingEagerStep", "StepParts"]
@@ -86,15 +86,7 @@ class StepParts:
 
     def learning_rate(self, step: int) -> float:
         """``lr_s`` of step ``step`` (0-based) under the configured schedule."""
-        config = self.config
-        return learning_rate(
-            step,
-            lr=config.lr,
-            steps=config.steps,
-            warmup_steps=config.warmup_steps,
-            schedule=config.lr_schedule,
-            min_lr_ratio=config.min_lr_ratio,
-        )
+        return configured_learning_rate(self.config, step)
 
     def prepare(self, x1: Tensor, generator: torch.Generator | None) -> Tensor:
         """The batch as trained on: dequantised (uniform noise across each bin) when the data are quantised."""

@@ -22,6 +22,7 @@ they belong to (tag ``flowkit.initial_step``).
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,8 +54,15 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _missing(package: str, callback: str, install: str) -> ConfigError:
-    return ConfigError(f"callback {callback!r} needs the {package} package, which is not installed: {install}")
+def _optional_import(module: str, name: str, package: str, install: str) -> Any:
+    """``module.name`` for the callback named after ``package``; when that is not installed, a ConfigError says
+    so and how to install it (``install``)."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        raise ConfigError(
+            f"callback {package!r} needs the {package} package, which is not installed: {install}"
+        ) from None
 
 
 class TensorBoardCallback(Callback):
@@ -71,10 +79,9 @@ class TensorBoardCallback(Callback):
     def on_train_start(self, run: TrainingRun) -> None:
         if self.log_dir is None and run.out is None:
             raise ConfigError("callback 'tensorboard' needs a directory: train with fit(out=...) or give log_dir=")
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise _missing("tensorboard", "tensorboard", "pip install tensorboard") from None
+        summary_writer = _optional_import(
+            "torch.utils.tensorboard", "SummaryWriter", "tensorboard", "pip install tensorboard"
+        )
         if self.log_dir is not None:
             directory = Path(self.log_dir)
         else:
@@ -85,7 +92,7 @@ class TensorBoardCallback(Callback):
                 if note:
                     run.write(note)
         purge_step = run.initial_step + 1 if run.initial_step else None
-        self._writer = SummaryWriter(log_dir=str(directory), purge_step=purge_step)
+        self._writer = summary_writer(log_dir=str(directory), purge_step=purge_step)
 
     def on_log(self, run: TrainingRun, record: Mapping[str, float]) -> None:
         step = int(record["step"])
@@ -131,10 +138,7 @@ class MLflowCallback(Callback):
     def on_train_start(self, run: TrainingRun) -> None:
         if self.tracking_uri is None and run.out is None:
             raise ConfigError("callback 'mlflow' needs a store: train with fit(out=...) or give tracking_uri=")
-        try:
-            from mlflow.tracking import MlflowClient
-        except ImportError:
-            raise _missing("mlflow", "mlflow", "pip install 'flowkit[mlflow]'") from None
+        client = _optional_import("mlflow.tracking", "MlflowClient", "mlflow", "pip install 'flowkit[mlflow]'")
         if self.tracking_uri is not None:
             uri, artifacts = self.tracking_uri, None
         else:
@@ -144,7 +148,7 @@ class MLflowCallback(Callback):
                 f"sqlite:///{(run.out / MLFLOW_DB).resolve()}",
                 (run.out / "mlartifacts").resolve().as_uri(),
             )
-        self._client = MlflowClient(tracking_uri=uri)
+        self._client = client(tracking_uri=uri)
         found = self._client.get_experiment_by_name(self.experiment)
         experiment_id = (
             found.experiment_id if found is not None else self._client.create_experiment(self.experiment, artifacts)

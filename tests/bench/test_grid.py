@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import tomli_w
-import tomllib
 
+from flowkit._tomllib import tomllib
 from flowkit.bench import builtin_suites, load_suite
-from flowkit.bench.grid import Suite, apply_overrides
+from flowkit.bench.loading import apply_overrides
+from flowkit.bench.suite import Suite
 from flowkit.exceptions import ConfigError, InvalidParameterError, UnknownComponentError
 
 

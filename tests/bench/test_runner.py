@@ -16,6 +16,7 @@ import pytest
 import tomli_w
 
 from flowkit.bench import ResultStore, load_suite, run_suite
+from flowkit.bench import cell as cell_module
 from flowkit.bench import runner as runner_module
 from flowkit.exceptions import ConfigError, OutputError
 
@@ -169,7 +170,7 @@ def test_interrupted_run_resumes_without_losing_or_repeating_cells(make_suite, t
     data["axes"]["path"] = ["ot"]
     suite = load_suite(data)
     calls = []
-    real = runner_module.run_cell
+    real = cell_module.run_cell
 
     def interrupted_after_one(cell, out):
         if calls:
@@ -177,10 +178,10 @@ def test_interrupted_run_resumes_without_losing_or_repeating_cells(make_suite, t
         calls.append(cell.id)
         return real(cell, out)
 
-    monkeypatch.setattr(runner_module, "run_cell", interrupted_after_one)
+    monkeypatch.setattr(cell_module, "run_cell", interrupted_after_one)
     with pytest.raises(KeyboardInterrupt):
         run_suite(suite, tmp_path, log=_quiet)
-    monkeypatch.setattr(runner_module, "run_cell", real)
+    monkeypatch.setattr(cell_module, "run_cell", real)
     first = ResultStore(tmp_path / "results.jsonl").load()
     assert [r["cell_id"] for r in first] == calls
     report = run_suite(suite, tmp_path, log=_quiet, summarize=False)

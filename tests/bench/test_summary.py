@@ -9,15 +9,9 @@ import statistics
 import pytest
 
 from flowkit.bench import load_suite
-from flowkit.bench.claims import check_claims
-from flowkit.bench.grid import Claim
-from flowkit.bench.summary import (
-    Stat,
-    aggregate,
-    best_indices,
-    render_csv,
-    render_markdown,
-)
+from flowkit.bench.aggregate import Stat, aggregate, best_indices
+from flowkit.bench.claims import Claim, check_claims
+from flowkit.bench.summary import render_csv, render_markdown
 
 
 def test_stat_is_mean_and_sample_std_of_the_finite_values():

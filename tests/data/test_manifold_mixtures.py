@@ -36,7 +36,7 @@ def test_sphere_mixture_samples_and_density():
         assert float(cosine) == pytest.approx(1 / math.tanh(kappa) - 1 / kappa, abs=0.01)
     assert torch.bincount(y, minlength=4).div(20_000).sub(data.weights.float()).abs().max() < 0.015
     # the density integrates to 1 over the sphere: E_uniform[p] * 4 pi
-    u = Sphere().random_uniform((400_000, 3), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    u = Sphere().prior.sample((400_000, 3), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     assert float(data.log_prob(u).exp().mean() * 4 * math.pi) == pytest.approx(1.0, abs=0.02)
     assert data.has_density
 
@@ -45,7 +45,7 @@ def test_sphere_mixture_in_higher_dimension_integrates_to_one():
     data = VonMisesFisherMixture(
         n_train=10, n_test=10, means=[[1, 0, 0, 0, 0], [0, 0, 0, 1, 1]], concentrations=[3.0, 6.0], weights=[1, 2]
     )
-    u = Sphere().random_uniform((400_000, 5), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    u = Sphere().prior.sample((400_000, 5), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     assert float(data.log_prob(u).exp().mean() * math.exp(Sphere().log_volume(5))) == pytest.approx(1.0, abs=0.02)
 
 

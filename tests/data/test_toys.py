@@ -88,7 +88,12 @@ def test_unknown_split_names_the_accepted_ones():
         ("circles", {"factor": 1.5}, "factor .* must be in \\(0, 1\\)"),
         ("8gaussians", {"std": float("nan")}, "std must be a finite number > 0"),
         ("2d-mixture", {"weights": [1.0, -1.0]}, "weights"),
-        ("2d-mixture", {"weights": [0.5, 0.5], "means": [[0.0, 0.0]]}, "weights \\[K\\], means \\[K, d\\]"),
+        (
+            "2d-mixture",
+            {"weights": [0.5, 0.5], "means": [[0.0, 0.0]], "covariances": [[[1.0, 0.0], [0.0, 1.0]]]},
+            "weights must be 1 positive numbers \\(one per component\\)",
+        ),
+        ("2d-mixture", {"weights": [1.0], "means": [[0.0, 0.0]]}, "means \\[K, d\\] and covariances \\[K, d, d\\]"),
         (
             "2d-mixture",
             {"weights": [1.0], "means": [[0.0, 0.0]], "covariances": [[[1.0, 2.0], [2.0, 1.0]]]},

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 
 from flowkit import registry
+from flowkit._tomllib import tomllib
 from flowkit.pipeline import Pipeline, PipelineConfig
 from flowkit.pipeline.config import COMPONENT_KINDS
 

@@ -31,8 +31,8 @@ def pushed_forward_gaussian() -> torch.distributions.MultivariateNormal:
 class StandardNormal(Prior):
     """A flowkit prior ``N(0, I)`` over any event shape."""
 
-    def sample(self, shape, *, device=None, dtype=None, generator=None):
-        return torch.randn(*shape, device=device, dtype=dtype, generator=generator)
+    def draw(self, request):
+        return request.randn()
 
     def log_prob(self, x0):
         return -0.5 * (x0**2).flatten(1).sum(1) - 0.5 * x0[0].numel() * math.log(2 * math.pi)

@@ -52,7 +52,7 @@ def test_flat_torus_sine_flow():
     rates = [0.8, -1.5]
     torus = FlatTorus()
     field = TangentVectorField(SineField(rates), torus)
-    x = torus.random_uniform((64, 2), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    x = torus.prior.sample((64, 2), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     nats = log_prob(field, x, prior=torus.prior, solver=_rk4())
     a = torch.tensor(rates, dtype=DTYPE)
     jacobian = torch.exp(-a) / (torch.cos(x / 2) ** 2 + torch.exp(-2 * a) * torch.sin(x / 2) ** 2)
@@ -64,7 +64,7 @@ def test_sphere_gradient_flow_toward_a_pole():
     a = 1.2
     sphere = Sphere()
     field = TangentVectorField(ConstantField([0.0, 0.0, a]), sphere)  # proju(x, a e) = a (e - <e, x> x)
-    x = sphere.random_uniform((64, 3), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    x = sphere.prior.sample((64, 3), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     nats = log_prob(field, x, prior=sphere.prior, solver=_rk4())
     cos_phi = x[:, 2]
     u1_squared = (1 - cos_phi) / (1 + cos_phi)  # tan^2(phi/2)

@@ -16,11 +16,11 @@ DTYPE = torch.float64
 
 
 def _sphere_points(n: int, d: int, seed: int) -> torch.Tensor:
-    return Sphere().random_uniform((n, d), dtype=DTYPE, generator=torch.Generator().manual_seed(seed))
+    return Sphere().prior.sample((n, d), dtype=DTYPE, generator=torch.Generator().manual_seed(seed))
 
 
 def _torus_points(n: int, d: int, seed: int) -> torch.Tensor:
-    return FlatTorus().random_uniform((n, d), dtype=DTYPE, generator=torch.Generator().manual_seed(seed))
+    return FlatTorus().prior.sample((n, d), dtype=DTYPE, generator=torch.Generator().manual_seed(seed))
 
 
 def test_registered_by_name():
@@ -97,7 +97,7 @@ def test_sphere_projections_and_uniform_prior():
     assert sphere.distance_to_manifold(draws).max() < 1e-12
     assert draws.mean(0).abs().max() < 0.03 and (draws.square().mean(0) - 1 / 3).abs().max() < 0.01
     with pytest.raises(InvalidParameterError, match="d >= 2"):
-        sphere.random_uniform((3, 1))
+        sphere.prior.sample((3, 1))
     with pytest.raises(ShapeError, match=r"\[batch, d\]"):
         prior.sample((3, 2, 2))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+import types
 
 import pytest
 import torch
@@ -13,6 +15,7 @@ from flowkit import Callback, Pipeline, PipelineConfig, registry
 from flowkit.exceptions import ConfigError, InvalidParameterError, UnknownComponentError
 from flowkit.pipeline.callbacks import CallbackList
 from flowkit.pipeline.interrupts import StopSignals
+from flowkit.pipeline.trackers import MLflowCallback, TensorBoardCallback
 
 
 @pytest.fixture
@@ -241,3 +244,16 @@ def test_mlflow_logs_params_metrics_and_providers_offline(tmp_path, config):
     assert run.data.tags["flowkit.checkpoint"] == f"{tmp_path / 'checkpoint'} (step 6)"
     losses = client.get_metric_history(run.info.run_id, "train/loss")
     assert {m.step: m.value for m in losses} == pytest.approx({r["step"]: r["loss"] for r in history})
+
+
+@pytest.mark.parametrize(
+    ("callback", "module", "install"),
+    [
+        (lambda: TensorBoardCallback(log_dir="tb"), "torch.utils.tensorboard", "tensorboard"),
+        (lambda: MLflowCallback(tracking_uri="sqlite:///x.db"), "mlflow.tracking", "flowkit"),
+    ],
+)
+def test_a_tracker_without_its_package_names_the_install_command(callback, module, install, monkeypatch):
+    monkeypatch.setitem(sys.modules, module, None)  # a module set to None fails to import
+    with pytest.raises(ConfigError, match=f"needs the .* package, which is not installed: pip install .*{install}"):
+        callback().on_train_start(types.SimpleNamespace(out=None, initial_step=0))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-import tomllib
 import torch
 from safetensors import safe_open
 
 import flowkit.pipeline.checkpoint as checkpoint_module
+from flowkit._tomllib import tomllib
+from flowkit.atomic import atomic_write_bytes
 from flowkit.exceptions import CheckpointError
 from flowkit.pipeline import Pipeline
-from flowkit.pipeline.atomic import atomic_write_bytes
 from flowkit.pipeline.checkpoint import Checkpoint, write_checkpoint
 
 
@@ -33,7 +33,7 @@ def test_atomic_file_write_keeps_the_old_content_on_failure(tmp_path):
         handle.write(b"half of the new")
         raise RuntimeError("killed")
 
-    from flowkit.pipeline.atomic import atomic_write
+    from flowkit.atomic import atomic_write
 
     with pytest.raises(RuntimeError, match="killed"):
         atomic_write(target, failing)

@@ -114,6 +114,10 @@ def test_bad_files(tmp_path):
     broken.write_text("path = [", encoding="utf-8")
     with pytest.raises(ConfigError, match="broken.toml: invalid TOML"):
         PipelineConfig.load(broken)
+    broken_json = tmp_path / "broken.json"
+    broken_json.write_text('{"train": ', encoding="utf-8")
+    with pytest.raises(ConfigError, match="broken.json: invalid JSON"):
+        PipelineConfig.load(broken_json)
     unknown = tmp_path / "unknown.json"
     unknown.write_text('{"trian": {}}', encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown.json: unknown key 'trian'"):

@@ -31,7 +31,7 @@ def test_registered():
 def test_many_steps_of_a_network_field_stay_on_the_sphere(name):
     torch.manual_seed(0)
     field = manifold_mlp(manifold="sphere", dim=3, width=32, depth=2)
-    x0 = Sphere().random_uniform((256, 3), generator=torch.Generator().manual_seed(1))
+    x0 = Sphere().prior.sample((256, 3), generator=torch.Generator().manual_seed(1))
     solver = registry.create("solver", name, steps=1000, manifold="sphere")
     with torch.no_grad():
         x = solver.solve(field, x0, t0=0.0, t1=1.0).x
@@ -44,7 +44,7 @@ def test_many_steps_of_a_network_field_stay_on_the_sphere(name):
 
 @pytest.mark.parametrize(("solver_cls", "order"), [(RiemannianEuler, 1), (RiemannianRK4, 4)])
 def test_convergence_order_against_the_exact_rotation(solver_cls, order):
-    x0 = Sphere().random_uniform((16, 3), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    x0 = Sphere().prior.sample((16, 3), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     exact = x0 @ torch.linalg.matrix_exp(SKEW).T
     errors = []
     for steps in (16, 32):
@@ -56,7 +56,7 @@ def test_convergence_order_against_the_exact_rotation(solver_cls, order):
 
 def test_torus_wraps_after_each_step():
     torus = FlatTorus()
-    x0 = torus.random_uniform((32, 2), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    x0 = torus.prior.sample((32, 2), dtype=DTYPE, generator=torch.Generator().manual_seed(0))
     c = torch.tensor([7.0, -9.5], dtype=DTYPE)
     x = RiemannianEuler(steps=50, manifold=torus).solve(lambda t, x: c.expand_as(x), x0, t0=0.0, t1=1.0).x
     assert torus.distance_to_manifold(x).max() == 0

@@ -118,14 +118,7 @@ class BrownianBridgePath(ProbabilityPath):
         return std.to(sample.x1.dtype), torch.where(std_b > 0, (sample.x_t - mean) / safe, torch.zeros_like(sample.x_t))
 
     @checked
-    def sample(
-        self,
-        *,
-        x0: Batch,
-        x1: Batch,
-        t: Time,
-        generator: torch.Generator | None = None,
-    ) -> PathSample:
+    def sample(self, *, x0: Batch, x1: Batch, t: Time, generator: torch.Generator | None = None) -> PathSample:
         """Draw ``x_t ~ N(t x1 + (1 - t) x0, sigma^2 t (1 - t) I)`` and its target ``u_t(x_t | x0, x1)``.
 
         ``t`` must lie in ``[0, 1]``: while shape checks are on (:func:`flowkit.shape_checks`)

@@ -21,8 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from flowkit.atomic import atomic_write_bytes
 from flowkit.exceptions import ShapeError
-from flowkit.pipeline.atomic import atomic_write_bytes
 
 __all__ = ["plot_samples", "plot_trajectories", "samples_figure", "trajectories_figure"]
 

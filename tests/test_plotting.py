@@ -9,7 +9,7 @@ import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from flowkit.pipeline.plotting import plot_samples, plot_trajectories, samples_figure, trajectories_figure
+from flowkit.plotting import plot_samples, plot_trajectories, samples_figure, trajectories_figure
 
 
 def drawn(figure):
