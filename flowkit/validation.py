@@ -25,12 +25,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import torch
 from torch import Tensor
 
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ParameterTypeError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "field_validator",
@@ -98,36 +101,29 @@ def _in_range(
     )
 
 
+class _IntOptions(TypedDict, total=False):
+    """The keyword options of :func:`require_int` besides ``optional`` (for its typed overloads)."""
+
+    minimum: float | None
+    maximum: float | None
+    note: str
+    error: type[Exception]
+
+
+class _FloatOptions(_IntOptions, total=False):
+    """The keyword options of :func:`require_float` besides ``optional``."""
+
+    above: float | None
+    below: float | None
+    finite: bool
+
+
 @overload
 def require_float(
-    name: str,
-    value: Any,
-    *,
-    minimum: float | None = ...,
-    above: float | None = ...,
-    maximum: float | None = ...,
-    below: float | None = ...,
-    finite: bool = ...,
-    optional: Literal[False] = ...,
-    note: str = ...,
-    error: type[Exception] = ...,
+    name: str, value: Any, *, optional: Literal[False] = ..., **options: Unpack[_FloatOptions]
 ) -> float: ...
-
-
 @overload
-def require_float(
-    name: str,
-    value: Any,
-    *,
-    minimum: float | None = ...,
-    above: float | None = ...,
-    maximum: float | None = ...,
-    below: float | None = ...,
-    finite: bool = ...,
-    optional: bool,
-    note: str = ...,
-    error: type[Exception] = ...,
-) -> float | None: ...
+def require_float(name: str, value: Any, *, optional: bool, **options: Unpack[_FloatOptions]) -> float | None: ...
 
 
 def require_float(
@@ -162,29 +158,9 @@ def require_float(
 
 
 @overload
-def require_int(
-    name: str,
-    value: Any,
-    *,
-    minimum: float | None = ...,
-    maximum: float | None = ...,
-    optional: Literal[False] = ...,
-    note: str = ...,
-    error: type[Exception] = ...,
-) -> int: ...
-
-
+def require_int(name: str, value: Any, *, optional: Literal[False] = ..., **options: Unpack[_IntOptions]) -> int: ...
 @overload
-def require_int(
-    name: str,
-    value: Any,
-    *,
-    minimum: float | None = ...,
-    maximum: float | None = ...,
-    optional: bool,
-    note: str = ...,
-    error: type[Exception] = ...,
-) -> int | None: ...
+def require_int(name: str, value: Any, *, optional: bool, **options: Unpack[_IntOptions]) -> int | None: ...
 
 
 def require_int(
