@@ -28,7 +28,6 @@ from torch import Tensor
 
 from flowkit.core import DataSplit
 from flowkit.data.synthetic import SyntheticDataset
-from flowkit.exceptions import InvalidParameterError
 from flowkit.validation import require_float
 
 
@@ -93,9 +92,7 @@ class Circles(NoisyCurve):
         noise: float = 0.25,
         factor: float = 0.5,
     ):
-        self.factor = require_float("factor", factor, above=0.0)
-        if self.factor >= 1.0:
-            raise InvalidParameterError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor}")
+        self.factor = require_float("factor", factor, above=0.0, below=1.0, note="inner radius / outer radius")
         super().__init__(n_train, n_test, seed, scale, noise)
 
     def _curve(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:

@@ -11,7 +11,9 @@ For a data set with a closed-form density ``p`` (``Dataset.has_density``: ``chec
   region holding 99% of the mass (``alpha = 0.01``).
 - ``data_log_density``: the mean of ``log p(x_i)`` over the samples where it is finite (nats; the
   others, outside the support, are what ``support_fraction`` counts). Blurred samples land in
-  low-density places and lower it.
+  low-density places and lower it. Data uniform on their support (the checkerboard) have the
+  same ``log p`` at every point of it, so there the mean says nothing that ``support_fraction``
+  does not: it is left out when the independent data draw's ``log p`` is constant.
 
 Both are reported for the held-out reference too (``*_reference``): what samples of the data
 themselves score, the ceiling a perfect model reaches up to sampling noise. Higher is better.
@@ -34,6 +36,9 @@ from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import paired_points, require_context
 from flowkit.metrics.data_metric import DataMetric
 from flowkit.validation import field_validator, require_float
+
+_CONSTANT_DENSITY_SPREAD = 1e-9
+"""Largest spread (nats) of ``log p`` over the data draw for which the density counts as uniform."""
 
 
 def _log_density(dataset: Dataset, points: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -65,15 +70,14 @@ class DataDensity(DataMetric):
         shape = tuple(context.reference.shape[1:])
         train = dataset.split("train").x
         independent = train.reshape(train.shape[0], -1)[: max(reference.shape[0], 1000)].to(reference)
-        threshold = float(torch.quantile(_log_density(dataset, independent, shape), self.alpha))
+        data_log_p = _log_density(dataset, independent, shape)
+        threshold = float(torch.quantile(data_log_p, self.alpha))
         fraction, mean = _scores(_log_density(dataset, samples, shape), threshold)
         fraction_ref, mean_ref = _scores(_log_density(dataset, reference, shape), threshold)
-        return {
-            "support_fraction": fraction,
-            "data_log_density": mean,
-            "support_fraction_reference": fraction_ref,
-            "data_log_density_reference": mean_ref,
-        }
+        values = {"support_fraction": fraction, "support_fraction_reference": fraction_ref}
+        if float(data_log_p.max() - data_log_p.min()) > _CONSTANT_DENSITY_SPREAD:
+            values |= {"data_log_density": mean, "data_log_density_reference": mean_ref}
+        return values
 
 
 @hookimpl

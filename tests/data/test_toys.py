@@ -85,7 +85,7 @@ def test_unknown_split_names_the_accepted_ones():
         ("spirals", {"noise": -0.1}, "noise must be a finite number >= 0"),
         ("swissroll", {"scale": 0.0}, "scale must be a finite number > 0"),
         ("checkerboard", {"cells": 3}, "cells must be even"),
-        ("circles", {"factor": 1.5}, "factor .* must be in \\(0, 1\\)"),
+        ("circles", {"factor": 1.5}, "factor must be a finite number in \\(0, 1\\) \\(inner radius / outer radius\\)"),
         ("8gaussians", {"std": float("nan")}, "std must be a finite number > 0"),
         ("2d-mixture", {"weights": [1.0, -1.0]}, "weights"),
         (
