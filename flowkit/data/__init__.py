@@ -7,6 +7,7 @@ densities), ``moons``, ``circles``, ``spirals`` and ``swissroll`` (without); ``d
 ``image-folder`` (any PNG / JPEG folder); :class:`TensorData` for a user's own tensors. :func:`dequantize` is the uniform dequantisation used in training on quantised data.
 """
 
+from flowkit.core.quantization import bin_centres, dequantize, quantize
 from flowkit.data.checkerboard import Checkerboard
 from flowkit.data.cifar import Cifar10, read_cifar10_batch
 from flowkit.data.curves import Circles, Moons, NoisyCurve, Spirals, SwissRoll
@@ -15,7 +16,6 @@ from flowkit.data.files import DATA_ENV
 from flowkit.data.folder import ImageFolder
 from flowkit.data.imagenet import DownsampledImageNet, ImageNet32, ImageNet64, read_downsampled_imagenet
 from flowkit.data.mixtures import EightGaussians, GaussianMixture
-from flowkit.data.quantization import bin_centres, dequantize, quantize
 from flowkit.data.splits import SPLITS, StoredSplits, split_generator
 from flowkit.data.synthetic import SyntheticDataset
 from flowkit.data.tensors import TensorData

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from flowkit.core import DataSplit
-from flowkit.data.quantization import bin_centres
+from flowkit.core.quantization import bin_centres
 from flowkit.data.splits import StoredSplits
 from flowkit.exceptions import InvalidParameterError
 from flowkit.validation import require_int

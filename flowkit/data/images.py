@@ -4,7 +4,7 @@ An image data set holds ``uint8`` pixel levels ``k = 0..255`` shaped ``[n, C, H,
 (channels first); its points are the centres of 256 equal bins tiling ``[-1, 1]``
 (:func:`flowkit.data.bin_centres`), ``x = 2 (k + 1/2) / 256 - 1``, and ``num_bins = 256`` marks the
 data as quantised, so training dequantises with uniform noise of width ``2/256`` and bits/dim
-include the ``D log(256/2)`` term (:mod:`flowkit.data.quantization`).
+include the ``D log(256/2)`` term (:mod:`flowkit.core.quantization`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from flowkit.core import DataSplit
-from flowkit.data.quantization import bin_centres
+from flowkit.core.quantization import bin_centres
 from flowkit.exceptions import DataFilesError
 
 PIXEL_LEVELS = 256

@@ -58,7 +58,7 @@ class TensorData(StoredSplits):
     """A data set from tensors: ``x`` ``[n, *event_shape]`` and optional labels ``y`` ``[n]``.
 
     ``num_classes`` defaults to ``max(y) + 1``; ``num_bins`` marks quantised data (see
-    :mod:`flowkit.data.quantization`) for dequantised bits/dim; ``vocab_size`` marks integer
+    :mod:`flowkit.core.quantization`) for dequantised bits/dim; ``vocab_size`` marks integer
     token data ``x`` (values in ``0..vocab_size-1``), which the pipeline keeps as integers.
     """
 

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Metric
-from flowkit.data.quantization import quantize
+from flowkit.core.quantization import quantize
 from flowkit.exceptions import DataFilesError, ShapeError
 from flowkit.hookspecs import Register, hookimpl
 from flowkit.metrics._inputs import check_points, require_context

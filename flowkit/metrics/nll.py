@@ -29,7 +29,7 @@ import attrs
 import torch
 
 from flowkit.core import Metric
-from flowkit.data.quantization import dequantize
+from flowkit.core.quantization import dequantize
 from flowkit.exceptions import NonFiniteError, ShapeError
 from flowkit.hookspecs import Register, hookimpl
 from flowkit.likelihood import bits_per_dim

@@ -43,8 +43,8 @@ import torch
 from torch import Tensor
 
 from flowkit.core import Objective, VectorFieldModel
+from flowkit.core.quantization import dequantize
 from flowkit.couplings import HostAssignmentPrefetcher
-from flowkit.data.quantization import dequantize
 from flowkit.device import autocast_context
 from flowkit.pipeline.batches import BatchSampler
 from flowkit.pipeline.config import TrainConfig
