@@ -16,6 +16,17 @@ resamples a position from ``p_{1|t}`` with probability ``lambda = min(1, h kappa
 and keeps it otherwise: ``P(y) = (1 - lambda) delta_{x_t}(y) + lambda p_{1|t}(y)``, which is
 ``delta + h u_t`` while ``h kappa'/(1-kappa) <= 1`` and the exact draw from ``p_{1|t}`` at ``t = 1``.
 
+A divergence-free term (a corrector) may be added to the rates without changing the marginals:
+resampling a position from the conditional path itself, ``q_t = (1 - kappa) p0 + kappa p_{1|t}``
+(``p0`` the source's per-position law), with rate ``c(t) = beta kappa'/(kappa (1 - kappa))``,
+
+    v_t(y | x_t) = c(t) (q_t(y | x_t) - delta_{x_t^i}(y))       (:meth:`MixturePath.corrector_rates`),
+
+has ``p_t v_t = 0``: for each ``x1`` the jump to a fresh draw of ``p_t(. | x1)`` leaves
+``p_t(. | x1)`` unchanged, and the marginal rate is its posterior mean. ``beta`` (``div_free`` of
+``discrete-euler``, as in flow_matching's ``MixtureDiscreteEulerSolver``) trades more jumps for
+correcting earlier errors; with the mask source the corrector re-masks tokens.
+
 ``PathSample.u_t`` of a mixture path is the training target, the data tokens ``x1``.
 """
 
@@ -122,13 +133,42 @@ class MixturePath(ProbabilityPath):
         stay = torch.nn.functional.one_hot(x.long(), self.num_states).to(posterior.dtype)
         return coefficient * (self.posterior_in_states(posterior) - stay)
 
-    def transition(self, *, posterior: Tensor, x: Tensor, t: float, h: float) -> Tensor:
-        """The Euler step's probabilities ``(1 - lambda) delta_x + lambda p_{1|t}``, ``lambda = min(1, h kappa'/(1-kappa))``.
+    def corrector_target(self, *, posterior: Tensor, t: Tensor) -> Tensor:
+        """``q_t = (1 - kappa) p0 + kappa p_{1|t}`` per position, ``[batch, length, num_states]``; ``t`` ``[batch]``."""
+        kappa = self.scheduler.kappa(t.to(posterior.dtype)).reshape(-1, *([1] * (posterior.dim() - 1)))
+        source = self._prior.state_probabilities().to(device=posterior.device, dtype=posterior.dtype)
+        return (1.0 - kappa) * source + kappa * self.posterior_in_states(posterior)
 
-        Shapes as in :meth:`rates`, ``t`` and ``h > 0`` numbers; returns ``[batch, length, num_states]``.
+    def corrector_coefficient(self, t: Tensor, beta: float) -> Tensor:
+        """``c(t) = beta kappa'(t) / (kappa(t) (1 - kappa(t)))`` (``inf`` where ``kappa`` is 0 or 1)."""
+        return beta * self.scheduler.jump_coefficient(t) / self.scheduler.kappa(t)
+
+    def corrector_rates(self, *, posterior: Tensor, x: Tensor, t: Tensor, beta: float) -> Tensor:
+        """The divergence-free rates ``c(t) (q_t(y | x) - delta_x(y))``; shapes as in :meth:`rates`, ``0 < t < 1``."""
+        coefficient = self.corrector_coefficient(t.to(posterior.dtype), beta).reshape(
+            -1, *([1] * (posterior.dim() - 1))
+        )
+        stay = torch.nn.functional.one_hot(x.long(), self.num_states).to(posterior.dtype)
+        return coefficient * (self.corrector_target(posterior=posterior, t=t) - stay)
+
+    def transition(self, *, posterior: Tensor, x: Tensor, t: float, h: float, beta: float = 0.0) -> Tensor:
+        """The Euler step's probabilities ``(1 - lambda - mu) delta_x + lambda p_{1|t} + mu q_t``.
+
+        ``lambda = min(1, h kappa'/(1-kappa))`` and, with the corrector weight ``beta > 0``,
+        ``mu = min(1 - lambda, h c(t))``: ``delta + h (u_t + v_t)`` for small steps. Shapes as in
+        :meth:`rates`, ``t`` and ``h > 0`` numbers; returns ``[batch, length, num_states]``.
         """
         time = torch.tensor(t, dtype=torch.float64)
-        coefficient = self.scheduler.jump_coefficient(time)
-        resample = 1.0 if not bool(torch.isfinite(coefficient)) else min(1.0, h * float(coefficient))
+        resample = _step_weight(h, self.scheduler.jump_coefficient(time), 1.0)
         stay = torch.nn.functional.one_hot(x.long(), self.num_states).to(posterior.dtype)
-        return (1.0 - resample) * stay + resample * self.posterior_in_states(posterior)
+        step = (1.0 - resample) * stay + resample * self.posterior_in_states(posterior)
+        if beta == 0.0:
+            return step
+        correct = _step_weight(h, self.corrector_coefficient(time, beta), 1.0 - resample)
+        times = torch.full(x.shape[:1], t, dtype=posterior.dtype, device=posterior.device)
+        return step + correct * (self.corrector_target(posterior=posterior, t=times) - stay)
+
+
+def _step_weight(h: float, rate: Tensor, cap: float) -> float:
+    """``min(cap, h rate)``, with ``cap`` for an infinite rate."""
+    return cap if not bool(torch.isfinite(rate)) else min(cap, h * float(rate))

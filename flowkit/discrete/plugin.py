@@ -54,7 +54,7 @@ def flowkit_register_solvers(register: Register) -> None:
     register(
         "discrete-euler",
         DiscreteEuler,
-        description="CTMC Euler jumps of a discrete path (steps=, final='sample'|'argmax', seed=)",
+        description="CTMC Euler jumps of a discrete path (steps=, final='sample'|'argmax', seed=, div_free=)",
     )
 
 

@@ -12,6 +12,7 @@ model's dtype), so a token prior drops in wherever a prior is sampled.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 
 import torch
 from torch import Tensor
@@ -38,6 +39,10 @@ class TokenPrior(Prior):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(vocab_size={self.vocab_size})"
 
+    @abstractmethod
+    def state_probabilities(self) -> Tensor:
+        """``p0`` of one position over the ``num_states`` values, ``[num_states]`` (float64)."""
+
 
 class UniformTokens(TokenPrior):
     """Each position uniform on ``{0..V-1}``."""
@@ -51,6 +56,10 @@ class UniformTokens(TokenPrior):
         return torch.randint(
             self.vocab_size, request.shape, device=request.device, dtype=dtype, generator=request.generator
         )
+
+    def state_probabilities(self) -> Tensor:
+        """``1 / V`` for every token."""
+        return torch.full((self.vocab_size,), 1.0 / self.vocab_size, dtype=torch.float64)
 
     def log_prob(self, x0: Tensor) -> Tensor:
         inside = ((x0 >= 0) & (x0 < self.vocab_size)).reshape(x0.shape[0], -1).all(dim=1)
@@ -72,6 +81,10 @@ class MaskTokens(TokenPrior):
 
     def draw(self, request: DrawRequest) -> Tensor:
         return torch.full(request.shape, self.mask_token, device=request.device, dtype=self._token_dtype(request.dtype))
+
+    def state_probabilities(self) -> Tensor:
+        """All mass on the mask token ``V``."""
+        return torch.nn.functional.one_hot(torch.tensor(self.mask_token), self.num_states).double()
 
     def log_prob(self, x0: Tensor) -> Tensor:
         masked = (x0 == self.mask_token).reshape(x0.shape[0], -1).all(dim=1)

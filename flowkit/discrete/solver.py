@@ -9,6 +9,9 @@ position independently from the path's Euler transition (:meth:`flowkit.discrete
 
 with the jump probability capped at 1, so the step ending at ``t = 1`` (``kappa = 1``) draws
 from ``p_{1|t}`` (``final="sample"``) or takes its most likely token (``final="argmax"``).
+``div_free = beta > 0`` adds the path's divergence-free corrector (a jump to a fresh draw of
+``(1 - kappa) p0 + kappa p_{1|t}`` with rate ``beta kappa'/(kappa (1 - kappa))``), which keeps the
+marginals (:meth:`flowkit.discrete.MixturePath.corrector_rates`).
 
 Design: it is a solver of the ``solver`` kind that declares the state it supports,
 ``state_space = "tokens"`` (continuous solvers have ``"continuous"``, the default), and
@@ -35,7 +38,7 @@ from flowkit.core import FixedStepSolver, Solution
 from flowkit.core.solver_times import check_interval, requested_times
 from flowkit.discrete.path import TOKEN_STATE
 from flowkit.exceptions import InvalidParameterError, ShapeError
-from flowkit.validation import field_validator, require_choice, require_int
+from flowkit.validation import field_validator, require_choice, require_float, require_int
 
 __all__ = ["FINAL_STEPS", "DiscreteEuler", "TokenField", "draw_categorical"]
 
@@ -75,6 +78,8 @@ class DiscreteEuler(FixedStepSolver):
 
     Parameters (besides ``steps`` / ``time_grid``):
         final: ``"sample"`` or ``"argmax"`` for the step that reaches ``kappa = 1``.
+        div_free: ``beta >= 0``, the weight of the divergence-free corrector term
+            (:meth:`flowkit.discrete.MixturePath.corrector_rates`; 0 turns it off).
         seed: seeds the jumps per solve; ``None`` draws from torch's global generator.
     """
 
@@ -82,6 +87,7 @@ class DiscreteEuler(FixedStepSolver):
     state_space: ClassVar[str] = TOKEN_STATE
 
     final: str = attrs.field(default="sample", validator=field_validator(require_choice, choices=FINAL_STEPS))
+    div_free: float = attrs.field(default=0.0, validator=field_validator(require_float, minimum=0.0))
     seed: int | None = attrs.field(default=None, validator=field_validator(require_int, minimum=0, optional=True))
     path: Any = attrs.field(default=None, kw_only=True)
 
@@ -133,7 +139,7 @@ class DiscreteEuler(FixedStepSolver):
         )
         if reaches_end:
             return posterior.argmax(dim=-1).to(x.dtype)
-        probabilities = self.path.transition(posterior=posterior, x=x, t=t, h=h)
+        probabilities = self.path.transition(posterior=posterior, x=x, t=t, h=h, beta=self.div_free)
         return draw_categorical(probabilities, generator=field.generator).to(x.dtype)
 
 

@@ -71,15 +71,20 @@ def test_path_rejects_real_valued_or_out_of_range_tokens():
         path.sample(x0=torch.zeros(4, 2, dtype=torch.long), x1=torch.full((4, 2), 3), t=t)
 
 
-def _generator_matrix(path: MixturePath, q: dict, t: float, source: str) -> torch.Tensor:
-    """The CTMC generator on whole sequences: one position jumps at a time, with the path's rates."""
+def _generator_matrix(path: MixturePath, q: dict, t: float, source: str, beta: float = 0.0) -> torch.Tensor:
+    """The CTMC generator on whole sequences: one position jumps at a time, with the path's rates
+    (only the divergence-free corrector's rates, with weight ``beta``, when ``beta > 0``)."""
     all_states = states(path.num_states, LENGTH)
     index = {x: k for k, x in enumerate(all_states)}
     kappa = float(path.scheduler.kappa(torch.tensor(t, dtype=torch.float64)))
     generator = torch.zeros(len(all_states), len(all_states), dtype=torch.float64)
     for x in all_states:
         post = posterior(q, x, kappa, VOCAB, source)[None]
-        rates = path.rates(posterior=post, x=torch.tensor([x]), t=torch.tensor([t], dtype=torch.float64))[0]
+        time = torch.tensor([t], dtype=torch.float64)
+        if beta:
+            rates = path.corrector_rates(posterior=post, x=torch.tensor([x]), t=time, beta=beta)[0]
+        else:
+            rates = path.rates(posterior=post, x=torch.tensor([x]), t=time)[0]
         for i in range(LENGTH):
             for y in range(path.num_states):
                 if y != x[i]:
@@ -114,22 +119,37 @@ def test_rates_satisfy_the_kolmogorov_forward_equation(source):
         torch.testing.assert_close(p @ generator, derivative, atol=1e-7, rtol=1e-6)
 
 
-def _euler_matrix(path: MixturePath, q: dict, t: float, h: float, source: str) -> torch.Tensor:
+@pytest.mark.parametrize("source", ["uniform", "mask"])
+def test_the_corrector_rates_leave_every_marginal_unchanged(source):
+    """``p_t V_t = 0`` for the divergence-free corrector's generator, with the exact posterior."""
+    q = _data()
+    path = MixturePath(vocab_size=VOCAB, source=source, exponent=2.0)
+    for t in (0.2, 0.5, 0.8):
+        corrector = _generator_matrix(path, q, t, source, beta=1.5)
+        assert bool((corrector - torch.diag(torch.diag(corrector)) >= 0).all())
+        assert float(corrector.abs().sum()) > 1.0  # it does jump
+        kappa = float(path.scheduler.kappa(torch.tensor(t, dtype=torch.float64)))
+        p = _table(marginal(q, kappa, VOCAB, LENGTH, source), path.num_states)
+        torch.testing.assert_close(p @ corrector, torch.zeros_like(p), atol=1e-12, rtol=0)
+
+
+def _euler_matrix(path: MixturePath, q: dict, t: float, h: float, source: str, beta: float = 0.0) -> torch.Tensor:
     """The solver's step on whole sequences: positions jump independently given x (path.transition)."""
     all_states = states(path.num_states, LENGTH)
     kappa = float(path.scheduler.kappa(torch.tensor(t, dtype=torch.float64)))
     matrix = torch.zeros(len(all_states), len(all_states), dtype=torch.float64)
     for a, x in enumerate(all_states):
         post = posterior(q, x, kappa, VOCAB, source)[None]
-        step = path.transition(posterior=post, x=torch.tensor([x]), t=t, h=h)[0]
+        step = path.transition(posterior=post, x=torch.tensor([x]), t=t, h=h, beta=beta)[0]
         for b, target in enumerate(all_states):
             matrix[a, b] = math.prod(float(step[i, target[i]]) for i in range(LENGTH))
     return matrix
 
 
-@pytest.mark.parametrize("source", ["uniform", "mask"])
-def test_euler_step_reproduces_the_marginals_to_second_order(source):
-    """One Euler step from the exact p_t lands on p_{t+h} up to O(h^2) (local error of a first-order method)."""
+@pytest.mark.parametrize("source, beta", [("uniform", 0.0), ("mask", 0.0), ("uniform", 2.0), ("mask", 2.0)])
+def test_euler_step_reproduces_the_marginals_to_second_order(source, beta):
+    """One Euler step from the exact p_t lands on p_{t+h} up to O(h^2) (local error of a first-order
+    method), with or without the corrector."""
     q = _data()
     path = MixturePath(vocab_size=VOCAB, source=source, exponent=2.0)
     t = 0.4
@@ -137,7 +157,7 @@ def test_euler_step_reproduces_the_marginals_to_second_order(source):
     p_t = _table(marginal(q, kappa(t), VOCAB, LENGTH, source), path.num_states)
     errors = []
     for h in (0.04, 0.02, 0.01):
-        stepped = p_t @ _euler_matrix(path, q, t, h, source)
+        stepped = p_t @ _euler_matrix(path, q, t, h, source, beta)
         torch.testing.assert_close(stepped.sum(), torch.tensor(1.0, dtype=torch.float64))
         exact = _table(marginal(q, kappa(t + h), VOCAB, LENGTH, source), path.num_states)
         errors.append(float((stepped - exact).abs().sum()))
@@ -158,19 +178,19 @@ class _ExactPosterior(torch.nn.Module):
         return torch.stack([cache[tuple(row)] for row in x.tolist()]).float()
 
 
-@pytest.mark.parametrize("source", ["uniform", "mask"])
-def test_solver_samples_the_distribution_its_steps_define(source):
+@pytest.mark.parametrize("source, beta", [("uniform", 0.0), ("mask", 0.0), ("mask", 1.0)])
+def test_solver_samples_the_distribution_its_steps_define(source, beta):
     """``discrete-euler`` with the exact posterior matches the step matrices multiplied out, which converge to q."""
     q = _data()
     path = MixturePath(vocab_size=VOCAB, source=source, exponent=1.0)
     steps, n = 8, 4_000
-    solver = DiscreteEuler(steps=steps, seed=1).bind(path=path)
+    solver = DiscreteEuler(steps=steps, seed=1, div_free=beta).bind(path=path)
     x0 = path.prior.sample((n, LENGTH), generator=torch.Generator().manual_seed(2))
     solution = solver.solve(_ExactPosterior(path, q, source), x0)
     assert solution.nfe == steps and solution.x.dtype == torch.long
     p = empirical_probabilities(x0, path.num_states).reshape(-1)  # the start, exactly as drawn
     for k in range(steps):
-        p = p @ _euler_matrix(path, q, k / steps, 1 / steps, source)
+        p = p @ _euler_matrix(path, q, k / steps, 1 / steps, source, beta)
     data = _table({x: q.get(x, 0.0) for x in states(path.num_states, LENGTH)}, path.num_states)
     found = empirical_probabilities(solution.x, path.num_states).reshape(-1)
     assert total_variation(p, found) < 3 * expected_sampling_tv(p, n)
