@@ -137,14 +137,14 @@ def measure(name: str, rounds: int, device: str, modes: list[str]) -> tuple[floa
     steps = CONFIGS[name]["steps_per_round"]
     for pipeline in pipelines.values():  # warm-up: shape checks, capture, compilation
         pipeline.model.load_state_dict(hand.model.state_dict())
-        pipeline.fit(steps=pipeline.step + 20, progress=False)
+        pipeline.fit(stop_at=pipeline.step + 20, progress=False)
     hand.run(20)
     times: dict[str, list[float]] = {mode: [] for mode in ["hand-written", *modes]}
     for _ in range(rounds):
         times["hand-written"].append(timed(hand.device, lambda: hand.run(steps)) / steps)
         for mode, pipeline in pipelines.items():
             target = pipeline.step + steps
-            fit = lambda pipeline=pipeline, target=target: pipeline.fit(steps=target, progress=False)  # noqa: E731
+            fit = lambda pipeline=pipeline, target=target: pipeline.fit(stop_at=target, progress=False)  # noqa: E731
             times[mode].append(timed(pipeline.device, fit) / steps)
     medians = {mode: statistics.median(values) for mode, values in times.items()}
     return medians.pop("hand-written"), medians
