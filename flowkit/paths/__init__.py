@@ -8,7 +8,6 @@ r"""Built-in probability paths: Gaussian conditional paths $x_t = a(t)\, x_1 + s
 * :class:`GeodesicPath` (``geodesic``): the Riemannian geodesic path on a manifold;
 * :class:`RescheduledField`: sampling a model trained on one Gaussian path along another's marginals;
 * the schedulers $\kappa(t)$ of the mixture and geodesic paths (:mod:`flowkit.paths.kappa`);
-
 * priors :class:`StandardNormal` and :class:`IsotropicGaussian`.
 """
 

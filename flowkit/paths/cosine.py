@@ -48,7 +48,6 @@ class CosinePath(GaussianPath):
 
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
         r"""$(a, s, a', s') = (a,\ s,\ \frac{\pi}{2} s,\ -\frac{\pi}{2} a)$."""
-
         a, s = self.a(t), self.s(t)
         return a, s, _HALF_PI * s, -_HALF_PI * a
 

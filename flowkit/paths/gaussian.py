@@ -244,7 +244,6 @@ class GaussianPath(ProbabilityPath):
 
         Needs $s(t) > 0$ and $k \neq 0$.
         """
-
         a, s, da, ds = self._prepare("velocity_to_score", t, x, requires=("s", "k"), velocity=velocity, x=x)
         return (a * velocity - da * x) / ((s * da - a * ds) * s)
 

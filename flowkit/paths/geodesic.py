@@ -59,7 +59,6 @@ class GeodesicPath(ProbabilityPath):
 
     def sample(self, *, x0: Tensor, x1: Tensor, t: Tensor, generator: torch.Generator | None = None) -> PathSample:
         r"""$x_t$ on the geodesic from $x_0$ to $x_1$ and $u_t = \kappa'(t)\, dx_t / d\kappa$ (no extra noise)."""
-
         if x0.dim() != 2 or x0.shape != x1.shape or t.shape != x0.shape[:1]:
             raise ShapeError(
                 f"GeodesicPath.sample: x0 and x1 must both be [batch, d] and t [batch], got x0 {list(x0.shape)}, "

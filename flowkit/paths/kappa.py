@@ -104,7 +104,6 @@ def kappa_scheduler(name: str, **params: Any) -> KappaScheduler:
 def scheduler_from(scheduler: KappaScheduler | str, exponent: float = 1.0) -> KappaScheduler:
     """A path's scheduler from its parameters: a :class:`KappaScheduler` as given, or the one named
     ``scheduler``, with ``exponent`` as the polynomial's $n$ (an exponent other than 1 for another
-
     scheduler is an :class:`InvalidParameterError`)."""
     if scheduler != "polynomial" and exponent != 1.0:
         raise InvalidParameterError(

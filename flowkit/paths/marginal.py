@@ -71,5 +71,4 @@ def gaussian_mixture_posterior(
 
 def log_normalizer(dim: int, s: Tensor) -> Tensor:
     r"""$-\frac{D}{2} \log(2 \pi s^2)$: the log-normaliser of $\mathcal{N}(\cdot, s^2 I)$ in $D$ dimensions."""
-
     return -0.5 * dim * (math.log(2 * math.pi) + 2 * torch.log(s))

@@ -100,7 +100,6 @@ class RescheduledField:
 
     def __call__(self, t: Tensor, x: Tensor) -> Tensor:
         r"""$u^B_t(x) = \frac{c'_t}{c_t}\, x + c_t\, r'_t\, u^A_{r_t}(x / c_t)$."""
-
         r, c, dr, dc = self.reparametrize(t)
         shape = (-1,) + (1,) * (x.dim() - 1)
         c, dr, dc = (v.to(x.dtype).reshape(shape) for v in (c, dr, dc))

@@ -120,7 +120,6 @@ class SchedulePath(GaussianPath):
 
     def ds(self, t: Tensor) -> Tensor:
         """The user's ``ds(t)``, else $ds / dt$ by autograd."""
-
         return self._call(self.ds_fn, t) if self.ds_fn is not None else time_derivative(self.s, t)
 
 

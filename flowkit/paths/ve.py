@@ -66,7 +66,6 @@ class VarianceExplodingPath(GaussianPath):
 
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
         r"""$(a, s, a', s') = (1,\ s,\ 0,\ -\log(\sigma_{\max} / \sigma_{\min})\, s)$, $a$ and $a'$ as floats."""
-
         s = self.s(t)
         return 1.0, s, 0.0, -self._log_ratio * s
 

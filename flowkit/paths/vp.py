@@ -83,7 +83,6 @@ class VariancePreservingPath(GaussianPath):
 
     def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """$(a, s, a', s')$ sharing $T$ and $T'$."""
-
         r = 1 - t
         integral = self._integral(r)
         rate = self._rate(r)
