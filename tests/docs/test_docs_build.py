@@ -158,6 +158,7 @@ API_MATH_PAGES = [
     ("api/paths", True),
     ("api/objectives", False),
     ("api/couplings", False),
+    ("api/likelihood", True),
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
