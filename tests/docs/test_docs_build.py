@@ -159,6 +159,8 @@ API_MATH_PAGES = [
     ("api/objectives", False),
     ("api/couplings", False),
     ("api/likelihood", True),
+    ("api/solvers", True),
+    ("api/core", True),
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
