@@ -161,6 +161,7 @@ API_MATH_PAGES = [
     ("api/likelihood", True),
     ("api/solvers", True),
     ("api/core", True),
+    ("api/metrics", False),
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
