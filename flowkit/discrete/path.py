@@ -1,20 +1,24 @@
-"""The discrete mixture path over token sequences, registered as ``mixture``.
+r"""The discrete mixture path over token sequences, registered as ``mixture``.
 
-Tokens ``x in {0..V-1}^L``. Given source ``x0`` (uniform tokens, or all the mask token ``V``) and
-data ``x1``, every position of ``x_t`` is drawn independently from
+Tokens $x \in \{0, \dots, V-1\}^L$. Given source $x_0$ (uniform tokens, or all the mask token $V$) and
+data $x_1$, every position of $x_t$ is drawn independently from
 
-    p_t(x^i | x0, x1) = kappa(t) delta_{x1^i} + (1 - kappa(t)) delta_{x0^i},
+$$
+p_t(x^i \mid x_0, x_1) = \kappa(t)\, \delta_{x_1^i} + (1 - \kappa(t))\, \delta_{x_0^i},
+$$
 
-so a position shows its data token with probability ``kappa(t)`` (:mod:`flowkit.paths.kappa`).
-A model predicts the posterior ``p_{1|t}(. | x_t)`` per position; the continuous-time Markov
-chain that carries the marginals ``p_t`` jumps at position ``i`` from ``x_t^i`` to ``y`` with rate
+so a position shows its data token with probability $\kappa(t)$ (:mod:`flowkit.paths.kappa`).
+A model predicts the posterior $p_{1 \mid t}(\cdot \mid x_t)$ per position; the continuous-time Markov
+chain that carries the marginals $p_t$ jumps at position $i$ from $x_t^i$ to $y$ with rate
 
-    u_t(y | x_t) = kappa'(t) / (1 - kappa(t)) * (p_{1|t}(y | x_t) - delta_{x_t^i}(y))
+$$
+u_t(y \mid x_t) = \frac{\kappa'(t)}{1 - \kappa(t)} \bigl(p_{1 \mid t}(y \mid x_t) - \delta_{x_t^i}(y)\bigr)
+$$
 
-(:meth:`MixturePath.rates`). Its Euler step of size ``h`` (:meth:`MixturePath.transition`)
-resamples a position from ``p_{1|t}`` with probability ``lambda = min(1, h kappa'/(1-kappa))``
-and keeps it otherwise: ``P(y) = (1 - lambda) delta_{x_t}(y) + lambda p_{1|t}(y)``, which is
-``delta + h u_t`` while ``h kappa'/(1-kappa) <= 1`` and the exact draw from ``p_{1|t}`` at ``t = 1``.
+(:meth:`MixturePath.rates`). Its Euler step of size $h$ (:meth:`MixturePath.transition`)
+resamples a position from $p_{1 \mid t}$ with probability $\lambda = \min\bigl(1, h\, \kappa' / (1 - \kappa)\bigr)$
+and keeps it otherwise: $P(y) = (1 - \lambda)\, \delta_{x_t}(y) + \lambda\, p_{1 \mid t}(y)$, which is
+$\delta + h\, u_t$ while $h\, \kappa' / (1 - \kappa) \le 1$ and the exact draw from $p_{1 \mid t}$ at $t = 1$.
 
 ``PathSample.u_t`` of a mixture path is the training target, the data tokens ``x1``.
 """
@@ -49,14 +53,14 @@ MIXTURE = Capability(
 
 
 class MixturePath(ProbabilityPath):
-    """``x_t^i = x1^i`` with probability ``kappa(t)``, else ``x0^i``, independently per position.
+    r"""$x_t^i = x_1^i$ with probability $\kappa(t)$, else $x_0^i$, independently per position.
 
     Parameters:
-        vocab_size: ``V``, the number of data tokens.
-        source: ``"uniform"`` (tokens uniform on ``{0..V-1}``) or ``"mask"`` (all the mask token ``V``).
+        vocab_size: $V$, the number of data tokens.
+        source: ``"uniform"`` (tokens uniform on $\{0, \dots, V-1\}$) or ``"mask"`` (all the mask token $V$).
         scheduler: a :class:`flowkit.paths.KappaScheduler`, or a name of
             :data:`flowkit.paths.KAPPA_SCHEDULERS` (``"polynomial"``, ``"cosine"``).
-        exponent: ``n`` of the polynomial scheduler ``kappa = t^n``.
+        exponent: $n$ of the polynomial scheduler $\kappa = t^n$.
     """
 
     state_space = TOKEN_STATE
@@ -79,7 +83,7 @@ class MixturePath(ProbabilityPath):
 
     @property
     def num_states(self) -> int:
-        """The values a position of ``x_t`` takes: ``V``, or ``V + 1`` with the mask source."""
+        """The values a position of $x_t$ takes: $V$, or $V + 1$ with the mask source."""
         return self._prior.num_states
 
     def _check_tokens(self, name: str, x: Tensor, states: int) -> None:
@@ -94,7 +98,7 @@ class MixturePath(ProbabilityPath):
             )
 
     def sample(self, *, x0: Tensor, x1: Tensor, t: Tensor, generator: torch.Generator | None = None) -> PathSample:
-        """Keep each position of ``x1`` with probability ``kappa(t)``, else take ``x0``'s; ``u_t`` is ``x1``."""
+        r"""Keep each position of ``x1`` with probability $\kappa(t)$, else take ``x0``'s; ``u_t`` is ``x1``."""
         self._check_tokens("x1", x1, self.vocab_size)
         self._check_tokens("x0", x0, self.num_states)
         if x0.shape != x1.shape or t.shape != x1.shape[:1]:
@@ -108,24 +112,25 @@ class MixturePath(ProbabilityPath):
         return PathSample(t=t, x0=x0, x1=x1, x_t=x_t, u_t=x1)
 
     def posterior_in_states(self, posterior: Tensor) -> Tensor:
-        """``p_{1|t}`` ``[..., V]`` padded with a zero for the mask state: ``[..., num_states]``."""
+        r"""$p_{1 \mid t}$ ``[..., V]`` padded with a zero for the mask state: ``[..., num_states]``."""
         missing = self.num_states - posterior.shape[-1]
         return posterior if missing == 0 else torch.nn.functional.pad(posterior, (0, missing))
 
     def rates(self, *, posterior: Tensor, x: Tensor, t: Tensor) -> Tensor:
-        """``u_t(y | x) = kappa'/(1-kappa) (p_{1|t}(y | x) - delta_x(y))`` per position, ``[batch, length, num_states]``.
+        r"""$u_t(y \mid x) = \frac{\kappa'}{1 - \kappa} \bigl(p_{1 \mid t}(y \mid x) - \delta_x(y)\bigr)$ per position.
 
-        ``posterior`` is ``p_{1|t}(. | x)`` ``[batch, length, V]``, ``x`` the tokens ``[batch, length]``,
-        ``t`` ``[batch]`` with ``t < 1``.
+        Returns ``[batch, length, num_states]``. ``posterior`` is $p_{1 \mid t}(\cdot \mid x)$ ``[batch, length, V]``,
+        ``x`` the tokens ``[batch, length]``, ``t`` ``[batch]`` with $t < 1$.
         """
         coefficient = self.scheduler.jump_coefficient(t.to(posterior.dtype)).reshape(-1, *([1] * (posterior.dim() - 1)))
         stay = torch.nn.functional.one_hot(x.long(), self.num_states).to(posterior.dtype)
         return coefficient * (self.posterior_in_states(posterior) - stay)
 
     def transition(self, *, posterior: Tensor, x: Tensor, t: float, h: float) -> Tensor:
-        """The Euler step's probabilities ``(1 - lambda) delta_x + lambda p_{1|t}``, ``lambda = min(1, h kappa'/(1-kappa))``.
+        r"""The Euler step's probabilities $(1 - \lambda)\, \delta_x + \lambda\, p_{1 \mid t}$.
 
-        Shapes as in :meth:`rates`, ``t`` and ``h > 0`` numbers; returns ``[batch, length, num_states]``.
+        $\lambda = \min\bigl(1, h\, \kappa' / (1 - \kappa)\bigr)$. Shapes as in :meth:`rates`, ``t`` and $h > 0$
+        numbers; returns ``[batch, length, num_states]``.
         """
         time = torch.tensor(t, dtype=torch.float64)
         coefficient = self.scheduler.jump_coefficient(time)

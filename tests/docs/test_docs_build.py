@@ -162,6 +162,7 @@ API_MATH_PAGES = [
     ("api/solvers", True),
     ("api/core", True),
     ("api/metrics", False),
+    ("api/discrete", False),
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
