@@ -1,23 +1,27 @@
-"""Toy data on manifolds with their exact densities: ``sphere-mixture`` and ``torus-mixture``.
+r"""Toy data on manifolds with their exact densities: ``sphere-mixture`` and ``torus-mixture``.
 
-``sphere-mixture``: a mixture of von Mises-Fisher distributions on ``S^{d-1}`` (points
-``[n, d]`` with ``|x| = 1``), with density against the surface measure
+``sphere-mixture``: a mixture of von Mises-Fisher distributions on $S^{d-1}$ (points
+``[n, d]`` with $\lVert x \rVert = 1$), with density against the surface measure
 
-    p(x) = sum_k w_k C_d(kappa_k) exp(kappa_k <mu_k, x>),
-    C_d(kappa) = kappa^{d/2 - 1} / ((2 pi)^{d/2} I_{d/2 - 1}(kappa))
+$$
+p(x) = \sum_k w_k\, C_d(\kappa_k) \exp(\kappa_k \langle \mu_k, x \rangle), \qquad
+C_d(\kappa) = \frac{\kappa^{d/2 - 1}}{(2 \pi)^{d/2} I_{d/2 - 1}(\kappa)}
+$$
 
-(``I`` the modified Bessel function, evaluated as ``log I_v(k) = log ive(v, k) + k``). Draws use
+($I$ the modified Bessel function, evaluated as $\log I_v(k) = \log \operatorname{ive}(v, k) + k$). Draws use
 ``scipy.stats.vonmises_fisher`` (Wood's rejection sampler; an exact inverse-CDF draw for
-``d = 3``), seeded from the split's torch generator.
+$d = 3$), seeded from the split's torch generator.
 
-``torus-mixture``: a mixture of products of wrapped normals on the flat torus ``[-pi, pi)^d``,
-component ``k`` with angle means ``mu_k`` and standard deviation ``sigma_k`` per coordinate:
+``torus-mixture``: a mixture of products of wrapped normals on the flat torus $[-\pi, \pi)^d$,
+component $k$ with angle means $\mu_k$ and standard deviation $\sigma_k$ per coordinate:
 
-    p(x) = sum_k w_k prod_i sum_{m = -M..M} N(x_i + 2 pi m; mu_ki, sigma_k^2),
+$$
+p(x) = \sum_k w_k \prod_i \sum_{m = -M}^{M} \mathcal{N}(x_i + 2 \pi m;\ \mu_{ki}, \sigma_k^2),
+$$
 
-a draw is ``wrap(mu_k + sigma_k eps)``. ``sigma <= 2`` and ``M = 6`` make the truncated
+a draw is $\operatorname{wrap}(\mu_k + \sigma_k \varepsilon)$. $\sigma \le 2$ and $M = 6$ make the truncated
 wrapping sum exact to far below float64 rounding (the first omitted term is below
-``exp(-(13 pi)^2 / 8)``).
+$\exp(-(13 \pi)^2 / 8)$).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ _MAX_TORUS_STD = 2.0
 
 
 def von_mises_fisher_log_normalizer(dim: int, concentration: float) -> float:
-    """``log C_d(kappa)`` of the von Mises-Fisher density on ``S^{d-1}`` in ``R^d``."""
+    r"""$\log C_d(\kappa)$ of the von Mises-Fisher density on $S^{d-1}$ in $\mathbb{R}^d$."""
     order = 0.5 * dim - 1.0
     log_bessel = math.log(scipy.special.ive(order, concentration)) + concentration
     return order * math.log(concentration) - 0.5 * dim * math.log(2 * math.pi) - log_bessel
@@ -113,9 +117,9 @@ class VonMisesFisherMixture(MixtureDataset):
 
 
 class TorusMixture(MixtureDataset):
-    """A mixture of wrapped-normal products on the flat torus ``[-pi, pi)^d``; labels are the components.
+    r"""A mixture of wrapped-normal products on the flat torus $[-\pi, \pi)^d$; labels are the components.
 
-    ``means`` (``[K, d]`` angles), ``stds`` (``[K]``, in ``(0, 2]``) and ``weights`` (``[K]``).
+    ``means`` (``[K, d]`` angles), ``stds`` (``[K]``, in $(0, 2]$) and ``weights`` (``[K]``).
     """
 
     def __init__(

@@ -163,6 +163,7 @@ API_MATH_PAGES = [
     "api/core",
     "api/metrics",
     "api/discrete",
+    "api/manifolds",
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
