@@ -164,6 +164,7 @@ API_MATH_PAGES = [
     "api/metrics",
     "api/discrete",
     "api/manifolds",
+    "api/models",
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
