@@ -165,6 +165,7 @@ API_MATH_PAGES = [
     "api/discrete",
     "api/manifolds",
     "api/models",
+    "api/data",
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
