@@ -166,6 +166,7 @@ API_MATH_PAGES = [
     "api/manifolds",
     "api/models",
     "api/data",
+    "api/pipeline",
 ]
 PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
