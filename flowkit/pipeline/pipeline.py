@@ -470,7 +470,7 @@ class Pipeline:
         trajectory_times: Any = None,
         schedule: Any = None,
     ) -> Solution:
-        """Solve ``dx/dt = v(t, x [, y])`` from ``x0`` at the path's start to its end (t = 0 to 1).
+        r"""Solve $dx/dt = v(t, x\, [, y])$ from ``x0`` at the path's start to its end ($t = 0$ to $1$).
 
         ``solver`` overrides the configured one (a name, ``{name, **params}`` or an ODESolver);
         ``y`` conditions a class-conditional model (one label or one per point), ``guidance``

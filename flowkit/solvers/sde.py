@@ -221,7 +221,7 @@ class StochasticSolver(FixedStepSolver):
     def integrate(
         self, field: CountedField, x0: Tensor, *, t0: float, t1: float, times: list[float] | None
     ) -> tuple[Tensor, Tensor | None]:
-        """Sample from ``x(t0) = x0`` to ``t1 > t0``; backwards (``t1 < t0``) solve the probability-flow ODE.
+        """Sample from $x(t_0) = x_0$ to $t_1 > t_0$; backwards (``t1 < t0``) solve the probability-flow ODE.
 
         The base's loop walks the grid, calling :meth:`step` with the solve's :class:`SampledSDE`.
         """
