@@ -133,10 +133,11 @@ class _Options:
 
 
 def _flow_log_prob(field: VectorField, start: Tensor, *, forward: bool, options: _Options) -> tuple[Tensor, Tensor]:
-    """Solve the augmented ODE from ``start`` to the other end; return ``(end, log p1(x1))``.
+    r"""Solve the augmented ODE from ``start`` to the other end; return $(\mathrm{end}, \log p_1(x_1))$.
 
-    ``forward``: ``start`` is ``x0`` and the solve runs from t = 0 to t = 1 (``log p1 = log p0(x0) - dl``);
-    otherwise ``start`` is ``x1`` and it runs back from t = 1 to t = 0 (``log p1 = log p0(end) + dl``).
+    ``forward``: ``start`` is $x_0$ and the solve runs from $t = 0$ to $t = 1$
+    ($\log p_1 = \log p_0(x_0) - \Delta l$); otherwise ``start`` is $x_1$ and it runs back from $t = 1$ to
+    $t = 0$ ($\log p_1 = \log p_0(\mathrm{end}) + \Delta l$).
     """
     if not callable(field):
         raise InvalidParameterError(f"field must be callable as field(t, x), got {type(field).__name__}")

@@ -58,11 +58,11 @@ class VariancePreservingPath(GaussianPath):
         return (0.0, self.t_max)
 
     def _integral(self, r: Tensor) -> Tensor:
-        """``T(r) = beta_min r + (beta_max - beta_min) r^2 / 2``."""
+        r"""$T(r) = \beta_{\min} r + (\beta_{\max} - \beta_{\min})\, r^2 / 2$."""
         return self.beta_min * r + 0.5 * (self.beta_max - self.beta_min) * r * r
 
     def _rate(self, r: Tensor) -> Tensor:
-        """``T'(r) = beta_min + (beta_max - beta_min) r``."""
+        r"""$T'(r) = \beta_{\min} + (\beta_{\max} - \beta_{\min})\, r$."""
         return self.beta_min + (self.beta_max - self.beta_min) * r
 
     def a(self, t: Tensor) -> Tensor:
