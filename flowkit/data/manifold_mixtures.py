@@ -112,7 +112,7 @@ class VonMisesFisherMixture(MixtureDataset):
         return torch.from_numpy(x)
 
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """``log C_d(kappa_k) + kappa_k <mu_k, x>`` against the surface measure, for points on the sphere."""
+        r"""$\log C_d(\kappa_k) + \kappa_k \langle \mu_k, x \rangle$ against the sphere's surface measure."""
         return self.concentrations.to(x) * (x @ self.means.to(x).T) + self._log_normalizers.to(x)
 
 
@@ -139,12 +139,12 @@ class TorusMixture(MixtureDataset):
         super().__init__(n_train, n_test, seed, weights=weights, dim=d, components=k)
 
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
-        """``wrap(mu_k + sigma_k eps)``, ``eps ~ N(0, I)``."""
+        r"""$\operatorname{wrap}(\mu_k + \sigma_k \varepsilon)$, $\varepsilon \sim \mathcal{N}(0, I)$."""
         eps = torch.randn(len(component), self.event_shape[0], generator=generator, dtype=torch.float64)
         return _wrap(self.means[component] + self.stds[component, None] * eps)
 
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """Log-densities of the wrapped-normal products against the Lebesgue measure on ``[-pi, pi)^d``."""
+        r"""Log-densities of the wrapped-normal products against the Lebesgue measure on $[-\pi, \pi)^d$."""
         shifts = 2 * math.pi * torch.arange(-_WRAPS, _WRAPS + 1, dtype=x.dtype, device=x.device)
         std = self.stds.to(x)[None, :, None, None]
         z = (x[:, None, :, None] + shifts - self.means.to(x)[None, :, :, None]) / std  # [batch, K, d, wraps]

@@ -60,11 +60,11 @@ class MixtureDataset(SyntheticDataset):
 
     @abstractmethod
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
-        """One draw ``x ~ p_k`` (``[n, dim]``, float64) for each entry ``k`` of ``component`` (``[n]``)."""
+        r"""One draw $x \sim p_k$ (``[n, dim]``, float64) for each entry $k$ of ``component`` (``[n]``)."""
 
     @abstractmethod
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """``log p_k(x)`` of every point and component, ``[batch, K]``, in ``x``'s dtype and on its device."""
+        r"""$\log p_k(x)$ of every point and component, ``[batch, K]``, in ``x``'s dtype and on its device."""
 
     def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
         component = torch.multinomial(self.weights, n, replacement=True, generator=generator)

@@ -74,12 +74,16 @@ class GaussianMixture(MixtureDataset):
         super().__init__(n_train, n_test, seed, weights=weights, dim=d, components=k)
 
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
-        """``x = mu_k + L_k eps``, ``eps ~ N(0, I)``."""
+        r"""$x = \mu_k + L_k \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$."""
         eps = torch.randn(len(component), self.event_shape[0], 1, generator=generator, dtype=torch.float64)
         return self.means[component] + (self._cholesky[component] @ eps).squeeze(-1)
 
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """``log N(x; mu_k, L_k L_k^T) = -|L_k^{-1} (x - mu_k)|^2 / 2 - log det L_k - (d/2) log(2 pi)``."""
+        r"""$\log \mathcal{N}(x; \mu_k, L_k L_k^\top)$ of every point and component.
+
+        $\log \mathcal{N}(x; \mu_k, L_k L_k^\top) = -\frac{1}{2} \lVert L_k^{-1} (x - \mu_k) \rVert^2 - \log \det L_k
+        - \frac{d}{2} \log(2 \pi)$.
+        """
         d = self.event_shape[0]
         mean = self.means.to(x)
         cholesky = self._cholesky.to(x)

@@ -40,12 +40,13 @@ from flowkit.validation import field_validator, require_int
 
 
 def _quantile_matching(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Indices into sorted ``[n]`` and ``[m]`` arrays and integer weights ``c_k``: ``W2^2 = sum_k c_k (x_(i_k) - y_(j_k))^2 / (n m)``.
+    r"""Indices into sorted ``[n]`` and ``[m]`` arrays and integer weights $c_k$ of the 1D distance.
 
-    The quantile levels are kept as integers in units of ``1/(n m)``: the breakpoints are
-    ``i m`` and ``j n``; on the interval between consecutive breakpoints ``(lo, hi)`` both
-    quantile functions are constant, with sorted indices ``floor((lo + hi) / 2m)`` and
-    ``floor((lo + hi) / 2n)``, and the interval has weight ``c = hi - lo`` (over ``n m``).
+    $W_2^2 = \sum_k c_k\, (x_{(i_k)} - y_{(j_k)})^2 / (n m)$. The quantile levels are kept as integers in units
+    of $1/(n m)$: the breakpoints are $i m$ and $j n$; on the interval between consecutive breakpoints
+    $(\mathrm{lo}, \mathrm{hi})$ both quantile functions are constant, with sorted indices
+    $\lfloor (\mathrm{lo} + \mathrm{hi}) / 2m \rfloor$ and $\lfloor (\mathrm{lo} + \mathrm{hi}) / 2n \rfloor$, and the
+    interval has weight $c = \mathrm{hi} - \mathrm{lo}$ (over $n m$).
     """
     cuts = (
         torch.cat([torch.arange(1, n + 1, device=device) * m, torch.arange(1, m + 1, device=device) * n]).sort().values
