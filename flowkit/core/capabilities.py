@@ -102,7 +102,7 @@ MARGINAL_FIELD = Capability(
     provided_by="Gaussian paths (flowkit.GaussianPath: ot, vp, ve, cosine)",
     keywords=("x", "t", "data", "chunk_size"),
 )
-"""``u_t(x) = sum_i w_i(x) u_t(x | x1_i)`` over a data set, needed by the ``fm`` objective."""
+r"""$u_t(x) = \sum_i w_i(x)\, u_t(x \mid x_1^{(i)})$ over a data set, needed by the ``fm`` objective."""
 
 
 def require_capabilities(component: object, capabilities: Iterable[Capability], *, needed_by: str, role: str) -> None:

@@ -1,13 +1,13 @@
-"""The manifold interface of Riemannian flow matching, and the uniform prior on a manifold.
+r"""The manifold interface of Riemannian flow matching, and the uniform prior on a manifold.
 
-A :class:`Manifold` is embedded in (or charted by) ``R^d``: points and tangent vectors are
-``[batch, d]`` tensors. It gives the exponential and logarithm maps ``exp_x(u)``, ``log_x(y)``,
-the projections onto the manifold (``projx``) and onto the tangent space at ``x`` (``proju``),
+A :class:`Manifold` is embedded in (or charted by) $\mathbb{R}^d$: points and tangent vectors are
+``[batch, d]`` tensors. It gives the exponential and logarithm maps $\exp_x(u)$, $\log_x(y)$,
+the projections onto the manifold (``projx``) and onto the tangent space at $x$ (``proju``),
 the geodesic distance, and the uniform distribution (sampling and its constant log-density
-``-log vol(M)`` with respect to the Riemannian volume).
+$-\log \operatorname{vol}(\mathcal{M})$ with respect to the Riemannian volume).
 
-The geodesic from ``x0`` to ``x1`` at parameter ``kappa`` is ``exp_{x0}(kappa log_{x0}(x1))``;
-:meth:`Manifold.geodesic` returns the point and its derivative in ``kappa``. The default
+The geodesic from $x_0$ to $x_1$ at parameter $\kappa$ is $\exp_{x_0}(\kappa \log_{x_0}(x_1))$;
+:meth:`Manifold.geodesic` returns the point and its derivative in $\kappa$. The default
 derivative is a forward-mode derivative through ``expmap``; manifolds override it with a
 closed form.
 """
@@ -31,11 +31,11 @@ class Manifold(RecordsArguments, ABC):
 
     @abstractmethod
     def expmap(self, x: Tensor, u: Tensor) -> Tensor:
-        """``exp_x(u)``: the end at time 1 of the geodesic leaving ``x`` with velocity ``u``."""
+        r"""$\exp_x(u)$: the end at time 1 of the geodesic leaving $x$ with velocity $u$."""
 
     @abstractmethod
     def logmap(self, x: Tensor, y: Tensor) -> Tensor:
-        """``log_x(y)``: the tangent vector at ``x`` with ``exp_x(log_x(y)) = y`` (shortest geodesic)."""
+        r"""$\log_x(y)$: the tangent vector at $x$ with $\exp_x(\log_x(y)) = y$ (shortest geodesic)."""
 
     @abstractmethod
     def projx(self, x: Tensor) -> Tensor:
@@ -55,7 +55,7 @@ class Manifold(RecordsArguments, ABC):
 
     @abstractmethod
     def log_volume(self, dim: int) -> float:
-        """``log vol(M)`` of the manifold whose points have ``dim`` coordinates."""
+        r"""$\log \operatorname{vol}(\mathcal{M})$ of the manifold whose points have ``dim`` coordinates."""
 
     @abstractmethod
     def distance_to_manifold(self, x: Tensor) -> Tensor:
@@ -83,7 +83,7 @@ class Manifold(RecordsArguments, ABC):
         return self.proju(x, w)
 
     def geodesic(self, x0: Tensor, x1: Tensor, kappa: Tensor) -> tuple[Tensor, Tensor]:
-        """``x = exp_{x0}(kappa log_{x0}(x1))`` and ``dx/dkappa``; ``kappa`` is ``[batch]``.
+        r"""$x = \exp_{x_0}(\kappa \log_{x_0}(x_1))$ and $dx / d\kappa$; ``kappa`` is ``[batch]``.
 
         The default derivative is forward-mode autodiff through :meth:`expmap`.
         """
@@ -99,7 +99,7 @@ class Manifold(RecordsArguments, ABC):
 
 
 class UniformManifoldPrior(Prior):
-    """The uniform distribution on ``manifold``: ``log p0(x) = -log vol(M)`` for every ``x`` on it."""
+    r"""The uniform distribution on ``manifold``: $\log p_0(x) = -\log \operatorname{vol}(\mathcal{M})$ on it."""
 
     def __init__(self, manifold: Manifold) -> None:
         self.manifold = manifold
@@ -114,7 +114,7 @@ class UniformManifoldPrior(Prior):
         return self.manifold.draw_uniform(request)
 
     def log_prob(self, x0: Tensor) -> Tensor:
-        """``-log vol(M)`` per point, ``[batch]`` (points are taken to lie on the manifold)."""
+        r"""$-\log \operatorname{vol}(\mathcal{M})$ per point, ``[batch]`` (points are taken to lie on the manifold)."""
         if x0.dim() != 2:
             raise ShapeError(f"a manifold prior scores points of shape [batch, d], got shape {list(x0.shape)}")
         return x0.new_full(x0.shape[:1], -self.manifold.log_volume(x0.shape[1]))

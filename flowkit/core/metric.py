@@ -14,14 +14,14 @@ from flowkit.core.state_space import CONTINUOUS_STATE
 
 @attrs.frozen
 class EvaluationContext:
-    """What a metric may look at.
+    r"""What a metric may look at.
 
     ``samples``: generated points; ``reference``: held-out data of the same shape;
     ``log_prob``: the model's log-density function (nats, ``[batch]``) or ``None``;
     ``num_bins``: discrete levels per dimension for dequantised bits/dim;
     ``nfe`` and ``sampling_seconds``: the cost of drawing ``samples``;
     ``num_dims``: the dimension bits/dim divides by (``None``: the number of coordinates of a
-    point; a manifold's own dimension, e.g. 2 for points on the sphere in ``R^3``).
+    point; a manifold's own dimension, e.g. 2 for points on the sphere in $\mathbb{R}^3$).
     """
 
     samples: Tensor

@@ -1,6 +1,6 @@
-"""The source distribution ``p0`` of a flow: something to sample from and to score.
+r"""The source distribution $p_0$ of a flow: something to sample from and to score.
 
-A :class:`Prior` draws ``x0 ~ p0`` and evaluates ``log p0(x0)`` summed over the event
+A :class:`Prior` draws $x_0 \sim p_0$ and evaluates $\log p_0(x_0)$ summed over the event
 dimensions. Paths own their prior (``path.prior``); the likelihood engine accepts any object
 with ``log_prob(x0)``, including a path (whose prior it uses) or a ``torch.distributions``
 object.
@@ -73,7 +73,7 @@ class Prior(ABC):
         dtype: torch.dtype | None = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Draw ``x0 ~ p0`` with the full tensor shape ``shape`` (``[batch, *dims]``).
+        r"""Draw $x_0 \sim p_0$ with the full tensor shape ``shape`` (``[batch, *dims]``).
 
         ``device`` defaults to the generator's device (else the default device).
         """
@@ -85,4 +85,4 @@ class Prior(ABC):
 
     @abstractmethod
     def log_prob(self, x0: Tensor) -> Tensor:
-        """``log p0(x0)`` in nats, summed over all but the first dimension: shape ``[batch]``."""
+        r"""$\log p_0(x_0)$ in nats, summed over all but the first dimension: shape ``[batch]``."""

@@ -1,18 +1,22 @@
-"""Quantised data on ``[-1, 1]``: bin centres, uniform dequantisation and back to levels.
+r"""Quantised data on $[-1, 1]$: bin centres, uniform dequantisation and back to levels.
 
-Data with ``K`` discrete levels ``k = 0, ..., K-1`` per dimension (e.g. pixel intensities) are
-stored as the centres of ``K`` equal bins of width ``2/K`` that tile ``[-1, 1]``:
+Data with $K$ discrete levels $k = 0, \dots, K-1$ per dimension (e.g. pixel intensities) are
+stored as the centres of $K$ equal bins of width $2/K$ that tile $[-1, 1]$:
 
-    x = 2 (k + 1/2) / K - 1.
+$$
+x = 2 (k + \tfrac{1}{2}) / K - 1.
+$$
 
 Training on such data adds uniform noise across each bin (dequantisation),
 
-    x~ = x + (2/K) (u - 1/2),   u ~ U[0, 1)^D,
+$$
+\tilde x = x + \tfrac{2}{K} (u - \tfrac{1}{2}), \qquad u \sim \mathcal{U}[0, 1)^D,
+$$
 
-so ``x~`` is uniform on the bin ``[2k/K - 1, 2(k+1)/K - 1)`` and a continuous density ``p`` on
-``x~`` defines the discrete model ``P(k) = int_bin p``. Its code length in bits per dimension is
-bounded (Jensen) by ``bpd = (-log p(x~) + D log(K/2)) / (D ln 2)`` averaged over ``u``
-(:func:`flowkit.likelihood.bits_per_dim`); ``D log(K/2)`` is ``-log`` of the bin volume ``(2/K)^D``.
+so $\tilde x$ is uniform on the bin $[2k/K - 1, 2(k+1)/K - 1)$ and a continuous density $p$ on
+$\tilde x$ defines the discrete model $P(k) = \int_{\mathrm{bin}} p$. Its code length in bits per dimension is
+bounded (Jensen) by $\mathrm{bpd} = (-\log p(\tilde x) + D \log(K/2)) / (D \ln 2)$ averaged over $u$
+(:func:`flowkit.likelihood.bits_per_dim`); $D \log(K/2)$ is $-\log$ of the bin volume $(2/K)^D$.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from flowkit.validation import require_int
 
 @checked
 def bin_centres(levels: Int[Tensor, "*shape"], num_bins: int) -> Float[Tensor, "*shape"]:
-    """The bin centres ``x = 2 (k + 1/2) / K - 1`` of integer levels ``k`` in ``0..K-1`` (default dtype)."""
+    r"""The bin centres $x = 2 (k + \frac{1}{2}) / K - 1$ of integer levels $k$ in $0, \dots, K-1$ (default dtype)."""
     num_bins = require_int("num_bins", num_bins, minimum=2)
     if levels.numel() and (levels.min() < 0 or levels.max() >= num_bins):
         raise InvalidParameterError(
@@ -41,9 +45,9 @@ def bin_centres(levels: Int[Tensor, "*shape"], num_bins: int) -> Float[Tensor, "
 def dequantize(
     x: Float[Tensor, "*shape"], num_bins: int, generator: torch.Generator | None = None
 ) -> Float[Tensor, "*shape"]:
-    """Uniform dequantisation of bin centres: ``x + (2/K) (u - 1/2)`` with ``u ~ U[0, 1)``.
+    r"""Uniform dequantisation of bin centres: $x + \frac{2}{K} (u - \frac{1}{2})$ with $u \sim \mathcal{U}[0, 1)$.
 
-    ``x`` holds bin centres on ``[-1, 1]`` (see :func:`bin_centres`); the result is uniform on
+    ``x`` holds bin centres on $[-1, 1]$ (see :func:`bin_centres`); the result is uniform on
     each point's bin, in ``x``'s dtype and on ``x``'s device (``generator`` must be on that device).
     """
     num_bins = require_int("num_bins", num_bins, minimum=2)
@@ -53,9 +57,9 @@ def dequantize(
 
 @checked
 def quantize(x: Float[Tensor, "*shape"], num_bins: int) -> Int[Tensor, "*shape"]:
-    """The level of the bin holding each value: ``k = clamp(floor((x + 1) K / 2), 0, K - 1)``.
+    r"""The level of the bin holding each value: $k = \operatorname{clamp}(\lfloor (x + 1) K / 2 \rfloor, 0, K - 1)$.
 
-    Inverts :func:`bin_centres` and :func:`dequantize`; values outside ``[-1, 1]`` (e.g. model
+    Inverts :func:`bin_centres` and :func:`dequantize`; values outside $[-1, 1]$ (e.g. model
     samples) go to the nearest end level.
     """
     num_bins = require_int("num_bins", num_bins, minimum=2)

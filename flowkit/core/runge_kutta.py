@@ -1,12 +1,15 @@
-"""Explicit Runge-Kutta methods from their Butcher tableau: declare ``(c, a, b)``, get a solver.
+r"""Explicit Runge-Kutta methods from their Butcher tableau: declare $(c, a, b)$, get a solver.
 
-A tableau with ``s`` stages advances ``x`` at time ``t`` by one step ``h``::
+A tableau with $s$ stages advances $x$ at time $t$ by one step $h$:
 
-    k_i = v(t + c_i h, x + h * sum_{j<i} a_ij k_j),   i = 1..s,      x_next = x + h * sum_i b_i k_i.
+$$
+k_i = v\Bigl(t + c_i h,\ x + h \sum_{j<i} a_{ij} k_j\Bigr), \quad i = 1, \dots, s, \qquad
+x_{\mathrm{next}} = x + h \sum_i b_i k_i.
+$$
 
-The method is consistent when ``sum_i b_i = 1`` and every node is its row sum,
-``c_i = sum_j a_ij`` (checked on construction); its global error over a fixed interval is
-``O(h^p)`` with ``p`` the declared ``order``. :class:`RungeKuttaSolver` is a
+The method is consistent when $\sum_i b_i = 1$ and every node is its row sum,
+$c_i = \sum_j a_{ij}$ (checked on construction); its global error over a fixed interval is
+$O(h^p)$ with $p$ the declared ``order``. :class:`RungeKuttaSolver` is a
 :class:`flowkit.core.FixedStepSolver` whose step is its class attribute ``tableau``'s.
 """
 
@@ -51,11 +54,11 @@ _check_order = field_validator(require_int, minimum=1, note="the global order of
 
 @attrs.frozen
 class ButcherTableau:
-    """An explicit Runge-Kutta method: nodes ``c``, strictly lower-triangular ``a``, weights ``b``.
+    r"""An explicit Runge-Kutta method: nodes ``c``, strictly lower-triangular ``a``, weights ``b``.
 
-    ``a[i]`` holds the ``i`` coefficients ``a_i0 .. a_i,i-1`` of stage ``i`` (``a[0]`` is empty);
+    ``a[i]`` holds the $i$ coefficients $a_{i0}, \dots, a_{i,i-1}$ of stage $i$ (``a[0]`` is empty);
     ``order`` is the method's global order of accuracy. Construction checks the shapes and the
-    consistency conditions ``sum b = 1`` and ``c_i = sum_j a_ij``.
+    consistency conditions $\sum_i b_i = 1$ and $c_i = \sum_j a_{ij}$.
     """
 
     c: tuple[float, ...] = attrs.field(converter=lambda v: _numbers(v, "c"))
@@ -98,9 +101,9 @@ class ButcherTableau:
         *,
         first_slope: Tensor | None = None,
     ) -> Tensor:
-        """``x(t) -> x(t + h)``: one step of the method (formula in the module docstring).
+        r"""$x(t) \mapsto x(t + h)$: one step of the method (formula in the module docstring).
 
-        ``first_slope``, when given, is ``k_1 = field(t, x)`` already evaluated (a multistep
+        ``first_slope``, when given, is $k_1$ = ``field(t, x)`` already evaluated (a multistep
         method that keeps its slopes passes it so it is not evaluated twice).
         """
         stage_plan, weights = self._plan

@@ -1,6 +1,6 @@
-"""The ODE-solver interface and the base that owns every solver's shared work.
+r"""The ODE-solver interface and the base that owns every solver's shared work.
 
-A solver integrates ``dx/dt = field(t, x)`` from ``x(t0) = x0`` to ``t1`` (forwards or
+A solver integrates $dx/dt = \texttt{field}(t, x)$ from $x(t_0) = x_0$ to $t_1$ (forwards or
 backwards). :meth:`ODESolver.solve` does, once for every solver: the shape check of ``x0``, the
 interval check (finite, ``t0 != t1``), the check of the requested trajectory times (inside the
 interval, in integration order), the finiteness of ``x0`` and of the final state, the count of
@@ -64,7 +64,7 @@ class ODESolver(RecordsArguments, ABC):
         trajectory_times: Sequence[float | int] | Tensor | None = None,
         enable_grad: bool = False,
     ) -> Solution:
-        """Integrate ``dx/dt = field(t, x)`` from ``x(t0) = x0`` to ``t1``.
+        r"""Integrate $dx/dt = \texttt{field}(t, x)$ from $x(t_0) = x_0$ to $t_1$.
 
         ``field`` receives ``t`` as a ``[batch]`` tensor in ``x0``'s dtype and device.
         ``trajectory_times`` requests the states at those times (inside the interval, in

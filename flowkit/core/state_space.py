@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = ["CONTINUOUS_STATE", "TOKEN_STATE", "state_space_of"]
 
 CONTINUOUS_STATE = "continuous"
-"""Points in ``R^d`` (or on a manifold embedded in it): Gaussian and geodesic paths, ODE and SDE solvers."""
+r"""Points in $\mathbb{R}^d$ (or on a manifold embedded in it): Gaussian and geodesic paths, ODE and SDE solvers."""
 
 TOKEN_STATE = "tokens"
 """Integer tokens ``[batch, length]`` over a vocabulary: the mixture path and the CTMC sampler."""

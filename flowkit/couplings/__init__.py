@@ -1,4 +1,4 @@
-"""Built-in couplings: how prior draws ``x0`` and data ``x1`` are paired within a batch.
+"""Built-in couplings: how prior draws $x_0$ and data $x_1$ are paired within a batch.
 
 :class:`IndependentCoupling` (``independent``, the paper), :class:`ExactOTCoupling` (``ot``,
 exact minibatch OT), :class:`SinkhornCoupling` (``sinkhorn``, entropic minibatch OT in torch),

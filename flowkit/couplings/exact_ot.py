@@ -1,10 +1,11 @@
-"""Exact minibatch optimal transport (Tong et al., 2023; Pooladian et al., 2023), registered as ``ot``.
+r"""Exact minibatch optimal transport (Tong et al., 2023; Pooladian et al., 2023), registered as ``ot``.
 
-Within a batch of ``n`` prior draws and ``n`` data points the coupling solves the assignment
-problem ``min_pi sum_j C_pi(j) j`` with ``C_ij = ||x0_i - x1_j||^2`` over permutations ``pi``
+Within a batch of $n$ prior draws and $n$ data points the coupling solves the assignment
+problem $\min_\pi \sum_j C_{\pi(j) j}$ with $C_{ij} = \lVert x_0^{(i)} - x_1^{(j)} \rVert^2$ over permutations $\pi$
 and returns ``(x0[pi], x1)``. With equal batch sizes and uniform weights the discrete OT problem
-``min <P, C>`` over ``P >= 0``, ``P 1 = 1``, ``P^T 1 = 1`` has a permutation matrix among its
-optimal vertices (Birkhoff), so a vertex solution of that linear program *is* the assignment.
+$\min \langle P, C \rangle$ over $P \ge 0$, $P \mathbf{1} = \mathbf{1}$, $P^\top \mathbf{1} = \mathbf{1}$ has a
+permutation matrix among its optimal vertices (Birkhoff), so a vertex solution of that linear program *is* the
+assignment.
 
 Solvers (the ``solver`` parameter), both exact for the ``float64`` cost matrix:
 

@@ -1,15 +1,15 @@
-"""Solve the next batch's exact-OT assignment on a worker thread while the device trains.
+r"""Solve the next batch's exact-OT assignment on a worker thread while the device trains.
 
 :class:`HostAssignmentPrefetcher` wraps a coupling whose assignment runs on the host
 (``runs_on_host = True``, e.g. :class:`~flowkit.couplings.ExactOTCoupling`). ``submit(x0, x1)``
-queues the cost matrix ``C_ij = ||x0_i - x1_j||^2`` on the batch's device, starts its copy to
+queues the cost matrix $C_{ij} = \lVert x_0^{(i)} - x_1^{(j)} \rVert^2$ on the batch's device, starts its copy to
 pinned host memory (``non_blocking`` on CUDA) and hands the solve to one worker thread; it
 returns a :class:`concurrent.futures.Future` at once. The future's result is the optimal
-permutation ``pi`` (``[n]`` ``int64`` on the host, pinned when the batch is on CUDA), the same
+permutation $\pi$ (``[n]`` ``int64`` on the host, pinned when the batch is on CUDA), the same
 as ``coupling.assignment(x0, x1)``: ``(x0[pi], x1)`` is the OT pairing. The solver releases the
 GIL, so the training thread keeps launching device work meanwhile.
 
-A trainer submits batch ``k + 1`` before training on batch ``k``::
+A trainer submits batch $k + 1$ before training on batch $k$::
 
     with HostAssignmentPrefetcher(coupling) as prefetcher:
         x0, x1 = draw()

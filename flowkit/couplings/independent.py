@@ -1,4 +1,4 @@
-"""The independent coupling of the paper, registered as ``independent``: ``(x0, x1) ~ p0 x q``."""
+r"""The independent coupling of the paper, registered as ``independent``: $(x_0, x_1) \sim p_0 \times q$."""
 
 from __future__ import annotations
 

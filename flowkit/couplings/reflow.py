@@ -1,8 +1,8 @@
 """Reflow (rectified flow, Liu, Gong and Liu, 2023): pairs from a trained flow's own map.
 
-A first flow ``dx/dt = v(t, x)`` maps prior draws ``x0`` to ``x1 = T(x0)`` (its ODE solution at
-t = 1). Training a second flow on the pairs ``(x0, T(x0))`` instead of independent ones gives the
-*rectified* flow: its marginals at t = 1 are those of the first flow, and since the pairs are a
+A first flow $dx/dt = v(t, x)$ maps prior draws $x_0$ to $x_1 = T(x_0)$ (its ODE solution at
+$t = 1$). Training a second flow on the pairs $(x_0, T(x_0))$ instead of independent ones gives the
+*rectified* flow: its marginals at $t = 1$ are those of the first flow, and since the pairs are a
 deterministic map whose straight interpolations cross less, its paths are straighter, so few
 Euler steps sample it well (a map whose interpolations never cross is learned with straight
 paths exactly).
@@ -30,7 +30,7 @@ from flowkit.shapes import Batch, checked
 __all__ = ["ReflowCoupling"]
 
 PairGenerator = Callable[[], tuple[Tensor, Tensor]]
-"""``generate()`` returns the bank ``(x0 [N, *dims], x1 [N, *dims])`` with ``x1 = T(x0)``."""
+"""``generate()`` returns the bank ``(x0 [N, *dims], x1 [N, *dims])`` with $x_1 = T(x_0)$."""
 
 
 class ReflowCoupling(Coupling):

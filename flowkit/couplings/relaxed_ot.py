@@ -1,37 +1,47 @@
-"""Unbalanced and partial entropic minibatch OT, registered as ``unbalanced-ot`` and ``partial-ot``.
+r"""Unbalanced and partial entropic minibatch OT, registered as ``unbalanced-ot`` and ``partial-ot``.
 
 Both relax the marginals of the balanced entropic plan (``sinkhorn``) so that outliers of either
-batch need not be transported. With the squared-Euclidean cost ``C``, uniform weights
-``a = 1/n``, ``b = 1/m`` and the temperature ``eps``:
+batch need not be transported. With the squared-Euclidean cost $C$, uniform weights
+$a = 1/n$, $b = 1/m$ and the temperature $\varepsilon$:
 
 * **unbalanced** (Chizat, Peyre, Schmitzer, Vialard, 2018), marginals penalised by KL with
-  strength ``tau``::
+  strength $\tau$:
 
-      min_P <P, C> + eps KL(P | a b^T) + tau KL(P 1 | a) + tau KL(P^T 1 | b)
+    $$
+    \min_P \langle P, C \rangle + \varepsilon \operatorname{KL}(P \,\Vert\, a b^\top)
+    + \tau \operatorname{KL}(P \mathbf{1} \,\Vert\, a) + \tau \operatorname{KL}(P^\top \mathbf{1} \,\Vert\, b)
+    $$
 
-  solved by log-domain Sinkhorn with damped updates, ``P_ij = a_i b_j exp((f_i + g_j - C_ij) / eps)``,
-  ``lambda = tau / (tau + eps)``::
+  solved by log-domain Sinkhorn with damped updates,
+  $P_{ij} = a_i b_j \exp\bigl((f_i + g_j - C_{ij}) / \varepsilon\bigr)$, $\lambda = \tau / (\tau + \varepsilon)$:
 
-      f_i = -lambda eps logsumexp_j(log b_j + (g_j - C_ij) / eps)
-      g_j = -lambda eps logsumexp_i(log a_i + (f_i - C_ij) / eps)
+    $$
+    \begin{aligned}
+    f_i &= -\lambda \varepsilon \operatorname{logsumexp}_j\bigl(\log b_j + (g_j - C_{ij}) / \varepsilon\bigr) \\
+    g_j &= -\lambda \varepsilon \operatorname{logsumexp}_i\bigl(\log a_i + (f_i - C_{ij}) / \varepsilon\bigr)
+    \end{aligned}
+    $$
 
-  ``tau -> inf`` gives ``lambda = 1``, the balanced plan.
+  $\tau \to \infty$ gives $\lambda = 1$, the balanced plan.
 
-* **partial** (Benamou, Carlier, Cuturi, Nenna, Peyre, 2015), only the mass ``m`` transported::
+* **partial** (Benamou, Carlier, Cuturi, Nenna, Peyre, 2015), only the mass $m$ (``mass``) transported:
 
-      min_P <P, C> - eps H(P)   s.t.   P 1 <= a,  P^T 1 <= b,  sum P = m
+    $$
+    \min_P \langle P, C \rangle - \varepsilon H(P) \quad \text{s.t.} \quad
+    P \mathbf{1} \le a, \quad P^\top \mathbf{1} \le b, \quad \textstyle\sum P = m
+    $$
 
-  solved by Bregman projections of ``log K = -C / eps`` onto the three constraint sets in turn,
+  solved by Bregman projections of $\log K = -C / \varepsilon$ onto the three constraint sets in turn,
   with Dykstra's corrections (the row and column sets are inequalities, where plain alternating
-  projections would stop short of the KL projection). ``m = 1`` gives the balanced plan.
+  projections would stop short of the KL projection). $m = 1$ gives the balanced plan.
 
 ``reg`` and ``tau`` are in units of the batch's mean cost (as ``sinkhorn``'s ``reg``), so they do
 not depend on the data scale; ``epsilon`` gives an absolute temperature instead (then ``tau`` is
 absolute too). Every iteration runs on the batch's device with a fixed count and no host
 synchronisation, so a training step using these couplings can be captured. The unbalanced solver
-anneals the temperature from ``max C`` halving per update down to ``eps``.
+anneals the temperature from $\max C$ halving per update down to $\varepsilon$.
 
-Pairs are drawn as for ``sinkhorn``: for each data point ``x1_j`` a source ``i ~ P[:, j]``
+Pairs are drawn as for ``sinkhorn``: for each data point $x_1^{(j)}$ a source $i \sim P_{:, j}$
 (normalised), so ``x1`` keeps its rows (labels stay aligned) and the relaxation acts on which
 sources are used: sources that the plan leaves (nearly) untransported are rarely drawn.
 """
@@ -56,9 +66,9 @@ _ANNEALING = 0.5
 
 
 def unbalanced_log_plan(cost: Tensor, eps: Tensor | float, tau: Tensor | float, *, iterations: int) -> Tensor:
-    """``log P`` (``[n, m]``) of the KL-relaxed entropic plan with uniform weights (module docstring).
+    r"""$\log P$ (``[n, m]``) of the KL-relaxed entropic plan with uniform weights (module docstring).
 
-    ``eps`` and ``tau`` may be 0-d tensors on ``cost``'s device; ``tau = inf`` is the balanced plan.
+    ``eps`` and ``tau`` may be 0-d tensors on ``cost``'s device; $\tau = \infty$ is the balanced plan.
     """
     n, m = cost.shape
     log_a, log_b = -math.log(n), -math.log(m)
@@ -76,7 +86,7 @@ def unbalanced_log_plan(cost: Tensor, eps: Tensor | float, tau: Tensor | float, 
 
 
 def partial_log_plan(cost: Tensor, eps: Tensor | float, mass: float, *, iterations: int) -> Tensor:
-    """``log P`` (``[n, m]``) of the entropic partial plan moving ``mass`` (module docstring)."""
+    r"""$\log P$ (``[n, m]``) of the entropic partial plan moving ``mass`` (module docstring)."""
     n, m = cost.shape
     log_a, log_b, log_mass = -math.log(n), -math.log(m), math.log(mass)
     log_p = -cost / torch.as_tensor(eps, dtype=cost.dtype, device=cost.device)
@@ -125,13 +135,13 @@ class _RelaxedOTCoupling(Coupling):
 
     @checked
     def plan(self, x0: Batch, x1: Batch) -> Tensor:
-        """The relaxed plan ``P`` (``[n, m]``; its total mass is ``<= 1``) between the two batches."""
+        r"""The relaxed plan $P$ (``[n, m]``; its total mass is $\le 1$) between the two batches."""
         with torch.no_grad():
             return self._log_plan(squared_distances(x0, x1)).exp()
 
     @checked
     def pair(self, x0: Batch, x1: Batch, *, generator: torch.Generator | None = None) -> tuple[Batch, Batch]:
-        """Return ``(x0[i], x1)`` with ``i_j ~ P[:, j]`` drawn independently per column (from ``generator``)."""
+        r"""Return ``(x0[i], x1)`` with $i_j \sim P_{:, j}$ drawn independently per column (from ``generator``)."""
         with torch.no_grad():
             index = sample_sources(self._log_plan(squared_distances(x0, x1)), generator)
         return x0[index], x1
@@ -139,7 +149,7 @@ class _RelaxedOTCoupling(Coupling):
 
 @attrs.frozen
 class UnbalancedOTCoupling(_RelaxedOTCoupling):
-    """Pairs drawn from the unbalanced entropic plan (marginals relaxed by ``tau`` KL; module docstring).
+    r"""Pairs drawn from the unbalanced entropic plan (marginals relaxed by $\tau\, \mathrm{KL}$; module docstring).
 
     Parameters:
         reg: the temperature relative to the batch's mean cost (ignored when ``epsilon`` is given).

@@ -1,21 +1,26 @@
-"""Entropic minibatch optimal transport by log-domain Sinkhorn, registered as ``sinkhorn``.
+r"""Entropic minibatch optimal transport by log-domain Sinkhorn, registered as ``sinkhorn``.
 
-For ``C_ij = ||x0_i - x1_j||^2`` and uniform marginals ``1/n`` (rows) and ``1/m`` (columns) the
-entropic plan ``P = argmin <P, C> - eps H(P)`` is ``P_ij = exp((f_i + g_j - C_ij) / eps)``, with
-potentials from the Sinkhorn updates, carried out in log space (with epsilon scaling: the
-temperature starts at ``max C`` and halves per update down to ``eps``, then stays there)::
+For $C_{ij} = \lVert x_0^{(i)} - x_1^{(j)} \rVert^2$ and uniform marginals $1/n$ (rows) and $1/m$ (columns) the
+entropic plan $P = \operatorname{argmin}_P \langle P, C \rangle - \varepsilon H(P)$ is
+$P_{ij} = \exp\bigl((f_i + g_j - C_{ij}) / \varepsilon\bigr)$, with potentials from the Sinkhorn updates, carried
+out in log space (with epsilon scaling: the temperature starts at $\max C$ and halves per update down to
+$\varepsilon$, then stays there):
 
-    f_i = -eps log n - eps logsumexp_j((g_j - C_ij) / eps)
-    g_j = -eps log m - eps logsumexp_i((f_i - C_ij) / eps)
+$$
+\begin{aligned}
+f_i &= -\varepsilon \log n - \varepsilon \operatorname{logsumexp}_j\bigl((g_j - C_{ij}) / \varepsilon\bigr) \\
+g_j &= -\varepsilon \log m - \varepsilon \operatorname{logsumexp}_i\bigl((f_i - C_{ij}) / \varepsilon\bigr)
+\end{aligned}
+$$
 
-``eps = reg * mean(C)``: ``reg`` is relative to the batch's mean cost, so it does not depend on
-the data scale; ``epsilon`` sets an absolute ``eps`` instead (Schrodinger-bridge CFM needs
-``eps = 2 sigma^2`` in the units of the cost). Iteration stops when the row marginals are within
+$\varepsilon = \texttt{reg} \cdot \operatorname{mean}(C)$: ``reg`` is relative to the batch's mean cost, so it does
+not depend on the data scale; ``epsilon`` sets an absolute $\varepsilon$ instead (Schrodinger-bridge CFM needs
+$\varepsilon = 2 \sigma^2$ in the units of the cost). Iteration stops when the row marginals are within
 ``tol`` (L1) of uniform, or after ``max_iter`` updates; with ``iterations = N`` it runs exactly
-``N`` updates (the same annealed temperatures ``max(eps, max(C) / 2^k)``, as device tensors) and
+$N$ updates (the same annealed temperatures $\max(\varepsilon, \max(C) / 2^k)$, as device tensors) and
 reads nothing on the host, so a training step using it can be captured in a CUDA graph
-(``capturable`` is then true). As ``reg -> 0`` the plan tends to an exact OT plan. Pairs are drawn
-from the plan column by column, ``x0`` index ``i ~ P[:, j] / sum_i P[:, j]`` for each ``x1_j``,
+(``capturable`` is then true). As $\texttt{reg} \to 0$ the plan tends to an exact OT plan. Pairs are drawn
+from the plan column by column, ``x0`` index $i \sim P_{:, j} / \sum_i P_{ij}$ for each $x_1^{(j)}$,
 so ``x1`` keeps its order and ``x0`` rows may repeat. Everything runs in torch on the batch's
 device.
 """
@@ -41,10 +46,10 @@ _ANNEALING = 0.5
 
 
 def sinkhorn_log_plan(cost: Tensor, eps: float, *, max_iter: int, tol: float) -> Tensor:
-    """``log P`` (``[n, m]``) of the entropic OT plan with uniform marginals for ``cost``.
+    r"""$\log P$ (``[n, m]``) of the entropic OT plan with uniform marginals for ``cost``.
 
-    Log-domain Sinkhorn updates of the potentials ``f, g`` (in cost units) with epsilon scaling:
-    the temperature starts at ``max(C)`` and halves every update until it reaches ``eps``, where
+    Log-domain Sinkhorn updates of the potentials $f, g$ (in cost units) with epsilon scaling:
+    the temperature starts at $\max(C)$ and halves every update until it reaches $\varepsilon$, where
     the updates continue until the row marginals are within ``tol`` (L1) or ``max_iter`` is spent.
     """
     n, m = cost.shape
@@ -64,9 +69,9 @@ def sinkhorn_log_plan(cost: Tensor, eps: float, *, max_iter: int, tol: float) ->
 
 
 def sinkhorn_log_plan_fixed(cost: Tensor, eps: Tensor | float, *, iterations: int) -> Tensor:
-    """``log P`` of :func:`sinkhorn_log_plan` after exactly ``iterations`` updates, with no host read.
+    r"""$\log P$ of :func:`sinkhorn_log_plan` after exactly ``iterations`` updates, with no host read.
 
-    The temperature of update ``k`` is ``max(eps, max(C) / 2^k)``, computed on the device
+    The temperature of update $k$ is $\max(\varepsilon, \max(C) / 2^k)$, computed on the device
     (``eps`` is a 0-d tensor or a number).
     """
     n, m = cost.shape
@@ -83,17 +88,18 @@ def sinkhorn_log_plan_fixed(cost: Tensor, eps: Tensor | float, *, iterations: in
 
 
 def sample_sources(log_plan: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """For each column ``j`` draw a row ``i ~ P[:, j] / sum_i P[:, j]``: indices ``[m]`` into ``x0``."""
+    r"""For each column $j$ draw a row $i \sim P_{:, j} / \sum_i P_{ij}$: indices ``[m]`` into ``x0``."""
     return torch.multinomial(torch.softmax(log_plan.T, dim=1), 1, generator=generator).squeeze(1)
 
 
 @attrs.frozen
 class SinkhornCoupling(Coupling):
-    """Draws pairs from the entropic OT plan of the batch (see the module docstring).
+    r"""Draws pairs from the entropic OT plan of the batch (see the module docstring).
 
     Parameters:
         reg: entropic regularisation relative to the mean squared distance of the batch.
-        epsilon: an absolute temperature ``eps`` (then ``reg`` is not used); ``None``: ``reg * mean(C)``.
+        epsilon: an absolute temperature $\varepsilon$ (then ``reg`` is not used); ``None``:
+            $\varepsilon = \texttt{reg} \cdot \operatorname{mean}(C)$.
         max_iter: the most Sinkhorn updates per batch.
         tol: L1 tolerance on the row marginals.
         iterations: ``None`` (stop on ``tol``, tested on the host every 10 updates) or exactly
@@ -140,13 +146,13 @@ class SinkhornCoupling(Coupling):
 
     @checked
     def plan(self, x0: Batch, x1: Batch) -> Tensor:
-        """The entropic OT plan ``P`` (``[n, m]``, entries summing to 1) between the two batches."""
+        """The entropic OT plan $P$ (``[n, m]``, entries summing to 1) between the two batches."""
         with torch.no_grad():
             return self._log_plan(x0, x1).exp()
 
     @checked
     def pair(self, x0: Batch, x1: Batch, *, generator: torch.Generator | None = None) -> tuple[Batch, Batch]:
-        """Return ``(x0[i], x1)`` with ``i_j ~ P[:, j]`` drawn independently per column (from ``generator``)."""
+        r"""Return ``(x0[i], x1)`` with $i_j \sim P_{:, j}$ drawn independently per column (from ``generator``)."""
         with torch.no_grad():
             index = sample_sources(self._log_plan(x0, x1), generator)
         return x0[index], x1

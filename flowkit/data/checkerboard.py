@@ -1,10 +1,13 @@
-"""The checkerboard: uniform on the black squares of a board on ``[-scale, scale)^2``.
+r"""The checkerboard: uniform on the black squares of a board on $[-\texttt{scale}, \texttt{scale})^2$.
 
-The board has ``cells x cells`` squares of side ``h = 2 scale / cells``; the square in column
-``i`` and row ``j`` (0-based from the lower-left corner) is black when ``i + j`` is even. With
+The board has ``cells x cells`` squares of side $h = 2\, \texttt{scale} / \texttt{cells}$; the square in column
+$i$ and row $j$ (0-based from the lower-left corner) is black when $i + j$ is even. With
 ``cells`` even, half of the squares are black, so the exact density is
 
-    p(x) = 1 / (cells^2 / 2 * h^2) = 1 / (2 scale^2)   on black squares,   0 elsewhere.
+$$
+p(x) = \frac{1}{\texttt{cells}^2 / 2 \cdot h^2} = \frac{1}{2\, \texttt{scale}^2} \quad \text{on black squares}, \qquad
+0 \text{ elsewhere}.
+$$
 
 The defaults (``scale=4``, ``cells=4``) give FFJORD's checkerboard (Grathwohl et al., 2019).
 """
@@ -25,9 +28,9 @@ from flowkit.validation import require_float, require_int
 
 
 class Checkerboard(SyntheticDataset):
-    """Points uniform on the black squares of a ``cells x cells`` board on ``[-scale, scale)^2``.
+    r"""Points uniform on the black squares of a ``cells x cells`` board on $[-\texttt{scale}, \texttt{scale})^2$.
 
-    Exact density ``1 / (2 scale^2)`` on black squares (column ``i`` + row ``j`` even), 0 elsewhere.
+    Exact density $1 / (2\, \texttt{scale}^2)$ on black squares (column $i$ + row $j$ even), 0 elsewhere.
     """
 
     event_shape = (2,)
@@ -55,7 +58,7 @@ class Checkerboard(SyntheticDataset):
 
     @checked
     def log_prob(self, x: Float[Tensor, "batch 2"]) -> Float[Tensor, " batch"]:
-        """``log p(x) = -log(2 scale^2)`` on black squares, ``-inf`` elsewhere."""
+        r"""$\log p(x) = -\log(2\, \texttt{scale}^2)$ on black squares, $-\infty$ elsewhere."""
         side = 2.0 * self.scale / self.cells
         index = torch.floor((x + self.scale) / side)
         inside = ((index >= 0) & (index < self.cells)).all(dim=1)

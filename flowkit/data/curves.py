@@ -1,21 +1,23 @@
-"""Noisy curves in the plane: ``moons``, ``circles``, ``spirals`` and ``swissroll``.
+r"""Noisy curves in the plane: ``moons``, ``circles``, ``spirals`` and ``swissroll``.
 
-Each point is ``x = scale * c + noise * eps`` with ``c`` a random point of a unit-sized curve
-and ``eps ~ N(0, I)`` (so ``noise`` is a standard deviation in data units). Labels are the curve
-a point came from where there are several (moons, circles, spiral arms).
+Each point is $x = \texttt{scale} \cdot c + \texttt{noise} \cdot \varepsilon$ with $c$ a random point of a unit-sized
+curve and $\varepsilon \sim \mathcal{N}(0, I)$ (so ``noise`` is a standard deviation in data units). Labels are the
+curve a point came from where there are several (moons, circles, spiral arms).
 
-These data sets have no exact density: ``p(x)`` is a curve measure convolved with a Gaussian,
-``int N(x; scale c(t), noise^2 I) dP(t)``, a one-dimensional integral without closed form
-(and with ``noise = 0`` the data lie on a curve and have no density on the plane at all).
+These data sets have no exact density: $p(x)$ is a curve measure convolved with a Gaussian,
+$\int \mathcal{N}(x; \texttt{scale}\, c(t), \texttt{noise}^2 I)\, dP(t)$, a one-dimensional integral without closed
+form (and with ``noise = 0`` the data lie on a curve and have no density on the plane at all).
 
-- ``moons``: the upper half circle ``(cos t, sin t)`` and the lower one ``(1 - cos t, 1/2 - sin t)``,
-  ``t ~ U[0, pi]``, shifted by ``-(1/2, 1/4)`` to centre them (scikit-learn's ``make_moons``).
-- ``circles``: radius 1 (label 0) or ``factor`` (label 1), angle ``~ U[0, 2 pi)``.
-- ``spirals``: two arms ``+-r (-cos th, sin th)`` with ``th = 2 pi turns sqrt(u)``, ``r = th / (2 pi turns)``.
-- ``swissroll``: ``t (cos t, sin t) / (9 pi / 2)`` with ``t ~ U[3 pi / 2, 9 pi / 2]`` (the
+- ``moons``: the upper half circle $(\cos t, \sin t)$ and the lower one $(1 - \cos t, \frac{1}{2} - \sin t)$,
+  $t \sim \mathcal{U}[0, \pi]$, shifted by $-(\frac{1}{2}, \frac{1}{4})$ to centre them (scikit-learn's
+  ``make_moons``).
+- ``circles``: radius 1 (label 0) or ``factor`` (label 1), angle $\sim \mathcal{U}[0, 2 \pi)$.
+- ``spirals``: two arms $\pm r\, (-\cos \vartheta, \sin \vartheta)$ with
+  $\vartheta = 2 \pi\, \texttt{turns} \sqrt{u}$, $r = \vartheta / (2 \pi\, \texttt{turns})$.
+- ``swissroll``: $t\, (\cos t, \sin t) / (9 \pi / 2)$ with $t \sim \mathcal{U}[3 \pi / 2, 9 \pi / 2]$ (the
   two-dimensional swiss roll of FFJORD, scikit-learn's ``make_swiss_roll`` without its height axis).
 
-Defaults keep the points roughly within ``[-4, 4]^2`` like FFJORD's toy data.
+Defaults keep the points roughly within $[-4, 4]^2$ like FFJORD's toy data.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from flowkit.validation import require_float
 
 
 class NoisyCurve(SyntheticDataset):
-    """Points ``scale * c + noise * eps`` with ``c`` drawn by :meth:`_curve`; no exact density."""
+    r"""Points $\texttt{scale} \cdot c + \texttt{noise} \cdot \varepsilon$, $c$ drawn by :meth:`_curve`; no density."""
 
     event_shape = (2,)
 
@@ -129,7 +131,10 @@ class Spirals(NoisyCurve):
 
 
 class SwissRoll(NoisyCurve):
-    """The two-dimensional swiss roll ``t (cos t, sin t)``, ``t ~ U[3 pi/2, 9 pi/2]``, outer radius ``scale``."""
+    r"""The two-dimensional swiss roll $t\, (\cos t, \sin t)$, $t \sim \mathcal{U}[3 \pi / 2, 9 \pi / 2]$.
+
+    Its outer radius is ``scale``.
+    """
 
     def __init__(
         self, n_train: int = 50_000, n_test: int = 5_000, seed: int = 0, scale: float = 3.0, noise: float = 0.2

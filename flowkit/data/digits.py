@@ -1,4 +1,4 @@
-"""``digits``: scikit-learn's 8x8 handwritten digits, shipped with flowkit.
+r"""``digits``: scikit-learn's 8x8 handwritten digits, shipped with flowkit.
 
 Provenance and licence: ``digits.npz`` holds the 1797 images (``uint8`` levels 0..16,
 ``[1797, 8, 8]``) and labels (0..9) of ``sklearn.datasets.load_digits`` (scikit-learn 1.9,
@@ -7,10 +7,10 @@ set of the UCI "Optical Recognition of Handwritten Digits" data (E. Alpaydin and
 1998; UCI Machine Learning Repository, CC BY 4.0): 32x32 bitmaps whose 4x4 blocks were
 counted, giving 17 levels per pixel. It is loaded with ``allow_pickle=False``.
 
-Points are the bin centres of the 17 levels on ``[-1, 1]`` (:func:`flowkit.data.bin_centres`),
-``x = 2 (k + 1/2) / 17 - 1``, shaped ``[n, 1, 8, 8]``; labels are the digits. Training adds
-uniform noise of width ``2/17`` (:func:`flowkit.data.dequantize`), and bits/dim are
-``(-log p(x) + D log(17/2)) / (D ln 2)`` with ``D = 64``. The split is a fixed seeded
+Points are the bin centres of the 17 levels on $[-1, 1]$ (:func:`flowkit.data.bin_centres`),
+$x = 2 (k + \frac{1}{2}) / 17 - 1$, shaped ``[n, 1, 8, 8]``; labels are the digits. Training adds
+uniform noise of width $2/17$ (:func:`flowkit.data.dequantize`), and bits/dim are
+$(-\log p(x) + D \log(17/2)) / (D \ln 2)$ with $D = 64$. The split is a fixed seeded
 permutation: ``n_test`` held-out images (default 297), the other 1500 for training.
 """
 
@@ -41,7 +41,7 @@ def load_digits_levels() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class Digits(StoredSplits):
-    """8x8 digit images as bin centres on ``[-1, 1]``: ``event_shape (1, 8, 8)``, 10 classes, 17 bins.
+    """8x8 digit images as bin centres on $[-1, 1]$: ``event_shape (1, 8, 8)``, 10 classes, 17 bins.
 
     ``seed`` fixes the train/test permutation; ``n_test`` images are held out.
     """

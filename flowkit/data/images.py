@@ -1,10 +1,10 @@
-"""8-bit images as a quantised data set: pixel levels to bin centres on ``[-1, 1]``.
+r"""8-bit images as a quantised data set: pixel levels to bin centres on $[-1, 1]$.
 
-An image data set holds ``uint8`` pixel levels ``k = 0..255`` shaped ``[n, C, H, W]``
-(channels first); its points are the centres of 256 equal bins tiling ``[-1, 1]``
-(:func:`flowkit.data.bin_centres`), ``x = 2 (k + 1/2) / 256 - 1``, and ``num_bins = 256`` marks the
-data as quantised, so training dequantises with uniform noise of width ``2/256`` and bits/dim
-include the ``D log(256/2)`` term (:mod:`flowkit.core.quantization`).
+An image data set holds ``uint8`` pixel levels $k = 0, \dots, 255$ shaped ``[n, C, H, W]``
+(channels first); its points are the centres of 256 equal bins tiling $[-1, 1]$
+(:func:`flowkit.data.bin_centres`), $x = 2 (k + \frac{1}{2}) / 256 - 1$, and ``num_bins = 256`` marks the
+data as quantised, so training dequantises with uniform noise of width $2/256$ and bits/dim
+include the $D \log(256/2)$ term (:mod:`flowkit.core.quantization`).
 """
 
 from __future__ import annotations

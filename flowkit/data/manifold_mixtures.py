@@ -1,23 +1,27 @@
-"""Toy data on manifolds with their exact densities: ``sphere-mixture`` and ``torus-mixture``.
+r"""Toy data on manifolds with their exact densities: ``sphere-mixture`` and ``torus-mixture``.
 
-``sphere-mixture``: a mixture of von Mises-Fisher distributions on ``S^{d-1}`` (points
-``[n, d]`` with ``|x| = 1``), with density against the surface measure
+``sphere-mixture``: a mixture of von Mises-Fisher distributions on $S^{d-1}$ (points
+``[n, d]`` with $\lVert x \rVert = 1$), with density against the surface measure
 
-    p(x) = sum_k w_k C_d(kappa_k) exp(kappa_k <mu_k, x>),
-    C_d(kappa) = kappa^{d/2 - 1} / ((2 pi)^{d/2} I_{d/2 - 1}(kappa))
+$$
+p(x) = \sum_k w_k\, C_d(\kappa_k) \exp(\kappa_k \langle \mu_k, x \rangle), \qquad
+C_d(\kappa) = \frac{\kappa^{d/2 - 1}}{(2 \pi)^{d/2} I_{d/2 - 1}(\kappa)}
+$$
 
-(``I`` the modified Bessel function, evaluated as ``log I_v(k) = log ive(v, k) + k``). Draws use
+($I$ the modified Bessel function, evaluated as $\log I_v(k) = \log \operatorname{ive}(v, k) + k$). Draws use
 ``scipy.stats.vonmises_fisher`` (Wood's rejection sampler; an exact inverse-CDF draw for
-``d = 3``), seeded from the split's torch generator.
+$d = 3$), seeded from the split's torch generator.
 
-``torus-mixture``: a mixture of products of wrapped normals on the flat torus ``[-pi, pi)^d``,
-component ``k`` with angle means ``mu_k`` and standard deviation ``sigma_k`` per coordinate:
+``torus-mixture``: a mixture of products of wrapped normals on the flat torus $[-\pi, \pi)^d$,
+component $k$ with angle means $\mu_k$ and standard deviation $\sigma_k$ per coordinate:
 
-    p(x) = sum_k w_k prod_i sum_{m = -M..M} N(x_i + 2 pi m; mu_ki, sigma_k^2),
+$$
+p(x) = \sum_k w_k \prod_i \sum_{m = -M}^{M} \mathcal{N}(x_i + 2 \pi m;\ \mu_{ki}, \sigma_k^2),
+$$
 
-a draw is ``wrap(mu_k + sigma_k eps)``. ``sigma <= 2`` and ``M = 6`` make the truncated
+a draw is $\operatorname{wrap}(\mu_k + \sigma_k \varepsilon)$. $\sigma \le 2$ and $M = 6$ make the truncated
 wrapping sum exact to far below float64 rounding (the first omitted term is below
-``exp(-(13 pi)^2 / 8)``).
+$\exp(-(13 \pi)^2 / 8)$).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ _MAX_TORUS_STD = 2.0
 
 
 def von_mises_fisher_log_normalizer(dim: int, concentration: float) -> float:
-    """``log C_d(kappa)`` of the von Mises-Fisher density on ``S^{d-1}`` in ``R^d``."""
+    r"""$\log C_d(\kappa)$ of the von Mises-Fisher density on $S^{d-1}$ in $\mathbb{R}^d$."""
     order = 0.5 * dim - 1.0
     log_bessel = math.log(scipy.special.ive(order, concentration)) + concentration
     return order * math.log(concentration) - 0.5 * dim * math.log(2 * math.pi) - log_bessel
@@ -108,14 +112,14 @@ class VonMisesFisherMixture(MixtureDataset):
         return torch.from_numpy(x)
 
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """``log C_d(kappa_k) + kappa_k <mu_k, x>`` against the surface measure, for points on the sphere."""
+        r"""$\log C_d(\kappa_k) + \kappa_k \langle \mu_k, x \rangle$ against the sphere's surface measure."""
         return self.concentrations.to(x) * (x @ self.means.to(x).T) + self._log_normalizers.to(x)
 
 
 class TorusMixture(MixtureDataset):
-    """A mixture of wrapped-normal products on the flat torus ``[-pi, pi)^d``; labels are the components.
+    r"""A mixture of wrapped-normal products on the flat torus $[-\pi, \pi)^d$; labels are the components.
 
-    ``means`` (``[K, d]`` angles), ``stds`` (``[K]``, in ``(0, 2]``) and ``weights`` (``[K]``).
+    ``means`` (``[K, d]`` angles), ``stds`` (``[K]``, in $(0, 2]$) and ``weights`` (``[K]``).
     """
 
     def __init__(
@@ -135,12 +139,12 @@ class TorusMixture(MixtureDataset):
         super().__init__(n_train, n_test, seed, weights=weights, dim=d, components=k)
 
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
-        """``wrap(mu_k + sigma_k eps)``, ``eps ~ N(0, I)``."""
+        r"""$\operatorname{wrap}(\mu_k + \sigma_k \varepsilon)$, $\varepsilon \sim \mathcal{N}(0, I)$."""
         eps = torch.randn(len(component), self.event_shape[0], generator=generator, dtype=torch.float64)
         return _wrap(self.means[component] + self.stds[component, None] * eps)
 
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """Log-densities of the wrapped-normal products against the Lebesgue measure on ``[-pi, pi)^d``."""
+        r"""Log-densities of the wrapped-normal products against the Lebesgue measure on $[-\pi, \pi)^d$."""
         shifts = 2 * math.pi * torch.arange(-_WRAPS, _WRAPS + 1, dtype=x.dtype, device=x.device)
         std = self.stds.to(x)[None, :, None, None]
         z = (x[:, None, :, None] + shifts - self.means.to(x)[None, :, :, None]) / std  # [batch, K, d, wraps]

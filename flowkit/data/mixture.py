@@ -1,11 +1,13 @@
-"""Finite mixtures with an exact density: the base of the Gaussian and manifold mixtures.
+r"""Finite mixtures with an exact density: the base of the Gaussian and manifold mixtures.
 
-A mixture of ``K`` components with weights ``w_k`` (positive, normalised to sum to 1) and
-component densities ``p_k`` has
+A mixture of $K$ components with weights $w_k$ (positive, normalised to sum to 1) and
+component densities $p_k$ has
 
-    p(x) = sum_k w_k p_k(x),   log p(x) = logsumexp_k [ log w_k + log p_k(x) ];
+$$
+p(x) = \sum_k w_k\, p_k(x), \qquad \log p(x) = \operatorname{logsumexp}_k \bigl[\log w_k + \log p_k(x)\bigr];
+$$
 
-a draw picks ``k ~ Categorical(w)`` and then ``x ~ p_k``; its label is the component ``k``.
+a draw picks $k \sim \operatorname{Categorical}(w)$ and then $x \sim p_k$; its label is the component $k$.
 Subclasses give the component draws (:meth:`MixtureDataset._sample_components`) and log-densities
 (:meth:`MixtureDataset._component_log_prob`); this class does the rest.
 """
@@ -58,11 +60,11 @@ class MixtureDataset(SyntheticDataset):
 
     @abstractmethod
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
-        """One draw ``x ~ p_k`` (``[n, dim]``, float64) for each entry ``k`` of ``component`` (``[n]``)."""
+        r"""One draw $x \sim p_k$ (``[n, dim]``, float64) for each entry $k$ of ``component`` (``[n]``)."""
 
     @abstractmethod
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """``log p_k(x)`` of every point and component, ``[batch, K]``, in ``x``'s dtype and on its device."""
+        r"""$\log p_k(x)$ of every point and component, ``[batch, K]``, in ``x``'s dtype and on its device."""
 
     def _sample(self, n: int, generator: torch.Generator | None) -> DataSplit:
         component = torch.multinomial(self.weights, n, replacement=True, generator=generator)
@@ -71,7 +73,7 @@ class MixtureDataset(SyntheticDataset):
 
     @checked
     def log_prob(self, x: Float[Tensor, "batch dim"]) -> Float[Tensor, " batch"]:
-        """The exact mixture log-density ``logsumexp_k [log w_k + log p_k(x)]``, in ``x``'s dtype and device."""
+        r"""The exact log-density $\operatorname{logsumexp}_k [\log w_k + \log p_k(x)]$, in ``x``'s dtype and device."""
         d = self.event_shape[0]
         if x.shape[1] != d:
             raise ShapeError(f"{type(self).__name__}.log_prob: x must have shape [batch, {d}], got {list(x.shape)}")

@@ -1,14 +1,17 @@
-"""Gaussian mixtures with their exact density: ``2d-mixture`` and ``8gaussians``.
+r"""Gaussian mixtures with their exact density: ``2d-mixture`` and ``8gaussians``.
 
-A mixture of ``K`` Gaussians with weights ``w_k`` (normalised to sum to 1), means ``mu_k`` and
-covariances ``Sigma_k = L_k L_k^T`` (Cholesky factors) has the exact log-density
+A mixture of $K$ Gaussians with weights $w_k$ (normalised to sum to 1), means $\mu_k$ and
+covariances $\Sigma_k = L_k L_k^\top$ (Cholesky factors) has the exact log-density
 
-    log p(x) = logsumexp_k [ log w_k - |L_k^{-1} (x - mu_k)|^2 / 2 - log det L_k - (d/2) log(2 pi) ].
+$$
+\log p(x) = \operatorname{logsumexp}_k \Bigl[\log w_k - \tfrac{1}{2} \lVert L_k^{-1} (x - \mu_k) \rVert^2
+- \log \det L_k - \tfrac{d}{2} \log(2 \pi)\Bigr].
+$$
 
-A sample picks ``k ~ Categorical(w)`` and returns ``x = mu_k + L_k eps`` with ``eps ~ N(0, I)``;
-its label is the component ``k``. :class:`EightGaussians` is the usual benchmark: eight
-equal-weight isotropic Gaussians of standard deviation ``std`` centred on a circle of radius
-``radius`` (defaults ``2 sqrt 2`` and ``0.5 / sqrt 2`` as in FFJORD).
+A sample picks $k \sim \operatorname{Categorical}(w)$ and returns $x = \mu_k + L_k \varepsilon$ with
+$\varepsilon \sim \mathcal{N}(0, I)$; its label is the component $k$. :class:`EightGaussians` is the usual benchmark:
+eight equal-weight isotropic Gaussians of standard deviation ``std`` centred on a circle of radius
+``radius`` (defaults $2 \sqrt{2}$ and $0.5 / \sqrt{2}$ as in FFJORD).
 """
 
 from __future__ import annotations
@@ -71,12 +74,16 @@ class GaussianMixture(MixtureDataset):
         super().__init__(n_train, n_test, seed, weights=weights, dim=d, components=k)
 
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
-        """``x = mu_k + L_k eps``, ``eps ~ N(0, I)``."""
+        r"""$x = \mu_k + L_k \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$."""
         eps = torch.randn(len(component), self.event_shape[0], 1, generator=generator, dtype=torch.float64)
         return self.means[component] + (self._cholesky[component] @ eps).squeeze(-1)
 
     def _component_log_prob(self, x: Tensor) -> Tensor:
-        """``log N(x; mu_k, L_k L_k^T) = -|L_k^{-1} (x - mu_k)|^2 / 2 - log det L_k - (d/2) log(2 pi)``."""
+        r"""$\log \mathcal{N}(x; \mu_k, L_k L_k^\top)$ of every point and component.
+
+        $\log \mathcal{N}(x; \mu_k, L_k L_k^\top) = -\frac{1}{2} \lVert L_k^{-1} (x - \mu_k) \rVert^2 - \log \det L_k
+        - \frac{d}{2} \log(2 \pi)$.
+        """
         d = self.event_shape[0]
         mean = self.means.to(x)
         cholesky = self._cholesky.to(x)
@@ -87,9 +94,9 @@ class GaussianMixture(MixtureDataset):
 
 
 class EightGaussians(GaussianMixture):
-    """Eight equal-weight isotropic Gaussians (std ``std``) centred at ``radius (cos k pi/4, sin k pi/4)``.
+    r"""Eight equal-weight isotropic Gaussians (std ``std``) centred at $r\, (\cos(k \pi / 4), \sin(k \pi / 4))$.
 
-    The label of a point is its component ``k`` in ``0..7``.
+    $r$ is ``radius``. The label of a point is its component $k$ in $0, \dots, 7$.
     """
 
     def __init__(

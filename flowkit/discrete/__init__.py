@@ -1,6 +1,6 @@
-"""Discrete flow matching (Gat et al., 2024) over token sequences ``x in {0..V-1}^L``.
+r"""Discrete flow matching (Gat et al., 2024) over token sequences $x \in \{0, \dots, V-1\}^L$.
 
-* the mixture schedulers ``kappa(t)`` (``polynomial``, ``cosine``) of :mod:`flowkit.paths.kappa`,
+* the mixture schedulers $\kappa(t)$ (``polynomial``, ``cosine``) of :mod:`flowkit.paths.kappa`,
   shared with the geodesic path and re-exported here;
 * :mod:`~flowkit.discrete.priors`: token sources ``uniform`` and ``mask`` (mask token ``V``);
 * :mod:`~flowkit.discrete.path`: the mixture path ``mixture`` with its CTMC rates;

@@ -1,16 +1,16 @@
-"""Token toy data with exact distributions: ``discrete-checkerboard`` and ``markov-text``.
+r"""Token toy data with exact distributions: ``discrete-checkerboard`` and ``markov-text``.
 
 A :class:`TokenDataset` declares ``vocab_size`` (so the pipeline keeps its integer tokens) and
 knows the exact probability of every sequence, :meth:`TokenDataset.probabilities`, a tensor of
-shape ``[V] * L`` (``L`` the length), used by the ``discrete-tv`` metric and as ``log_prob``.
+shape ``[V] * L`` ($L$ the length), used by the ``discrete-tv`` metric and as ``log_prob``.
 
 * ``discrete-checkerboard``: two tokens per point, the column and the row of a ``grid x grid``
   board of buckets (as ``flow_matching``'s discrete 2D example discretises its checkerboard);
   ``cells x cells`` squares of ``grid / cells`` buckets each, uniform on the buckets of the
-  squares with column + row even: ``p(i, j) = 2 / grid^2`` there, ``0`` elsewhere.
+  squares with column + row even: $p(i, j) = 2 / \texttt{grid}^2$ there, $0$ elsewhere.
 * ``markov-text``: sequences of ``length`` tokens of a ``vocab_size`` vocabulary from a Markov
-  chain, ``p(x) = pi(x_1) prod_k P(x_{k+1} | x_k)``, with initial ``pi`` and transition matrix
-  ``P`` drawn once from ``chain_seed`` (Dirichlet rows with concentration ``concentration``, small
+  chain, $p(x) = \pi(x_1) \prod_k P(x_{k+1} \mid x_k)$, with initial $\pi$ and transition matrix
+  $P$ drawn once from ``chain_seed`` (Dirichlet rows with concentration ``concentration``, small
   values give sparse, text-like transitions).
 """
 
@@ -36,7 +36,7 @@ class TokenDataset(SyntheticDataset):
 
     @abstractmethod
     def probabilities(self) -> Tensor:
-        """``p(x)`` for every sequence, ``[vocab_size] * length`` (float64, sums to 1)."""
+        """$p(x)$ for every sequence, ``[vocab_size] * length`` (float64, sums to 1)."""
 
     @property
     def has_density(self) -> bool:
@@ -44,7 +44,7 @@ class TokenDataset(SyntheticDataset):
         return True
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """``log p(x)`` of tokens ``x`` ``[batch, length]`` (``-inf`` off the support)."""
+        r"""$\log p(x)$ of tokens ``x`` ``[batch, length]`` ($-\infty$ off the support)."""
         table = self.probabilities().to(x.device)
         return table[tuple(x.long().unbind(dim=1))].log()
 

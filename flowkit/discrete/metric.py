@@ -1,18 +1,19 @@
-"""Total variation distance of token samples against the exact distribution: ``discrete-tv``.
+r"""Total variation distance of token samples against the exact distribution: ``discrete-tv``.
 
-For samples ``x_1..x_n`` of sequences over ``V`` tokens with empirical frequencies ``q``, and the
-data set's exact probabilities ``p`` (:meth:`flowkit.discrete.TokenDataset.probabilities`):
+For samples $x_1, \dots, x_n$ of sequences over $V$ tokens with empirical frequencies $q$, and the
+data set's exact probabilities $p$ (:meth:`flowkit.discrete.TokenDataset.probabilities`):
 
-* ``tv = 1/2 sum_x |q(x) - p(x)|`` over all ``V^L`` sequences;
-* ``tv-marginal = 1/L sum_i 1/2 sum_v |q_i(v) - p_i(v)|``, the mean over positions of the TV of
-  the per-position marginals.
+* ``tv`` $= \frac{1}{2} \sum_x \lvert q(x) - p(x) \rvert$ over all $V^L$ sequences;
+* ``tv-marginal`` $= \frac{1}{L} \sum_i \frac{1}{2} \sum_v \lvert q_i(v) - p_i(v) \rvert$, the mean over positions of
+  the TV of the per-position marginals.
 
 Data sets that declare no ``vocab_size`` (real-valued data) get no value. A token data set
 without exact probabilities is compared with its held-out points instead (their
-empirical frequencies as ``p``). Empirical TV is biased upwards by sampling noise, about
-``sqrt(V^L / (2 pi n))`` for a large support (``tv-floor`` reports the exact expected TV of
-``n`` draws from ``p`` itself, ``E TV = 1/2 sum_x E|Binomial(n, p_x)/n - p_x|``, when ``p`` is exact;
-De Moivre's closed form of the binomial's mean absolute deviation).
+empirical frequencies as $p$). Empirical TV is biased upwards by sampling noise, about
+$\sqrt{V^L / (2 \pi n)}$ for a large support (``tv-floor`` reports the exact expected TV of
+$n$ draws from $p$ itself,
+$\mathbb{E}\, \mathrm{TV} = \frac{1}{2} \sum_x \mathbb{E} \lvert \mathrm{Binomial}(n, p_x)/n - p_x \rvert$, when $p$
+is exact; De Moivre's closed form of the binomial's mean absolute deviation).
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ __all__ = ["TotalVariation", "empirical_probabilities", "expected_sampling_tv", 
 
 
 def empirical_probabilities(tokens: Tensor, vocab_size: int) -> Tensor:
-    """Frequencies of the sequences ``tokens`` ``[n, length]`` as a table ``[vocab_size] * length`` (float64).
+    r"""Frequencies of the sequences ``tokens`` ``[n, length]`` as a table ``[vocab_size] * length`` (float64).
 
-    Sequences with a token outside ``{0..vocab_size-1}`` (e.g. a mask left in place) count in ``n``
+    Sequences with a token outside $\{0, \dots, V-1\}$ ($V$ = ``vocab_size``; e.g. a mask left in place) count in $n$
     but in no cell, so the table sums to the fraction of valid sequences.
     """
     length = tokens.shape[1]
@@ -47,8 +48,8 @@ def empirical_probabilities(tokens: Tensor, vocab_size: int) -> Tensor:
 
 
 def total_variation(p: Tensor, q: Tensor) -> float:
-    """``1/2 sum |p - q|`` of two probability tables of the same shape; mass missing from either
-    (outside the table) counts as well: ``+ 1/2 |sum p - sum q|``."""
+    r"""$\frac{1}{2} \sum \lvert p - q \rvert$ of two probability tables of the same shape; mass missing from either
+    (outside the table) counts as well: $+ \frac{1}{2} \bigl\lvert \sum p - \sum q \bigr\rvert$."""
     return 0.5 * float((p - q).abs().sum() + (p.sum() - q.sum()).abs())
 
 
@@ -58,10 +59,11 @@ def _marginals(table: Tensor) -> list[Tensor]:
 
 
 def expected_sampling_tv(p: Tensor, n: int) -> float:
-    """``E[TV(q_n, p)]`` for the frequencies ``q_n`` of ``n`` independent draws from ``p``, exactly.
+    r"""$\mathbb{E}[\mathrm{TV}(q_n, p)]$ for the frequencies $q_n$ of $n$ independent draws from $p$, exactly.
 
-    ``E TV = 1/(2n) sum_x E|X_x - n p_x|`` with ``X_x ~ Binomial(n, p_x)``, whose mean absolute
-    deviation is De Moivre's ``2 m C(n, m) p^m (1 - p)^(n - m + 1)``, ``m = floor(n p) + 1``.
+    $\mathbb{E}\, \mathrm{TV} = \frac{1}{2n} \sum_x \mathbb{E} \lvert X_x - n p_x \rvert$ with
+    $X_x \sim \mathrm{Binomial}(n, p_x)$, whose mean absolute deviation is De Moivre's
+    $2 m \binom{n}{m} p^m (1 - p)^{n - m + 1}$, $m = \lfloor n p \rfloor + 1$.
     """
     flat = p.reshape(-1).double().cpu()
     flat = flat[(flat > 0) & (flat < 1)]

@@ -1,13 +1,13 @@
-"""Token models: the interface of a network that predicts ``p_{1|t}(. | x_t)``, and ``discrete-mlp``.
+r"""Token models: the interface of a network that predicts $p_{1 \mid t}(\cdot \mid x_t)$, and ``discrete-mlp``.
 
 A :class:`TokenModel` is a :class:`flowkit.VectorFieldModel` called as ``model(t, x, y=None)`` with
-integer tokens ``x`` ``[batch, length]`` (values in ``{0..V}``, ``V`` the mask token) that returns
+integer tokens ``x`` ``[batch, length]`` (values in $\{0, \dots, V\}$, $V$ the mask token) that returns
 logits ``[batch, length, V]`` of the posterior over the data token at every position.
 
-:class:`TokenMLP` embeds each position's token (``V + 1`` embeddings, so it serves both the
+:class:`TokenMLP` embeds each position's token ($V + 1$ embeddings, so it serves both the
 uniform and the mask source), concatenates the ``length`` embeddings and runs an MLP conditioned
-on ``c(t [, y])`` (the time embedding of the vector-field MLP, plus a label embedding when
-``num_classes`` is set): ``h_k = act(A_k h_{k-1} + B_k c)``, logits ``= W h_depth``.
+on $c(t\, [, y])$ (the time embedding of the vector-field MLP, plus a label embedding when
+``num_classes`` is set): $h_k = \mathrm{act}(A_k h_{k-1} + B_k c)$, logits $= W h_{\mathrm{depth}}$.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class TokenMLP(TokenModel):
         self.output = nn.Linear(width, self.length * self.vocab_size)
 
     def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """Logits ``[batch, length, vocab_size]`` of ``p_{1|t}(. | x)`` for tokens ``x`` ``[batch, length]``."""
+        r"""Logits ``[batch, length, V]`` of $p_{1 \mid t}(\cdot \mid x)$ for tokens ``x`` ``[batch, length]``."""
         if x.dim() != 2 or x.shape[1] != self.length or x.dtype.is_floating_point:
             raise ShapeError(
                 f"TokenMLP: x must be integer tokens [batch, {self.length}], got dtype {x.dtype} and shape {tuple(x.shape)}"

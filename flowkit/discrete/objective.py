@@ -1,17 +1,17 @@
-"""Discrete flow-matching objectives on a mixture path: ``discrete-ce`` and ``discrete-gkl``.
+r"""Discrete flow-matching objectives on a mixture path: ``discrete-ce`` and ``discrete-gkl``.
 
-One loss evaluation draws ``x0`` from the path's token source, pairs it with the data ``x1``
-through the coupling, draws ``t`` from the time distribution on the path's time range and
-``x_t ~ p_t(. | x0, x1)``; the model returns logits ``[batch, length, V]`` of
-``p_{1|t}(. | x_t)`` per position. Per position ``i`` (averaged over positions and the batch):
+One loss evaluation draws $x_0$ from the path's token source, pairs it with the data $x_1$
+through the coupling, draws $t$ from the time distribution on the path's time range and
+$x_t \sim p_t(\cdot \mid x_0, x_1)$; the model returns logits ``[batch, length, V]`` of
+$p_{1 \mid t}(\cdot \mid x_t)$ per position. Per position $i$ (averaged over positions and the batch):
 
-* ``cross-entropy``: ``l = -log p_{1|t}(x1^i | x_t)``;
+* ``cross-entropy``: $l = -\log p_{1 \mid t}(x_1^i \mid x_t)$;
 * ``generalized-kl`` (Shaul et al., 2024, the mixture-path form):
-  ``l = -c(t) [p_{1|t}(x_t^i | x_t) - delta + (1 - delta) log p_{1|t}(x1^i | x_t)]`` with
-  ``delta = [x_t^i = x1^i]`` and ``c = kappa'/(1-kappa)``, the Bregman divergence between the
+  $l = -c(t) \bigl[p_{1 \mid t}(x_t^i \mid x_t) - \delta + (1 - \delta) \log p_{1 \mid t}(x_1^i \mid x_t)\bigr]$ with
+  $\delta = [x_t^i = x_1^i]$ and $c = \kappa' / (1 - \kappa)$, the Bregman divergence between the
   true and the modelled CTMC rates.
 
-Both are minimised by the exact posterior ``p_{1|t}(y | x_t) = P(x1^i = y | x_t)``.
+Both are minimised by the exact posterior $p_{1 \mid t}(y \mid x_t) = P(x_1^i = y \mid x_t)$.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ class _MixturePath(Protocol):
 def position_losses(
     logits: Tensor, *, x1: Tensor, x_t: Tensor, jump_coefficient: Tensor | None = None, form: str = "cross-entropy"
 ) -> Tensor:
-    """The loss of every position, ``[batch, length]``, for model ``logits`` ``[batch, length, V]``.
+    r"""The loss of every position, ``[batch, length]``, for model ``logits`` ``[batch, length, V]``.
 
-    ``jump_coefficient`` (``kappa'/(1-kappa)``, ``[batch]``) is needed by ``generalized-kl`` only.
+    ``jump_coefficient`` ($\kappa' / (1 - \kappa)$, ``[batch]``) is needed by ``generalized-kl`` only.
     """
     log_p = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
     log_p_data = log_p.gather(-1, x1.long().unsqueeze(-1)).squeeze(-1)
@@ -65,7 +65,7 @@ def position_losses(
 
 
 class DiscreteFlowMatching(Objective):
-    """Trains a token model ``logits(t, x_t)`` to predict ``x1`` on a mixture path.
+    r"""Trains a token model ``logits(t, x_t)`` to predict $x_1$ on a mixture path.
 
     Parameters:
         path: a :class:`flowkit.discrete.MixturePath` (anything with a prior, a time range and a
@@ -75,7 +75,7 @@ class DiscreteFlowMatching(Objective):
         form: ``"cross-entropy"`` or ``"generalized-kl"``.
         time_distribution, logit_normal_mean, logit_normal_std: as for ``cfm``.
         time_end: for ``generalized-kl``, training times are drawn in ``[t_start, time_end]``
-            (its weight ``kappa'/(1-kappa)`` is infinite at ``t = 1``).
+            (its weight $\kappa' / (1 - \kappa)$ is infinite at $t = 1$).
     """
 
     path_requirements: ClassVar = (PRIOR, TIME_RANGE, MIXTURE)

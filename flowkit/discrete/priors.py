@@ -1,9 +1,9 @@
-"""Source distributions over token sequences: ``uniform`` and ``mask``.
+r"""Source distributions over token sequences: ``uniform`` and ``mask``.
 
-* ``uniform``: every position independently uniform on ``{0..V-1}``,
-  ``log p0(x) = -L log V`` for ``x`` of length ``L``;
-* ``mask``: every position is the mask token ``V`` (an extra state outside the vocabulary),
-  ``log p0(x) = 0`` for the all-mask sequence, ``-inf`` otherwise.
+* ``uniform``: every position independently uniform on $\{0, \dots, V-1\}$,
+  $\log p_0(x) = -L \log V$ for $x$ of length $L$;
+* ``mask``: every position is the mask token $V$ (an extra state outside the vocabulary),
+  $\log p_0(x) = 0$ for the all-mask sequence, $-\infty$ otherwise.
 
 Draws are ``torch.long`` tokens whatever floating ``dtype`` is asked for (the pipeline passes the
 model's dtype), so a token prior drops in wherever a prior is sampled.

@@ -1,16 +1,19 @@
-"""The CTMC sampler of discrete paths, registered as ``discrete-euler``.
+r"""The CTMC sampler of discrete paths, registered as ``discrete-euler``.
 
 From tokens ``x0`` at ``t0`` to ``t1`` on a fixed grid (``steps`` uniform steps or ``time_grid``,
-as for the fixed-step ODE solvers), each step of size ``h`` from ``t`` evaluates the token model's
-logits ``[batch, length, V]``, turns them into ``p_{1|t}(. | x_t)`` (softmax) and draws every
+as for the fixed-step ODE solvers), each step of size $h$ from $t$ evaluates the token model's
+logits ``[batch, length, V]``, turns them into $p_{1 \mid t}(\cdot \mid x_t)$ (softmax) and draws every
 position independently from the path's Euler transition (:meth:`flowkit.discrete.MixturePath.transition`)
 
-    P(x_{t+h}^i = y) = delta_{x_t^i}(y) + h u_t(y | x_t),  u_t = kappa'/(1-kappa) (p_{1|t} - delta),
+$$
+P(x_{t+h}^i = y) = \delta_{x_t^i}(y) + h\, u_t(y \mid x_t), \qquad
+u_t = \frac{\kappa'}{1 - \kappa} \bigl(p_{1 \mid t} - \delta\bigr),
+$$
 
-with the jump probability capped at 1, so the step ending at ``t = 1`` (``kappa = 1``) draws
-from ``p_{1|t}`` (``final="sample"``) or takes its most likely token (``final="argmax"``).
-``div_free = beta > 0`` adds the path's divergence-free corrector (a jump to a fresh draw of
-``(1 - kappa) p0 + kappa p_{1|t}`` with rate ``beta kappa'/(kappa (1 - kappa))``), which keeps the
+with the jump probability capped at 1, so the step ending at $t = 1$ ($\kappa = 1$) draws
+from $p_{1 \mid t}$ (``final="sample"``) or takes its most likely token (``final="argmax"``).
+``div_free`` $= \beta > 0$ adds the path's divergence-free corrector (a jump to a fresh draw of
+$(1 - \kappa)\, p_0 + \kappa\, p_{1 \mid t}$ with rate $\beta\, \kappa' / \bigl(\kappa (1 - \kappa)\bigr)$), which keeps the
 marginals (:meth:`flowkit.discrete.MixturePath.corrector_rates`).
 
 Design: it is a solver of the ``solver`` kind that declares the state it supports,
@@ -43,7 +46,7 @@ from flowkit.validation import field_validator, require_choice, require_float, r
 __all__ = ["FINAL_STEPS", "DiscreteEuler", "TokenField", "draw_categorical"]
 
 FINAL_STEPS = ("sample", "argmax")
-"""How the step that reaches ``kappa = 1`` picks the token: a draw from ``p_{1|t}`` or its mode."""
+r"""How the step that reaches $\kappa = 1$ picks the token: a draw from $p_{1 \mid t}$ or its mode."""
 
 _END_TOLERANCE = 1e-9
 
@@ -57,7 +60,7 @@ class TokenField:
         self.nfe = 0
 
     def posterior(self, t: float, x: Tensor) -> Tensor:
-        """``p_{1|t}(. | x)`` ``[batch, length, V]``; the first output's shape is checked."""
+        r"""$p_{1 \mid t}(\cdot \mid x)$ ``[batch, length, V]``; the first output's shape is checked."""
         time = torch.full((x.shape[0],), t, dtype=torch.get_default_dtype(), device=x.device)
         logits = self.logits(time, x)
         self.nfe += 1
@@ -74,11 +77,11 @@ class TokenField:
 
 @attrs.frozen
 class DiscreteEuler(FixedStepSolver):
-    """Euler jumps of the CTMC of a discrete path (see the module docstring).
+    r"""Euler jumps of the CTMC of a discrete path (see the module docstring).
 
     Parameters (besides ``steps`` / ``time_grid``):
-        final: ``"sample"`` or ``"argmax"`` for the step that reaches ``kappa = 1``.
-        div_free: ``beta >= 0``, the weight of the divergence-free corrector term
+        final: ``"sample"`` or ``"argmax"`` for the step that reaches $\kappa = 1$.
+        div_free: $\beta \ge 0$, the weight of the divergence-free corrector term
             (:meth:`flowkit.discrete.MixturePath.corrector_rates`; 0 turns it off).
         seed: seeds the jumps per solve; ``None`` draws from torch's global generator.
     """

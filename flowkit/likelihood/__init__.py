@@ -1,7 +1,7 @@
-"""The likelihood engine: log-densities of flows and bits per dimension.
+r"""The likelihood engine: log-densities of flows and bits per dimension.
 
-- :func:`log_prob`: ``log p1(x)`` in nats by the instantaneous change of variables, integrating
-  from t = 1 back to t = 0 with an exact or Hutchinson divergence
+- :func:`log_prob`: $\log p_1(x)$ in nats by the instantaneous change of variables, integrating
+  from $t = 1$ back to $t = 0$ with an exact or Hutchinson divergence
   (:mod:`flowkit.likelihood.engine`, :mod:`flowkit.likelihood.divergence`);
 - :func:`sample_with_log_prob`: samples with their log-density from one forward solve;
 - :func:`bits_per_dim`: nats to bits per dimension, with the dequantisation term for quantised

@@ -1,17 +1,19 @@
-"""The divergence of a vector field from vector-Jacobian products with probe vectors.
+r"""The divergence of a vector field from vector-Jacobian products with probe vectors.
 
-With ``J(x) = dv/dx`` the per-sample Jacobian of ``v(t, .)`` and probes ``p_1 .. p_K`` (each
-shaped like ``x``)::
+With $J(x) = \partial v / \partial x$ the per-sample Jacobian of $v(t, \cdot)$ and probes $p_1, \dots, p_K$ (each
+shaped like $x$):
 
-    div v(t, x) ~= sum_k p_k^T J(x) p_k
+$$
+\operatorname{div} v(t, x) \approx \sum_k p_k^\top J(x)\, p_k
+$$
 
-- exact: the ``D`` standard basis vectors ``p_k = e_k`` give ``sum_k J_kk = tr J``;
-- Hutchinson (1989): ``p_k = eps_k / sqrt(K)`` with ``E[eps eps^T] = I`` (Rademacher ``+-1`` or
-  standard Gaussian entries) gives an unbiased estimate, the mean of ``eps_k^T J eps_k``.
-  With ``S = (J + J^T) / 2`` its variance is ``2 sum_{i != j} S_ij^2 / K`` for Rademacher and
-  ``2 ||S||_F^2 / K`` for Gaussian probes.
+- exact: the $D$ standard basis vectors $p_k = e_k$ give $\sum_k J_{kk} = \operatorname{tr} J$;
+- Hutchinson (1989): $p_k = \varepsilon_k / \sqrt{K}$ with $\mathbb{E}[\varepsilon \varepsilon^\top] = I$ (Rademacher
+  $\pm 1$ or standard Gaussian entries) gives an unbiased estimate, the mean of $\varepsilon_k^\top J \varepsilon_k$.
+  With $S = (J + J^\top) / 2$ its variance is $2 \sum_{i \neq j} S_{ij}^2 / K$ for Rademacher and
+  $2 \lVert S \rVert_F^2 / K$ for Gaussian probes.
 
-All ``K`` products ``p_k^T J`` come from one forward pass of the field and one vectorised
+All $K$ products $p_k^\top J$ come from one forward pass of the field and one vectorised
 backward pass (``torch.func.vjp`` under ``torch.func.vmap``), in chunks of ``chunk_size`` probes
 on CPU (:func:`default_chunk_size`); there is no Python loop over dimensions. Because ``torch.func`` transforms
 ignore an outer ``torch.no_grad()``, the divergence is available in evaluation code, and the
@@ -36,9 +38,9 @@ CPU_ROWS_PER_PASS = 8192
 
 
 def basis_probes(like: Tensor) -> Tensor:
-    """The ``D`` standard basis vectors for a batch shaped like ``like`` (``[B, *dims]``).
+    r"""The $D$ standard basis vectors for a batch shaped like ``like`` (``[B, *dims]``).
 
-    Returns ``[D, B, *dims]`` as an expanded view of a ``D x D`` identity (no ``D^2 B`` memory).
+    Returns ``[D, B, *dims]`` as an expanded view of a $D \times D$ identity (no $D^2 B$ memory).
     """
     batch, dims = like.shape[0], like.shape[1:]
     num = int(torch.Size(dims).numel())
@@ -47,9 +49,9 @@ def basis_probes(like: Tensor) -> Tensor:
 
 
 def hutchinson_probes(like: Tensor, num: int, distribution: str, generator: torch.Generator | None = None) -> Tensor:
-    """``num`` random probes per sample, ``[num, B, *dims]``, scaled by ``1 / sqrt(num)``.
+    r"""``num`` random probes per sample, ``[num, B, *dims]``, scaled by $1 / \sqrt{\texttt{num}}$.
 
-    Rademacher entries are ``+-1`` with equal probability; Gaussian entries are ``N(0, 1)``.
+    Rademacher entries are $\pm 1$ with equal probability; Gaussian entries are $\mathcal{N}(0, 1)$.
     They are drawn on ``generator``'s device (``like``'s device without one) and moved to
     ``like``'s device and dtype.
     """
@@ -83,7 +85,7 @@ def velocity_and_divergence(
     *,
     chunk_size: int | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """``(v(t, x), sum_k p_k^T J(x) p_k)`` for ``x`` ``[B, *dims]`` and ``probes`` ``[K, B, *dims]``.
+    r"""$\bigl(v(t, x), \sum_k p_k^\top J(x)\, p_k\bigr)$ for ``x`` ``[B, *dims]`` and ``probes`` ``[K, B, *dims]``.
 
     Returns the velocity (shaped like ``x``) and the divergence estimate ``[B]``. ``chunk_size``
     is the number of probes per vectorised backward pass (``None``: :func:`default_chunk_size`).

@@ -1,17 +1,20 @@
-"""Log-likelihoods of flows by the instantaneous change of variables.
+r"""Log-likelihoods of flows by the instantaneous change of variables.
 
-For ``dx/dt = v(t, x)`` carrying ``p0`` at t = 0 to ``p1`` at t = 1 (Chen et al., 2018)::
+For $dx/dt = v(t, x)$ carrying $p_0$ at $t = 0$ to $p_1$ at $t = 1$ (Chen et al., 2018):
 
-    d/dt log p_t(x_t) = -div v(t, x_t)   =>   log p1(x1) = log p0(x0) - int_0^1 div v(t, x_t) dt
+$$
+\frac{d}{dt} \log p_t(x_t) = -\operatorname{div} v(t, x_t) \quad\Longrightarrow\quad
+\log p_1(x_1) = \log p_0(x_0) - \int_0^1 \operatorname{div} v(t, x_t)\, dt
+$$
 
-The engine integrates the augmented state ``z = [flatten(x), l]`` with ``dz/dt = [v(t, x),
-div v(t, x)]``, a ``[batch, D + 1]`` tensor, so any registered solver (built-in or third-party)
-integrates it unchanged. With ``dl = l(t_end) - l(t_start)``:
+The engine integrates the augmented state $z = [\operatorname{flatten}(x), l]$ with
+$dz/dt = [v(t, x), \operatorname{div} v(t, x)]$, a ``[batch, D + 1]`` tensor, so any registered solver (built-in or
+third-party) integrates it unchanged. With $\Delta l = l(t_{\mathrm{end}}) - l(t_{\mathrm{start}})$:
 
-- :func:`log_prob` integrates from t = 1 (the data ``x``) back to t = 0:
-  ``log p1(x) = log p0(x(0)) + dl``;
-- :func:`sample_with_log_prob` integrates from t = 0 (prior draws ``x0``) to t = 1 and returns
-  ``x1`` with ``log p1(x1) = log p0(x0) - dl`` in the same single solve.
+- :func:`log_prob` integrates from $t = 1$ (the data ``x``) back to $t = 0$:
+  $\log p_1(x) = \log p_0(x(0)) + \Delta l$;
+- :func:`sample_with_log_prob` integrates from $t = 0$ (prior draws $x_0$) to $t = 1$ and returns
+  $x_1$ with $\log p_1(x_1) = \log p_0(x_0) - \Delta l$ in the same single solve.
 
 The divergence is exact (trace of the Jacobian) or Hutchinson's estimate with ``probes`` probes
 drawn once per solve (:mod:`flowkit.likelihood.divergence`). Log-densities are in nats.
@@ -43,7 +46,9 @@ DIVERGENCES = ("exact", "hutchinson")
 
 
 class AugmentedField:
-    """``dz/dt = [flatten(v(t, x)), div v(t, x)]`` for ``z = [flatten(x), l]`` of shape ``[B, D + 1]``."""
+    r"""The augmented field $dz/dt = [\operatorname{flatten}(v(t, x)), \operatorname{div} v(t, x)]$.
+
+    The state $z = [\operatorname{flatten}(x), l]$ has shape ``[B, D + 1]``."""
 
     def __init__(self, field: VectorField, event_shape: torch.Size, probes: Tensor, chunk_size: int | None) -> None:
         self.field = field
@@ -59,7 +64,7 @@ class AugmentedField:
 
 
 def prior_log_prob(prior: Any, x0: Tensor) -> Tensor:
-    """``log p0(x0)`` per sample, ``[batch]``, from anything with a ``log_prob`` method.
+    r"""$\log p_0(x_0)$ per sample, ``[batch]``, from anything with a ``log_prob`` method.
 
     Accepted results: ``[batch]`` (a flowkit :class:`~flowkit.Prior`, a path, a
     ``torch.distributions`` object whose event covers all data dimensions, e.g.
@@ -128,10 +133,11 @@ class _Options:
 
 
 def _flow_log_prob(field: VectorField, start: Tensor, *, forward: bool, options: _Options) -> tuple[Tensor, Tensor]:
-    """Solve the augmented ODE from ``start`` to the other end; return ``(end, log p1(x1))``.
+    r"""Solve the augmented ODE from ``start`` to the other end; return $(\mathrm{end}, \log p_1(x_1))$.
 
-    ``forward``: ``start`` is ``x0`` and the solve runs from t = 0 to t = 1 (``log p1 = log p0(x0) - dl``);
-    otherwise ``start`` is ``x1`` and it runs back from t = 1 to t = 0 (``log p1 = log p0(end) + dl``).
+    ``forward``: ``start`` is $x_0$ and the solve runs from $t = 0$ to $t = 1$
+    ($\log p_1 = \log p_0(x_0) - \Delta l$); otherwise ``start`` is $x_1$ and it runs back from $t = 1$ to
+    $t = 0$ ($\log p_1 = \log p_0(\mathrm{end}) + \Delta l$).
     """
     if not callable(field):
         raise InvalidParameterError(f"field must be callable as field(t, x), got {type(field).__name__}")
@@ -172,10 +178,10 @@ def log_prob(
     enable_grad: bool = False,
     chunk_size: int | None = None,
 ) -> PerSample:
-    """The log-density in nats of each sample of ``x`` (``[batch, *dims]``) under the flow of ``field``.
+    r"""The log-density in nats of each sample of ``x`` (``[batch, *dims]``) under the flow of ``field``.
 
-    ``log p1(x) = log p0(x0) - int_0^1 div v(t, x_t) dt``, integrating ``x_t`` and the divergence
-    from t = 1 (``x_1 = x``) back to t = 0 in one solve of the augmented state.
+    $\log p_1(x) = \log p_0(x_0) - \int_0^1 \operatorname{div} v(t, x_t)\, dt$, integrating $x_t$ and the divergence
+    from $t = 1$ ($x_1 = x$) back to $t = 0$ in one solve of the augmented state.
 
     - ``field``: ``field(t, x)`` with ``t`` of shape ``[batch]`` (a
       :class:`~flowkit.VectorFieldModel` or any function); a conditional model can be passed as
@@ -191,7 +197,7 @@ def log_prob(
     - ``chunk_size``: probes per vectorised backward pass; ``None`` picks one
       (:func:`~flowkit.likelihood.divergence.default_chunk_size`: all at once on accelerators,
       cache-sized passes on CPU). Smaller passes lower the peak memory of the exact divergence,
-      which grows as ``chunk_size x batch x activations``.
+      which grows as $\texttt{chunk\_size} \times \mathrm{batch} \times \mathrm{activations}$.
     """
     options = _Options(prior, solver, divergence, probes, probe_distribution, generator, enable_grad, chunk_size)
     return _flow_log_prob(field, x, forward=False, options=options)[1]
@@ -211,9 +217,9 @@ def sample_with_log_prob(
     enable_grad: bool = False,
     chunk_size: int | None = None,
 ) -> tuple[Batch, PerSample]:
-    """Push prior draws ``x0`` to ``x1`` and return ``(x1, log p1(x1))`` from one forward solve.
+    r"""Push prior draws ``x0`` to $x_1$ and return $(x_1, \log p_1(x_1))$ from one forward solve.
 
-    ``log p1(x1) = log p0(x0) - int_0^1 div v(t, x_t) dt``, integrating from t = 0 to t = 1.
+    $\log p_1(x_1) = \log p_0(x_0) - \int_0^1 \operatorname{div} v(t, x_t)\, dt$, integrating from $t = 0$ to $t = 1$.
     The arguments are those of :func:`log_prob`; ``x0`` should be a draw from ``prior``.
     """
     options = _Options(prior, solver, divergence, probes, probe_distribution, generator, enable_grad, chunk_size)

@@ -1,16 +1,19 @@
-"""The unit sphere ``S^{d-1} = {x in R^d : |x| = 1}``, registered as the manifold ``sphere``.
+r"""The unit sphere $S^{d-1} = \{x \in \mathbb{R}^d : \lVert x \rVert = 1\}$, registered as the manifold ``sphere``.
 
-With ``<x, y>`` the Euclidean inner product and ``theta = d(x, y)``:
+With $\langle x, y \rangle$ the Euclidean inner product and $\theta = d(x, y)$:
 
-- ``projx(x) = x / |x|``, ``proju(x, u) = u - <x, u> x``;
-- ``exp_x(u) = cos(|u|) x + sin(|u|) u / |u|``;
-- ``log_x(y) = theta w / |w|`` with ``w = y - <x, y> x`` (so ``|w| = sin theta``);
-- ``d(x, y) = atan2(|w|, <x, y>)`` (= ``arccos <x, y>``, accurate near 0 and pi);
-- the geodesic ``x(kappa) = cos(kappa theta) x0 + sin(kappa theta) v / theta``, ``v = log_{x0}(x1)``
-  (spherical linear interpolation), with ``dx/dkappa = -theta sin(kappa theta) x0 + cos(kappa theta) v``;
-- uniform draws are normalised standard normals; ``vol(S^{d-1}) = 2 pi^{d/2} / Gamma(d/2)``.
+- $\operatorname{projx}(x) = x / \lVert x \rVert$, $\operatorname{proju}(x, u) = u - \langle x, u \rangle x$;
+- $\exp_x(u) = \cos(\lVert u \rVert)\, x + \sin(\lVert u \rVert)\, u / \lVert u \rVert$;
+- $\log_x(y) = \theta\, w / \lVert w \rVert$ with $w = y - \langle x, y \rangle x$
+  (so $\lVert w \rVert = \sin \theta$);
+- $d(x, y) = \operatorname{atan2}(\lVert w \rVert, \langle x, y \rangle)$ ($= \arccos \langle x, y \rangle$,
+  accurate near $0$ and $\pi$);
+- the geodesic $x(\kappa) = \cos(\kappa \theta)\, x_0 + \sin(\kappa \theta)\, v / \theta$, $v = \log_{x_0}(x_1)$
+  (spherical linear interpolation), with
+  $dx / d\kappa = -\theta \sin(\kappa \theta)\, x_0 + \cos(\kappa \theta)\, v$;
+- uniform draws are normalised standard normals; $\operatorname{vol}(S^{d-1}) = 2 \pi^{d/2} / \Gamma(d/2)$.
 
-``log_x(y)`` is undefined for antipodal points (a set of measure zero); it returns a finite
+$\log_x(y)$ is undefined for antipodal points (a set of measure zero); it returns a finite
 vector there.
 """
 
@@ -40,21 +43,21 @@ def _sin_over_angle(theta: Tensor) -> Tensor:
 
 
 class Sphere(Manifold):
-    """The unit sphere in ``R^d`` (points ``[batch, d]``, ``d >= 2``)."""
+    r"""The unit sphere in $\mathbb{R}^d$ (points ``[batch, d]``, $d \ge 2$)."""
 
     def __repr__(self) -> str:
         return "Sphere()"
 
     def projx(self, x: Tensor) -> Tensor:
-        """``x / |x|``."""
+        r"""$x / \lVert x \rVert$."""
         return x / x.norm(dim=-1, keepdim=True).clamp_min(_TINY)
 
     def proju(self, x: Tensor, u: Tensor) -> Tensor:
-        """``u - <x, u> x``."""
+        r"""$u - \langle x, u \rangle x$."""
         return u - _inner(x, u) * x
 
     def expmap(self, x: Tensor, u: Tensor) -> Tensor:
-        """``cos(|u|) x + sin(|u|) u / |u|``."""
+        r"""$\cos(\lVert u \rVert)\, x + \sin(\lVert u \rVert)\, u / \lVert u \rVert$."""
         norm = u.norm(dim=-1, keepdim=True)
         return torch.cos(norm) * x + _sin_over_angle(norm) * u
 
@@ -64,16 +67,16 @@ class Sphere(Manifold):
         return torch.atan2(sin_theta, _inner(x, y)), w
 
     def logmap(self, x: Tensor, y: Tensor) -> Tensor:
-        """``theta w / sin(theta)`` with ``w = y - <x, y> x``."""
+        r"""$\theta\, w / \sin(\theta)$ with $w = y - \langle x, y \rangle x$."""
         theta, w = self._angle_and_direction(x, y)
         return w / _sin_over_angle(theta)
 
     def dist(self, x: Tensor, y: Tensor) -> Tensor:
-        """``atan2(|y - <x, y> x|, <x, y>)``."""
+        r"""$\operatorname{atan2}(\lVert y - \langle x, y \rangle x \rVert, \langle x, y \rangle)$."""
         return self._angle_and_direction(x, y)[0].squeeze(-1)
 
     def geodesic(self, x0: Tensor, x1: Tensor, kappa: Tensor) -> tuple[Tensor, Tensor]:
-        """Spherical linear interpolation and its closed-form derivative in ``kappa``."""
+        r"""Spherical linear interpolation and its closed-form derivative in $\kappa$."""
         theta, w = self._angle_and_direction(x0, x1)
         v = w / _sin_over_angle(theta)
         angle = kappa.reshape(-1, 1) * theta
@@ -86,17 +89,17 @@ class Sphere(Manifold):
         return self.projx(request.randn())
 
     def intrinsic_dim(self, dim: int) -> int:
-        """``S^{d-1}`` in ``R^d`` has dimension ``d - 1``."""
+        r"""$S^{d-1}$ in $\mathbb{R}^d$ has dimension $d - 1$."""
         self._check_dim(dim)
         return dim - 1
 
     def log_volume(self, dim: int) -> float:
-        """``log(2 pi^{d/2} / Gamma(d/2))`` for ``S^{d-1}`` in ``R^d``."""
+        r"""$\log(2 \pi^{d/2} / \Gamma(d/2))$ for $S^{d-1}$ in $\mathbb{R}^d$."""
         self._check_dim(dim)
         return math.log(2.0) + 0.5 * dim * math.log(math.pi) - math.lgamma(0.5 * dim)
 
     def distance_to_manifold(self, x: Tensor) -> Tensor:
-        """``| |x| - 1 |``."""
+        r"""$\bigl\lvert \lVert x \rVert - 1 \bigr\rvert$."""
         return (x.norm(dim=-1) - 1.0).abs()
 
     @staticmethod

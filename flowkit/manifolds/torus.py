@@ -1,18 +1,20 @@
-"""The flat torus ``T^d = R^d / 2 pi Z^d`` in angle coordinates, registered as ``flat-torus``.
+r"""The flat torus $T^d = \mathbb{R}^d / 2 \pi \mathbb{Z}^d$ in angle coordinates, registered as ``flat-torus``.
 
-Points are angles in ``[-pi, pi)`` per coordinate; the metric is the Euclidean one in the angles,
-so with ``wrap(a) = ((a + pi) mod 2 pi) - pi``:
+Points are angles in $[-\pi, \pi)$ per coordinate; the metric is the Euclidean one in the angles,
+so with $\operatorname{wrap}(a) = ((a + \pi) \bmod 2 \pi) - \pi$:
 
-- ``projx(x) = wrap(x)``, ``proju(x, u) = u`` (every vector is tangent);
-- ``exp_x(u) = wrap(x + u)``, ``log_x(y) = wrap(y - x)``, ``d(x, y) = |wrap(y - x)|``;
-- the geodesic ``x(kappa) = wrap(x0 + kappa wrap(x1 - x0))``, ``dx/dkappa = wrap(x1 - x0)``;
-- uniform draws are uniform angles; ``vol(T^d) = (2 pi)^d``.
+- $\operatorname{projx}(x) = \operatorname{wrap}(x)$, $\operatorname{proju}(x, u) = u$ (every vector is tangent);
+- $\exp_x(u) = \operatorname{wrap}(x + u)$, $\log_x(y) = \operatorname{wrap}(y - x)$,
+  $d(x, y) = \lVert \operatorname{wrap}(y - x) \rVert$;
+- the geodesic $x(\kappa) = \operatorname{wrap}(x_0 + \kappa \operatorname{wrap}(x_1 - x_0))$,
+  $dx / d\kappa = \operatorname{wrap}(x_1 - x_0)$;
+- uniform draws are uniform angles; $\operatorname{vol}(T^d) = (2 \pi)^d$.
 
 The divergence of a field in angle coordinates is its Riemannian divergence (the metric is flat).
-A network sees the torus through the embedding ``e(x) = (cos x, sin x)`` in ``R^{2d}`` (so its
-field is smooth and periodic); an ambient vector ``w = (a, b)`` of the embedding is the angle
-velocity ``-sin(x) a + cos(x) b`` (the adjoint of ``de``: each circle's unit tangent
-``(-sin, cos)`` dotted with ``w``).
+A network sees the torus through the embedding $e(x) = (\cos x, \sin x)$ in $\mathbb{R}^{2d}$ (so its
+field is smooth and periodic); an ambient vector $w = (a, b)$ of the embedding is the angle
+velocity $-\sin(x)\, a + \cos(x)\, b$ (the adjoint of $de$: each circle's unit tangent
+$(-\sin, \cos)$ dotted with $w$).
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ __all__ = ["FlatTorus", "wrap_angle"]
 
 
 def wrap_angle(a: Tensor) -> Tensor:
-    """``((a + pi) mod 2 pi) - pi``, in ``[-pi, pi)``."""
+    r"""$((a + \pi) \bmod 2 \pi) - \pi$, in $[-\pi, \pi)$."""
     return torch.remainder(a + math.pi, 2 * math.pi) - math.pi
 
 
 class FlatTorus(Manifold):
-    """The flat torus of angles in ``[-pi, pi)^d`` (points ``[batch, d]``)."""
+    r"""The flat torus of angles in $[-\pi, \pi)^d$ (points ``[batch, d]``)."""
 
     def __repr__(self) -> str:
         return "FlatTorus()"
@@ -44,23 +46,23 @@ class FlatTorus(Manifold):
         return wrap_angle(x)
 
     def proju(self, x: Tensor, u: Tensor) -> Tensor:
-        """``u``: the tangent space is all of ``R^d``."""
+        r"""$u$: the tangent space is all of $\mathbb{R}^d$."""
         return u
 
     def expmap(self, x: Tensor, u: Tensor) -> Tensor:
-        """``wrap(x + u)``."""
+        r"""$\operatorname{wrap}(x + u)$."""
         return wrap_angle(x + u)
 
     def logmap(self, x: Tensor, y: Tensor) -> Tensor:
-        """``wrap(y - x)``."""
+        r"""$\operatorname{wrap}(y - x)$."""
         return wrap_angle(y - x)
 
     def dist(self, x: Tensor, y: Tensor) -> Tensor:
-        """``|wrap(y - x)|``."""
+        r"""$\lVert \operatorname{wrap}(y - x) \rVert$."""
         return wrap_angle(y - x).norm(dim=-1)
 
     def geodesic(self, x0: Tensor, x1: Tensor, kappa: Tensor) -> tuple[Tensor, Tensor]:
-        """``wrap(x0 + kappa v)`` and ``v = wrap(x1 - x0)``."""
+        r"""$\operatorname{wrap}(x_0 + \kappa v)$ and $v = \operatorname{wrap}(x_1 - x_0)$."""
         v = wrap_angle(x1 - x0)
         return wrap_angle(x0 + kappa.reshape(-1, 1) * v), v
 
@@ -73,7 +75,7 @@ class FlatTorus(Manifold):
         return torch.cat([torch.cos(x), torch.sin(x)], dim=-1)
 
     def tangent_from_embedding(self, x: Tensor, w: Tensor) -> Tensor:
-        """``-sin(x) a + cos(x) b`` for ``w = (a, b)``."""
+        r"""$-\sin(x)\, a + \cos(x)\, b$ for $w = (a, b)$."""
         a, b = w.chunk(2, dim=-1)
         return torch.cos(x) * b - torch.sin(x) * a
 
@@ -82,7 +84,7 @@ class FlatTorus(Manifold):
         return request.rand() * (2 * math.pi) - math.pi
 
     def log_volume(self, dim: int) -> float:
-        """``d log(2 pi)``."""
+        r"""$d \log(2 \pi)$."""
         return dim * math.log(2 * math.pi)
 
     def distance_to_manifold(self, x: Tensor) -> Tensor:

@@ -1,19 +1,19 @@
-"""Precision-like metrics from the data's exact density (``data-density``).
+r"""Precision-like metrics from the data's exact density (``data-density``).
 
-For a data set with a closed-form density ``p`` (``Dataset.has_density``: ``checkerboard``,
-``8gaussians``, ``2d-mixture``) and generated samples ``x_1..x_n``:
+For a data set with a closed-form density $p$ (``Dataset.has_density``: ``checkerboard``,
+``8gaussians``, ``2d-mixture``) and generated samples $x_1, \dots, x_n$:
 
 - ``support_fraction``: the fraction of samples in the data's highest-density region of mass
-  ``1 - alpha``, ``{x : log p(x) >= tau}``, with ``tau`` the ``alpha``-quantile of ``log p`` over an
+  $1 - \alpha$, $\{x : \log p(x) \ge \tau\}$, with $\tau$ the $\alpha$-quantile of $\log p$ over an
   independent draw of the data (the training split). For data uniform on their support (the
   checkerboard) every data point has the same density, so this is exactly the fraction of
   samples inside the support, whatever ``alpha``; for a Gaussian mixture it is the fraction in the
-  region holding 99% of the mass (``alpha = 0.01``).
-- ``data_log_density``: the mean of ``log p(x_i)`` over the samples where it is finite (nats; the
+  region holding 99% of the mass ($\alpha$ = ``alpha`` = 0.01).
+- ``data_log_density``: the mean of $\log p(x_i)$ over the samples where it is finite (nats; the
   others, outside the support, are what ``support_fraction`` counts). Blurred samples land in
   low-density places and lower it. Data uniform on their support (the checkerboard) have the
-  same ``log p`` at every point of it, so there the mean says nothing that ``support_fraction``
-  does not: it is left out when the independent data draw's ``log p`` is constant.
+  same $\log p$ at every point of it, so there the mean says nothing that ``support_fraction``
+  does not: it is left out when the independent data draw's $\log p$ is constant.
 
 Both are reported for the held-out reference too (``*_reference``): what samples of the data
 themselves score, the ceiling a perfect model reaches up to sampling noise. Higher is better.
@@ -38,7 +38,7 @@ from flowkit.metrics.data_metric import DataMetric
 from flowkit.validation import field_validator, require_float
 
 _CONSTANT_DENSITY_SPREAD = 1e-9
-"""Largest spread (nats) of ``log p`` over the data draw for which the density counts as uniform."""
+r"""Largest spread (nats) of $\log p$ over the data draw for which the density counts as uniform."""
 
 
 def _log_density(dataset: Dataset, points: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -1,19 +1,25 @@
-"""Energy distance between generated samples and held-out data (``energy-distance``).
+r"""Energy distance between generated samples and held-out data (``energy-distance``).
 
-For distributions ``P`` and ``Q`` with ``X, X' ~ P`` and ``Y, Y' ~ Q`` independent, the (squared)
+For distributions $P$ and $Q$ with $X, X' \sim P$ and $Y, Y' \sim Q$ independent, the (squared)
 energy distance of Szekely and Rizzo is
 
-    E(P, Q) = 2 E|X - Y| - E|X - X'| - E|Y - Y'|,
+$$
+\mathcal{E}(P, Q) = 2\, \mathbb{E} \lVert X - Y \rVert - \mathbb{E} \lVert X - X' \rVert
+- \mathbb{E} \lVert Y - Y' \rVert,
+$$
 
-with ``|.|`` the Euclidean norm; it is ``>= 0`` and ``0`` only when ``P = Q``. From samples
-``x_1..x_n`` and ``y_1..y_m`` this module reports the unbiased U-statistic
+with $\lVert \cdot \rVert$ the Euclidean norm; it is $\ge 0$ and $0$ only when $P = Q$. From samples
+$x_1, \dots, x_n$ and $y_1, \dots, y_m$ this module reports the unbiased U-statistic
 
-    2/(n m) sum_{i,j} |x_i - y_j| - 1/(n(n-1)) sum_{i != i'} |x_i - x_i'| - 1/(m(m-1)) sum_{j != j'} |y_j - y_j'|,
+$$
+\frac{2}{n m} \sum_{i,j} \lVert x_i - y_j \rVert - \frac{1}{n(n-1)} \sum_{i \neq i'} \lVert x_i - x_{i'} \rVert
+- \frac{1}{m(m-1)} \sum_{j \neq j'} \lVert y_j - y_{j'} \rVert,
+$$
 
-whose expectation is exactly ``E(P, Q)`` (so it can be slightly negative when ``P = Q``).
+whose expectation is exactly $\mathcal{E}(P, Q)$ (so it can be slightly negative when $P = Q$).
 Images are flattened to vectors. The pairwise distances are summed block by block
 (:data:`~flowkit.metrics._inputs.BLOCK_ELEMENTS` at a time) with exact differences (no
-``|a|^2 + |b|^2 - 2ab`` expansion), so 10k x 10k points need a few megabytes.
+$\lVert a \rVert^2 + \lVert b \rVert^2 - 2 a \cdot b$ expansion), so 10k x 10k points need a few megabytes.
 """
 
 from __future__ import annotations
@@ -41,7 +47,10 @@ def _sum_distances(a: Tensor, b: Tensor) -> Tensor:
 
 @checked
 def energy_distance(x: Float[Tensor, " n *dims"], y: Float[Tensor, " m *dims"]) -> Float[Tensor, ""]:
-    """Unbiased energy distance ``2 E|X-Y| - E|X-X'| - E|Y-Y'|`` between the rows of ``x`` and ``y``.
+    r"""Unbiased energy distance between the rows of ``x`` (draws of $X$) and ``y`` (of $Y$).
+
+    $\mathcal{E} = 2 \mathbb{E} \lVert X - Y \rVert - \mathbb{E} \lVert X - X' \rVert - \mathbb{E} \lVert Y - Y' \rVert$
+    estimated by the U-statistic of the module docstring.
 
     ``x`` and ``y`` need at least two points each and the same event shape (flattened to
     vectors); the result has their promoted dtype and their device.

@@ -55,7 +55,11 @@ def feature_statistics(features: Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^{1/2})``: the 2-Wasserstein distance^2 of two Gaussians."""
+    r"""The squared 2-Wasserstein distance of $\mathcal{N}(\mu_1, S_1)$ and $\mathcal{N}(\mu_2, S_2)$.
+
+    $\lVert \mu_1 - \mu_2 \rVert^2 + \operatorname{Tr}\bigl(S_1 + S_2 - 2 (S_1 S_2)^{1/2}\bigr)$, with $\mu_1$, $S_1$,
+    $\mu_2$, $S_2$ = ``mu1``, ``sigma1``, ``mu2``, ``sigma2``.
+    """
     root = scipy.linalg.sqrtm(sigma1 @ sigma2)
     root = np.real(root)
     return float(np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(root))

@@ -1,19 +1,25 @@
-"""The noise floor of the sample-quality statistics (``noise-floor``).
+r"""The noise floor of the sample-quality statistics (``noise-floor``).
 
 The energy distance and the sliced W2 of :mod:`flowkit.metrics.energy` and
-:mod:`flowkit.metrics.sliced` are estimated from ``n`` samples and ``n`` held-out points, so even a
+:mod:`flowkit.metrics.sliced` are estimated from $n$ samples and $n$ held-out points, so even a
 perfect model scores a non-zero value. The floor is the same statistic between two independent
 samples *of the data*, of the same size as (samples, reference): the reference and a fresh draw
-``d_r`` of ``n`` data points, repeated ``repeats`` times,
+$d_r$ of $n$ data points, repeated $R$ = ``repeats`` times,
 
-    energy_distance_floor = ( (1/R) sum_r E(reference, d_r)^2 )^{1/2}   (RMS: the U-statistic has mean 0 when P = Q),
-    sliced_w2_floor       = (1/R) sum_r SW2(reference, d_r)             (mean: SW2 is positive when P = Q),
+$$
+\begin{aligned}
+\texttt{energy\_distance\_floor} &= \Bigl( \frac{1}{R} \sum_r \mathcal{E}(\mathrm{reference}, d_r)^2 \Bigr)^{1/2}
+  && \text{(RMS: the U-statistic has mean 0 when } P = Q\text{)}, \\
+\texttt{sliced\_w2\_floor} &= \frac{1}{R} \sum_r \mathrm{SW}_2(\mathrm{reference}, d_r)
+  && \text{(mean: } \mathrm{SW}_2 \text{ is positive when } P = Q\text{)},
+\end{aligned}
+$$
 
 with the same projections as ``sliced-w2`` (``num_projections``, ``seed``). A model value within
 a few floors of zero cannot be told from a perfect model; the sample size should make the floor
 at least 10x below the values being compared (``eval.num_samples`` in a suite). Fresh draws
 come from ``dataset.sample`` for synthetic data (seeded: ``seed``, repeat ``r``), else from disjoint
-slices of the training split (as many repeats as it holds; none when it holds fewer than ``n``
+slices of the training split (as many repeats as it holds; none when it holds fewer than $n$
 points, and then no floor is reported).
 
 The value depends only on the data set, the reference and the settings, so it is computed once

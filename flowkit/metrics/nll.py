@@ -1,10 +1,15 @@
-"""Negative log-likelihood of held-out data under the model (``nll``), in nats and bits/dim.
+r"""Negative log-likelihood of held-out data under the model (``nll``), in nats and bits/dim.
 
-With the model's log-density ``log p`` (``EvaluationContext.log_prob``) and the reference
-points ``x_1..x_m`` (``D`` scalar dimensions each), the metric reports
+With the model's log-density $\log p$ (``EvaluationContext.log_prob``) and the reference
+points $x_1, \dots, x_m$ ($D$ scalar dimensions each), the metric reports
 
-    nll_nats     = -(1/m) sum_i log p(x_i),
-    bits_per_dim = (1/m) sum_i bpd(x_i),   bpd = (-log p(x) + D log(K/2) [quantised]) / (D ln 2)
+$$
+\begin{aligned}
+\texttt{nll\_nats} &= -\frac{1}{m} \sum_i \log p(x_i), \\
+\texttt{bits\_per\_dim} &= \frac{1}{m} \sum_i \mathrm{bpd}(x_i), \qquad
+\mathrm{bpd} = \frac{-\log p(x) + [D \log(K/2)]_{\text{quantised}}}{D \ln 2}
+\end{aligned}
+$$
 
 (:func:`flowkit.likelihood.bits_per_dim`). For quantised data (``context.num_bins = K``) the
 reference holds bin centres; they are first dequantised with uniform noise across their bins
@@ -16,7 +21,7 @@ the first points of the reference, for speed.
 
 Each point's value is an independent estimate (its own dequantisation noise and, with the
 Hutchinson divergence, its own probes), so the standard error of the mean,
-``std(values) / sqrt(m)`` (``nll_nats_stderr``, ``bits_per_dim_stderr``; NaN for one point),
+$\operatorname{std}(\text{values}) / \sqrt{m}$ (``nll_nats_stderr``, ``bits_per_dim_stderr``; NaN for one point),
 covers the spread of the data and the estimator's noise together.
 """
 

@@ -1,21 +1,25 @@
-"""Sliced Wasserstein-2 distance between generated samples and held-out data (``sliced-w2``).
+r"""Sliced Wasserstein-2 distance between generated samples and held-out data (``sliced-w2``).
 
-For a direction ``theta`` on the unit sphere, the 2-Wasserstein distance between the projected
-empirical distributions of ``x_1..x_n`` and ``y_1..y_m`` is exact in one dimension:
+For a direction $\theta$ on the unit sphere, the 2-Wasserstein distance between the projected
+empirical distributions of $x_1, \dots, x_n$ and $y_1, \dots, y_m$ is exact in one dimension:
 
-    W2^2(theta) = int_0^1 (F^{-1}(q) - G^{-1}(q))^2 dq,
+$$
+W_2^2(\theta) = \int_0^1 \bigl(F^{-1}(q) - G^{-1}(q)\bigr)^2 \, dq,
+$$
 
-with ``F^{-1}``, ``G^{-1}`` the empirical quantile functions of ``<theta, x_i>`` and
-``<theta, y_j>`` (step functions of the sorted projections, jumping at ``i/n`` and ``j/m``; the
-integral is a finite sum over the merged breakpoints, and for ``n = m`` it is the mean squared
+with $F^{-1}$, $G^{-1}$ the empirical quantile functions of $\langle \theta, x_i \rangle$ and
+$\langle \theta, y_j \rangle$ (step functions of the sorted projections, jumping at $i/n$ and $j/m$; the
+integral is a finite sum over the merged breakpoints, and for $n = m$ it is the mean squared
 difference of the sorted projections). The sliced distance is
 
-    SW2 = ( E_theta W2^2(theta) )^{1/2},   theta uniform on the sphere,
+$$
+\mathrm{SW}_2 = \bigl( \mathbb{E}_\theta\, W_2^2(\theta) \bigr)^{1/2}, \qquad \theta \text{ uniform on the sphere},
+$$
 
-estimated with ``num_projections`` directions ``g / |g|``, ``g ~ N(0, I)``, drawn from a seeded
+estimated with ``num_projections`` directions $g / \lVert g \rVert$, $g \sim \mathcal{N}(0, I)$, drawn from a seeded
 CPU generator (so the directions are the same on every device). Images are flattened. For
-``P = N(0, I_d)`` and ``Q = N(delta, I_d)``, ``W2^2(theta) = <theta, delta>^2`` and
-``SW2 = |delta| / sqrt(d)``.
+$P = \mathcal{N}(0, I_d)$ and $Q = \mathcal{N}(\delta, I_d)$, $W_2^2(\theta) = \langle \theta, \delta \rangle^2$ and
+$\mathrm{SW}_2 = \lVert \delta \rVert / \sqrt{d}$.
 """
 
 from __future__ import annotations
@@ -36,12 +40,13 @@ from flowkit.validation import field_validator, require_int
 
 
 def _quantile_matching(n: int, m: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Indices into sorted ``[n]`` and ``[m]`` arrays and integer weights ``c_k``: ``W2^2 = sum_k c_k (x_(i_k) - y_(j_k))^2 / (n m)``.
+    r"""Indices into sorted ``[n]`` and ``[m]`` arrays and integer weights $c_k$ of the 1D distance.
 
-    The quantile levels are kept as integers in units of ``1/(n m)``: the breakpoints are
-    ``i m`` and ``j n``; on the interval between consecutive breakpoints ``(lo, hi)`` both
-    quantile functions are constant, with sorted indices ``floor((lo + hi) / 2m)`` and
-    ``floor((lo + hi) / 2n)``, and the interval has weight ``c = hi - lo`` (over ``n m``).
+    $W_2^2 = \sum_k c_k\, (x_{(i_k)} - y_{(j_k)})^2 / (n m)$. The quantile levels are kept as integers in units
+    of $1/(n m)$: the breakpoints are $i m$ and $j n$; on the interval between consecutive breakpoints
+    $(\mathrm{lo}, \mathrm{hi})$ both quantile functions are constant, with sorted indices
+    $\lfloor (\mathrm{lo} + \mathrm{hi}) / 2m \rfloor$ and $\lfloor (\mathrm{lo} + \mathrm{hi}) / 2n \rfloor$, and the
+    interval has weight $c = \mathrm{hi} - \mathrm{lo}$ (over $n m$).
     """
     cuts = (
         torch.cat([torch.arange(1, n + 1, device=device) * m, torch.arange(1, m + 1, device=device) * n]).sort().values
@@ -60,7 +65,9 @@ def sliced_wasserstein2(
     num_projections: int = 128,
     generator: torch.Generator | None = None,
 ) -> Float[Tensor, ""]:
-    """Sliced 2-Wasserstein distance ``(E_theta W2^2(theta#P_x, theta#P_y))^{1/2}`` between rows of ``x`` and ``y``.
+    r"""Sliced 2-Wasserstein distance $\bigl(\mathbb{E}_\theta\, W_2^2(\theta_\# P_x, \theta_\# P_y)\bigr)^{1/2}$.
+
+    $P_x$, $P_y$ are the empirical distributions of the rows of ``x`` and ``y``.
 
     ``num_projections`` random unit directions are drawn on the CPU with ``generator`` (the
     global generator when ``None``); each 1D distance is exact for the two empirical

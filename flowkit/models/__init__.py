@@ -1,10 +1,10 @@
-"""Built-in vector-field networks, conditioning and classifier-free guidance.
+r"""Built-in vector-field networks, conditioning and classifier-free guidance.
 
 - :class:`MLPVectorField` (registry name ``mlp``) for vector data, :class:`UNetVectorField`
   (``unet``) for images; ``num_classes=K`` makes either class-conditional (also registered as
   ``conditional-mlp`` and ``conditional-unet``, where ``num_classes`` is required).
 - :func:`guided` wraps a conditional model for classifier-free guidance:
-  ``v = v_null + scale * (v_y - v_null)``.
+  $v = v_\varnothing + w\, (v_y - v_\varnothing)$ with $w$ = ``scale`` and $\varnothing$ the null label.
 - :data:`NULL_LABEL` is the label value that asks a conditional model for the unconditional field.
 - :class:`ScoreFlowModel` holds a velocity and a score network (``score-flow-mlp``: two MLPs),
   for score + flow matching (``sf2m``) and SDE sampling with a learned score.

@@ -1,15 +1,17 @@
-"""The conditioning vector ``c(t, y)`` shared by the built-in networks, and class-label handling.
+r"""The conditioning vector $c(t, y)$ shared by the built-in networks, and class-label handling.
 
-A network conditions every layer on ::
+A network conditions every layer on
 
-    c(t, y) = W_2 silu(W_1 phi(t) + b_1) + b_2  +  E[y]
+$$
+c(t, y) = W_2 \operatorname{silu}(W_1 \phi(t) + b_1) + b_2 + E[y]
+$$
 
-where ``phi`` is a time embedding (:mod:`flowkit.models.embeddings`) and ``E`` a learned label
+where $\phi$ is a time embedding (:mod:`flowkit.models.embeddings`) and $E$ a learned label
 embedding with ``num_classes + 1`` rows, the last one being the *null token* that stands for
 "no label". The null token is what makes classifier-free guidance work
 (Ho & Salimans, 2022): during training (``model.train()``) each label is replaced by the null
 token independently with probability ``condition_dropout``, so the same network learns both
-``v(t, x | y)`` and the unconditional ``v(t, x)``.
+$v(t, x \mid y)$ and the unconditional $v(t, x)$.
 
 Label convention for every conditional flowkit model: ``y`` holds integer labels in
 ``[0, num_classes)``; an entry equal to :data:`NULL_LABEL` (``-1``) asks for the unconditional
@@ -60,11 +62,11 @@ def check_labels(y: Tensor | None, num_classes: int | None) -> None:
 
 
 class ConditionEmbedding(nn.Module):
-    """``c(t, y) = MLP(phi(t)) + E[y]``, of size ``out_dim``; ``E`` exists only if ``num_classes`` is set.
+    r"""$c(t, y) = \operatorname{MLP}(\phi(t)) + E[y]$, of size ``out_dim``; $E$ exists only if ``num_classes`` is set.
 
     Args:
-        features: number of time features ``phi(t)``.
-        out_dim: size of ``c``.
+        features: number of time features $\phi(t)$.
+        out_dim: size of $c$.
         time_embedding: ``"sinusoidal"`` or ``"fourier"``.
         num_classes: number of classes, ``None`` for an unconditional network.
         condition_dropout: probability, in training mode, of replacing a label by the null token.

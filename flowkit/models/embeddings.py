@@ -1,21 +1,25 @@
-"""Time embeddings: features ``phi(t)`` of the scalar time ``t in [0, 1]`` fed to a network.
+r"""Time embeddings: features $\phi(t)$ of the scalar time $t \in [0, 1]$ fed to a network.
 
 Two embeddings are provided, selected by name through :func:`time_embedding`:
 
-- ``"sinusoidal"`` (Transformer / DDPM style), with ``half = dim // 2`` frequencies
-  ``w_k = max_period ** (-k / half)``, ``k = 0 .. half-1``, and a time scale ``s`` (1000, so
-  that ``t in [0, 1]`` spans the range of DDPM's integer steps)::
+- ``"sinusoidal"`` (Transformer / DDPM style), with $h$ = ``half = dim // 2`` frequencies
+  $w_k = \texttt{max\_period}^{-k / h}$, $k = 0, \dots, h - 1$, and a time scale $s$ (1000, so
+  that $t \in [0, 1]$ spans the range of DDPM's integer steps):
 
-      phi(t) = [sin(s t w_0), ..., sin(s t w_{half-1}), cos(s t w_0), ..., cos(s t w_{half-1})]
+  $$
+  \phi(t) = [\sin(s t w_0), \dots, \sin(s t w_{h-1}), \cos(s t w_0), \dots, \cos(s t w_{h-1})]
+  $$
 
 - ``"fourier"`` (random Gaussian Fourier features, Tancik et al. 2020; Song et al. 2021), with
-  fixed frequencies ``b_k ~ N(0, scale^2)`` drawn once at construction (a persistent buffer, so
-  checkpoints restore them)::
+  fixed frequencies $b_k \sim \mathcal{N}(0, \texttt{scale}^2)$ drawn once at construction (a persistent buffer, so
+  checkpoints restore them):
 
-      phi(t) = [sin(2 pi b_0 t), ..., sin(2 pi b_{half-1} t), cos(2 pi b_0 t), ..., cos(2 pi b_{half-1} t)]
+  $$
+  \phi(t) = [\sin(2 \pi b_0 t), \dots, \sin(2 \pi b_{h-1} t), \cos(2 \pi b_0 t), \dots, \cos(2 \pi b_{h-1} t)]
+  $$
 
-For an odd ``dim`` the last feature is ``t`` itself. Features are computed in at least float32
-(``sin(1000 t)`` in bfloat16 would lose the time), whatever the input's precision.
+For an odd ``dim`` the last feature is $t$ itself. Features are computed in at least float32
+($\sin(1000\, t)$ in bfloat16 would lose the time), whatever the input's precision.
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ def _at_least_float32(t: Tensor) -> Tensor:
 
 
 class SinusoidalTimeEmbedding(nn.Module):
-    """``phi(t) = [sin(s t w_k), cos(s t w_k)]_k`` with ``w_k = max_period^(-k/half)`` (no parameters)."""
+    r"""$\phi(t) = [\sin(s t w_k), \cos(s t w_k)]_k$ with $w_k = \texttt{max\_period}^{-k / h}$ (no parameters).
+
+    $h$ = ``dim // 2`` frequencies, time scale $s$ (see the module docstring).
+    """
 
     def __init__(self, dim: int, *, max_period: float = 10_000.0, time_scale: float = 1000.0):
         super().__init__()
@@ -67,7 +74,7 @@ class SinusoidalTimeEmbedding(nn.Module):
 
 
 class FourierTimeEmbedding(nn.Module):
-    """``phi(t) = [sin(2 pi b_k t), cos(2 pi b_k t)]_k`` with fixed ``b_k ~ N(0, scale^2)``."""
+    r"""$\phi(t) = [\sin(2 \pi b_k t), \cos(2 \pi b_k t)]_k$ with fixed $b_k \sim \mathcal{N}(0, \texttt{scale}^2)$."""
 
     frequencies: Tensor
 

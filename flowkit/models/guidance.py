@@ -1,10 +1,12 @@
-"""Classifier-free guidance (Ho & Salimans, 2022) as a wrapper around any conditional model.
+r"""Classifier-free guidance (Ho & Salimans, 2022) as a wrapper around any conditional model.
 
-For a class-conditional vector field trained with condition dropout, the guided field is ::
+For a class-conditional vector field trained with condition dropout, the guided field is
 
-    v_w(t, x | y) = v(t, x | null) + w * (v(t, x | y) - v(t, x | null))
+$$
+v_w(t, x \mid y) = v(t, x \mid \varnothing) + w \bigl(v(t, x \mid y) - v(t, x \mid \varnothing)\bigr)
+$$
 
-so ``w = 0`` gives the unconditional prediction, ``w = 1`` the conditional one, and ``w > 1``
+($\varnothing$: the null label), so $w = 0$ gives the unconditional prediction, $w = 1$ the conditional one, and $w > 1$
 extrapolates away from the unconditional field (sharper, less diverse samples).
 
 Both predictions come from one forward pass on a batch of size ``2B``: the inputs are
@@ -31,7 +33,9 @@ __all__ = ["ClassifierFreeGuidance", "guided"]
 
 
 class ClassifierFreeGuidance(VectorFieldModel):
-    """``v_w(t, x | y) = v(t, x | null) + w (v(t, x | y) - v(t, x | null))`` around a conditional ``model``.
+    r"""Classifier-free guidance around a conditional ``model``.
+
+    $v_w(t, x \mid y) = v(t, x \mid \varnothing) + w\, (v(t, x \mid y) - v(t, x \mid \varnothing))$.
 
     Called like any :class:`flowkit.VectorFieldModel`, but ``y`` is required.
     """
@@ -69,5 +73,5 @@ class ClassifierFreeGuidance(VectorFieldModel):
 
 
 def guided(model: torch.nn.Module, scale: float) -> ClassifierFreeGuidance:
-    """Wrap a conditional ``model`` so that it returns ``v_null + scale * (v_y - v_null)``."""
+    r"""Wrap a conditional ``model`` so that it returns $v_\varnothing + w\, (v_y - v_\varnothing)$, $w$ = ``scale``."""
     return ClassifierFreeGuidance(model, scale)

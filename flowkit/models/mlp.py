@@ -1,13 +1,18 @@
-"""``mlp``: a multilayer perceptron vector field ``v(t, x [, y])`` for vector data ``x in R^dim``.
+r"""``mlp``: a multilayer perceptron vector field $v(t, x\, [, y])$ for vector data $x \in \mathbb{R}^{\mathrm{dim}}$.
 
-With the conditioning vector ``c = c(t, y)`` of :class:`flowkit.models.conditioning.ConditionEmbedding`
-(time embedding, plus a label embedding when ``num_classes`` is set), the network is ::
+With the conditioning vector $c = c(t, y)$ of :class:`flowkit.models.conditioning.ConditionEmbedding`
+(time embedding, plus a label embedding when ``num_classes`` is set), the network is
 
-    h_0 = x
-    h_k = dropout(act(A_k h_{k-1} + a_k + B_k c)),   k = 1 .. depth
-    v   = W h_depth + w
+$$
+\begin{aligned}
+h_0 &= x, \\
+h_k &= \operatorname{dropout}\bigl(\operatorname{act}(A_k h_{k-1} + a_k + B_k c)\bigr),
+  \qquad k = 1, \dots, \mathrm{depth}, \\
+v &= W h_{\mathrm{depth}} + w,
+\end{aligned}
+$$
 
-so the time (and label) reach every hidden layer through the projections ``B_k``.
+so the time (and label) reach every hidden layer through the projections $B_k$.
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 class MLPVectorField(VectorFieldModel):
-    """An MLP vector field on ``R^dim``: ``h_k = dropout(act(A_k h_{k-1} + B_k c(t, y)))``, ``v = W h_depth``.
+    r"""An MLP vector field on $\mathbb{R}^{\mathrm{dim}}$ (the layers as in the module docstring).
+
+    $h_k = \operatorname{dropout}(\operatorname{act}(A_k h_{k-1} + B_k c(t, y)))$, $v = W h_{\mathrm{depth}}$.
 
     Args:
         dim: dimension of the data.
-        width: hidden width, also the size of the conditioning vector ``c``.
+        width: hidden width, also the size of the conditioning vector $c$.
         depth: number of hidden layers (>= 1).
         activation: one of :data:`ACTIVATIONS` (``"silu"``, ``"relu"``, ``"gelu"``, ``"elu"``,
             ``"tanh"``, ``"softplus"``).
@@ -81,7 +88,7 @@ class MLPVectorField(VectorFieldModel):
         self.output = nn.Linear(width, dim)
 
     def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """``v(t, x | y)`` with ``t: [batch]``, ``x: [batch, dim]``, ``y: [batch]`` or ``None``.
+        r"""$v(t, x \mid y)$ with ``t: [batch]``, ``x: [batch, dim]``, ``y: [batch]`` or ``None``.
 
         Returns a tensor with the shape and dtype of ``x``.
         """

@@ -1,10 +1,10 @@
-"""A model with a velocity and a score head, for score + flow matching (``sf2m``).
+r"""A model with a velocity and a score head, for score + flow matching (``sf2m``).
 
-:class:`ScoreFlowModel` holds two networks: ``velocity`` ``v(t, x [, y])`` and ``score``
-``s(t, x [, y]) ~ grad_x log p_t(x)``. Called as a vector-field model it returns the velocity, so
+:class:`ScoreFlowModel` holds two networks: ``velocity`` $v(t, x\, [, y])$ and ``score``
+$s(t, x\, [, y]) \approx \nabla_x \log p_t(x)$. Called as a vector-field model it returns the velocity, so
 ODE sampling, likelihoods, EMA and checkpoints work as for any model; :meth:`ScoreFlowModel.score`
 gives the learned score, which the ``sf2m`` objective trains and the SDE samplers use with
-``score="model"`` (``dx = [v + g^2/2 s] dt + g dW``).
+``score="model"`` ($dx = [v + \frac{g^2}{2} s]\, dt + g\, dW$).
 
 ``score-flow-mlp`` builds both heads as :class:`~flowkit.models.MLPVectorField` networks of the
 same size.
@@ -26,7 +26,7 @@ __all__ = ["ScoreFlowModel", "score_flow_mlp"]
 
 
 class ScoreFlowModel(VectorFieldModel):
-    """Two networks: ``forward`` is the velocity, :meth:`score` the score ``grad_x log p_t(x)``."""
+    r"""Two networks: ``forward`` is the velocity, :meth:`score` the score $\nabla_x \log p_t(x)$."""
 
     def __init__(self, velocity: VectorFieldModel, score: VectorFieldModel):
         super().__init__()
@@ -40,11 +40,11 @@ class ScoreFlowModel(VectorFieldModel):
         self.num_classes = velocity.num_classes
 
     def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """The velocity ``v(t, x | y)``."""
+        r"""The velocity $v(t, x \mid y)$."""
         return self.velocity(t, x) if y is None else self.velocity(t, x, y)
 
     def score(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """The learned score ``s(t, x | y) ~ grad_x log p_t(x | y)``, shaped like ``x``."""
+        r"""The learned score $s(t, x \mid y) \approx \nabla_x \log p_t(x \mid y)$, shaped like ``x``."""
         return self.score_network(t, x) if y is None else self.score_network(t, x, y)
 
 

@@ -1,15 +1,17 @@
-"""Vector fields on a manifold: a network whose output is projected onto the tangent space.
+r"""Vector fields on a manifold: a network whose output is projected onto the tangent space.
 
-``TangentVectorField(network, manifold)`` evaluates, at ``p = projx(x)``,
+``TangentVectorField(network, manifold)`` evaluates, at $p = \operatorname{projx}(x)$,
 
-    v(t, x) = T_p(network(t, e(p))),
+$$
+v(t, x) = T_p\bigl(\mathrm{network}(t, e(p))\bigr),
+$$
 
-with ``e = manifold.embed`` the features the network sees and ``T_p =
-manifold.tangent_from_embedding`` the tangent projection of its output: on the sphere ``e`` is
-the identity and ``T_p = proju(p, .)``; on the flat torus ``e(p) = (cos p, sin p)`` and ``T_p``
-maps ``(a, b)`` to ``-sin(p) a + cos(p) b``. The field is tangent at every point, and it depends
-on ``x`` only through ``projx(x)``: on the sphere it is constant along rays, so its Euclidean
-divergence at ``|x| = 1`` equals the Riemannian divergence (the normal part of the Jacobian
+with $e$ = ``manifold.embed`` the features the network sees and $T_p$ =
+``manifold.tangent_from_embedding`` the tangent projection of its output: on the sphere $e$ is
+the identity and $T_p = \operatorname{proju}(p, \cdot)$; on the flat torus $e(p) = (\cos p, \sin p)$ and $T_p$
+maps $(a, b)$ to $-\sin(p)\, a + \cos(p)\, b$. The field is tangent at every point, and it depends
+on $x$ only through $\operatorname{projx}(x)$: on the sphere it is constant along rays, so its Euclidean
+divergence at $\lVert x \rVert = 1$ equals the Riemannian divergence (the normal part of the Jacobian
 vanishes) and the likelihood engine needs no change; on the torus it is smooth and periodic in
 the angles, whose Euclidean divergence is the Riemannian one (the metric is flat).
 ``manifold-mlp`` is the MLP (:class:`flowkit.models.mlp.MLPVectorField`) wrapped this way, built
@@ -44,7 +46,7 @@ class TangentVectorField(VectorFieldModel):
         self.num_classes = getattr(network, "num_classes", None)
 
     def forward(self, t: Tensor, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """``T_p(network(t, e(p) [, y]))`` with ``p = projx(x)`` (see the module docstring)."""
+        r"""$T_p\bigl(\mathrm{network}(t, e(p)\, [, y])\bigr)$ with $p = \operatorname{projx}(x)$ (module docstring)."""
         point = self.manifold.projx(x)
         features = self.manifold.embed(point)
         output = self.network(t, features) if y is None else self.network(t, features, y)

@@ -1,7 +1,7 @@
-"""``unet``: a U-Net vector field ``v(t, x [, y])`` for square images ``x: [batch, C, S, S]``.
+r"""``unet``: a U-Net vector field $v(t, x\, [, y])$ for square images ``x: [batch, C, S, S]``.
 
 The architecture follows DDPM / ADM (Ho et al. 2020; Dhariwal & Nichol 2021) at small scale.
-With ``L = len(channel_mult)`` levels, level ``i`` works at resolution ``S / 2^i`` with
+With $L$ = ``len(channel_mult)`` levels, level $i$ works at resolution $S / 2^i$ with
 ``base_channels * channel_mult[i]`` channels::
 
     c  = c(t, y)                                  time (+ label) conditioning vector
@@ -14,7 +14,7 @@ With ``L = len(channel_mult)`` levels, level ``i`` works at resolution ``S / 2^i
     v  = conv_out(silu(GN(h)))
 
 Self-attention is applied at the resolutions listed in ``attention_resolutions`` (in pixels).
-The input side must be divisible by the downsampling factor ``2^(L-1)``; sizes that are not
+The input side must be divisible by the downsampling factor $2^{L-1}$; sizes that are not
 are refused at construction with a message naming the factor.
 """
 
@@ -73,15 +73,15 @@ class _Level(nn.Module):
 
 
 class UNetVectorField(VectorFieldModel):
-    """A U-Net vector field on ``[channels, image_size, image_size]`` images.
+    r"""A U-Net vector field on ``[channels, image_size, image_size]`` images.
 
     Args:
         channels: image channels (1 for digits, 3 for RGB).
-        image_size: side ``S`` of the square images; must be divisible by ``2^(len(channel_mult)-1)``.
+        image_size: side $S$ of the square images; must be divisible by $2^{L-1}$, $L$ = ``len(channel_mult)``.
         base_channels: channels of the first level; the conditioning vector has ``4 * base_channels``.
         channel_mult: channel multiplier of each resolution level (its length sets the depth).
         num_res_blocks: residual blocks per level on the way down (one more on the way up).
-        attention_resolutions: resolutions (sides in pixels, each one of ``S / 2^i``) with
+        attention_resolutions: resolutions (sides in pixels, each one of $S / 2^i$) with
             self-attention after the residual blocks; ``None`` means the lowest resolution only,
             ``()`` no attention.
         attention_heads: heads of each self-attention layer (must divide its channels).

@@ -32,7 +32,10 @@ _LOW_PRECISIONS = (torch.bfloat16, torch.float16)
 
 
 class GroupNorm(nn.GroupNorm):
-    """``y = (x - mean_g) / sqrt(var_g + eps) * weight + bias`` over groups of channels, in ``x``'s precision.
+    r"""GroupNorm in ``x``'s precision over groups $g$ of channels.
+
+    $y = (x - \mu_g) / \sqrt{\sigma_g^2 + \epsilon} \cdot \mathrm{weight} + \mathrm{bias}$, with $\mu_g$, $\sigma_g^2$
+    the group's mean and variance and $\epsilon$ = ``eps``.
 
     Outside autocast, or for float32 inputs, this is ``nn.GroupNorm``. Under autocast a bfloat16 or
     float16 ``x`` is normalised in that precision (statistics accumulated in float32 by the

@@ -1,12 +1,12 @@
-"""Flow Matching onto the exact marginal field of a reference set, registered as ``fm``.
+r"""Flow Matching onto the exact marginal field of a reference set, registered as ``fm``.
 
-``L_FM = E_{t, x_t ~ p_t} w(t) ||v(t, x_t) - u_t(x_t)||^2 / D`` where ``u_t`` is the marginal
-field of the empirical distribution ``q = (1/n) sum_i delta(x1_i)`` of the ``reference`` points:
-``u_t(x) = sum_i w_i(x) u_t(x | x1_i)``, ``w = softmax_i log p_t(x | x1_i)``
+$L_{\mathrm{FM}} = \mathbb{E}_{t,\, x_t \sim p_t}\, w(t) \lVert v(t, x_t) - u_t(x_t) \rVert^2 / D$ where $u_t$ is the
+marginal field of the empirical distribution $q = \frac{1}{n} \sum_i \delta(x_1^{(i)})$ of the ``reference`` points:
+$u_t(x) = \sum_i w_i(x)\, u_t(x \mid x_1^{(i)})$, $w = \operatorname{softmax}_i \log p_t(x \mid x_1^{(i)})$
 (:meth:`flowkit.paths.GaussianPath.marginal_vector_field`). This is the paper's FM objective
-made computable for a finite data set: with ``x1`` drawn from the reference set and the
-independent coupling, ``x_t ~ p_t`` and the gradient equals the CFM gradient in expectation.
-Each loss costs ``O(batch * n * D)`` for ``n`` reference points.
+made computable for a finite data set: with $x_1$ drawn from the reference set and the
+independent coupling, $x_t \sim p_t$ and the gradient equals the CFM gradient in expectation.
+Each loss costs $O(\mathrm{batch} \cdot n \cdot D)$ for $n$ reference points.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ class FlowMatching(RegressionObjective):
     """Regresses onto the marginal field of ``reference`` (a Gaussian path is required).
 
     Parameters (beyond :class:`~flowkit.objectives.regression.RegressionObjective`'s):
-        reference: ``[n, *dims]`` data points defining the empirical ``q`` (the training set or a
+        reference: ``[n, *dims]`` data points defining the empirical $q$ (the training set or a
             large reference batch); moved to each batch's device and dtype.
         chunk_size: reference points per chunk of the marginal computation (``None``: automatic).
 
-    With a non-independent coupling the points ``x_t`` follow the coupled path while the target
+    With a non-independent coupling the points $x_t$ follow the coupled path while the target
     stays the independent-coupling marginal field; use the ``independent`` coupling for the
     paper's objective.
     """

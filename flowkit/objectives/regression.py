@@ -1,14 +1,17 @@
-"""The shared machinery of the flow-matching regression objectives (``cfm``, ``fm``).
+r"""The shared machinery of the flow-matching regression objectives (``cfm``, ``fm``).
 
 One loss evaluation draws, in this order and all from ``generator`` on ``x1``'s device and
-dtype: prior noise ``x0 ~ p0``, the coupling's pairs ``(x0, x1)``, and times ``t`` from the time
-distribution on the path's ``time_range``; then ``x_t`` and the conditional target from
+dtype: prior noise $x_0 \sim p_0$, the coupling's pairs $(x_0, x_1)$, and times $t$ from the time
+distribution on the path's ``time_range``; then $x_t$ and the conditional target from
 ``path.sample``. The loss is
 
-    L = mean_b  w(t_b) * mean_d (v(t_b, x_t,b [, y_b])_d - target_b,d)^2,
+$$
+L = \operatorname{mean}_b\, w(t_b) \operatorname{mean}_d
+    \bigl(v(t_b, x_{t,b}\,[, y_b])_d - \mathrm{target}_{b,d}\bigr)^2,
+$$
 
-the squared error averaged over the ``D`` event entries (``E ||v - target||^2 / D``) and over
-the batch, with ``w = 1`` unless a ``weighting`` callable is given.
+the squared error averaged over the $D$ event entries ($\mathbb{E} \lVert v - \mathrm{target} \rVert^2 / D$) and over
+the batch, with $w = 1$ unless a ``weighting`` callable is given.
 """
 
 from __future__ import annotations
@@ -40,14 +43,14 @@ def _default_path() -> ProbabilityPath:
 
 
 class RegressionObjective(Objective):
-    """Regresses ``v(t, x_t)`` onto a per-sample target; subclasses choose the target.
+    """Regresses $v(t, x_t)$ onto a per-sample target; subclasses choose the target.
 
     Parameters:
         path: a :class:`flowkit.ProbabilityPath` (default: the registered ``ot`` path).
         coupling: a :class:`flowkit.Coupling` (default: the independent coupling).
         time_distribution: ``"uniform"`` (default) or ``"logit-normal"``.
         logit_normal_mean, logit_normal_std: the logit-normal parameters.
-        weighting: ``None`` or a callable ``w(t)`` mapping ``[batch]`` times to ``[batch]`` weights.
+        weighting: ``None`` or a callable $w(t)$ mapping ``[batch]`` times to ``[batch]`` weights.
     """
 
     accepts_paired_sources = True
@@ -114,8 +117,9 @@ class RegressionObjective(Objective):
         generator: torch.Generator | None = None,
         x0: Batch | None = None,
     ) -> Scalar:
-        """``mean_b w(t_b) mean_d (v(t, x_t [, y]) - target)^2`` on the data batch ``x1`` (labels ``y``).
+        r"""$\operatorname{mean}_b\, w(t_b) \operatorname{mean}_d (v - \mathrm{target})^2$ on the data batch ``x1``.
 
+        $v = v(t, x_t\,[, y])$ is the model's output, with the labels ``y`` when given.
         ``x0``: source points already paired with ``x1`` (see :meth:`draw`); drawn and paired here when ``None``.
         """
         flow, sample = self._flow_loss(model, x1, y, generator, x0=x0)

@@ -1,17 +1,22 @@
-"""Score and flow matching (SF2M; Tong et al., 2023), registered as ``sf2m``.
+r"""Score and flow matching (SF2M; Tong et al., 2023), registered as ``sf2m``.
 
-A velocity ``v`` and a separate score ``s ~ grad_x log p_t`` are trained together on the same
-draws ``x_t = mean_t(z) + std_t(z) eps`` of a conditional Gaussian path (any path with
-``conditional_noise``: the Gaussian paths, and the Brownian bridge of Schrodinger-bridge CFM)::
+A velocity $v$ and a separate score $s \approx \nabla_x \log p_t$ are trained together on the same
+draws $x_t = \mathrm{mean}_t(z) + \mathrm{std}_t(z)\, \varepsilon$ of a conditional Gaussian path (any path with
+``conditional_noise``: the Gaussian paths, and the Brownian bridge of Schrodinger-bridge CFM):
 
-    L = E w(t) ||v(t, x_t) - u_t(x_t | z)||^2 / D  +  score_weight * E ||lambda(t) s(t, x_t) + eps||^2 / D
+$$
+L = \mathbb{E}\, w(t) \bigl\lVert v(t, x_t) - u_t(x_t \mid z) \bigr\rVert^2 / D
+  + \texttt{score\_weight} \cdot \mathbb{E} \bigl\lVert \lambda(t)\, s(t, x_t) + \varepsilon \bigr\rVert^2 / D
+$$
 
-The score term is denoising score matching with ``lambda(t) = std_t``: the conditional score is
-``grad log p_t(x_t | z) = -eps / std_t``, so ``||lambda (s - (-eps / std_t))||^2 = ||std_t s + eps||^2``,
-which stays bounded where ``std_t -> 0`` (Song et al., 2021's ``lambda(t)^2 = sigma_t^2``
-weighting). Its minimiser is the marginal score ``grad log p_t(x) = E[-eps / std_t | x_t = x]``.
+The score term is denoising score matching with $\lambda(t) = \mathrm{std}_t$: the conditional score is
+$\nabla \log p_t(x_t \mid z) = -\varepsilon / \mathrm{std}_t$, so
+$\lVert \lambda\, (s - (-\varepsilon / \mathrm{std}_t)) \rVert^2 = \lVert \mathrm{std}_t\, s + \varepsilon \rVert^2$,
+which stays bounded where $\mathrm{std}_t \to 0$ (Song et al., 2021's $\lambda(t)^2 = \sigma_t^2$
+weighting). Its minimiser is the marginal score
+$\nabla \log p_t(x) = \mathbb{E}[-\varepsilon / \mathrm{std}_t \mid x_t = x]$.
 The model must have a score head (:class:`flowkit.models.ScoreFlowModel`, e.g. ``score-flow-mlp``);
-the SDE samplers use it with ``score="model"``: ``dx = [v + g^2/2 s] dt + g dW``.
+the SDE samplers use it with ``score="model"``: $dx = [v + \frac{g^2}{2} s]\, dt + g\, dW$.
 """
 
 from __future__ import annotations
@@ -36,10 +41,10 @@ class _ConditionalNoisePath(Protocol):
 
 
 class ScoreFlowMatching(RegressionObjective):
-    """Regresses the velocity onto ``u_t(x_t | z)`` and the score head onto ``-eps / std_t`` (module docstring).
+    r"""Regresses the velocity onto $u_t(x_t \mid z)$ and the score head onto $-\varepsilon / \mathrm{std}_t$.
 
     Parameters (besides those of :class:`~flowkit.objectives.regression.RegressionObjective`):
-        score_weight: the weight of the score term (``> 0``).
+        score_weight: the weight of the score term ($> 0$).
     """
 
     def __init__(self, *, score_weight: float = 1.0, **params) -> None:

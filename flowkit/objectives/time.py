@@ -1,8 +1,9 @@
-"""Distributions of the training time ``t``, mapped onto a path's valid time range ``[t0, t1]``.
+r"""Distributions of the training time $t$, mapped onto a path's valid time range $[t_0, t_1]$.
 
-* ``uniform``: ``t = t0 + (t1 - t0) u`` with ``u ~ U[0, 1)`` (the paper);
-* ``logit-normal``: ``t = t0 + (t1 - t0) sigmoid(mean + std z)`` with ``z ~ N(0, 1)``
-  (Esser et al., 2024), which concentrates training in the middle of the path for ``mean = 0``.
+* ``uniform``: $t = t_0 + (t_1 - t_0)\, u$ with $u \sim \mathcal{U}[0, 1)$ (the paper);
+* ``logit-normal``: $t = t_0 + (t_1 - t_0) \operatorname{sigmoid}(\mu + \sigma z)$ with $z \sim \mathcal{N}(0, 1)$,
+  $\mu$ = ``mean``, $\sigma$ = ``std`` (Esser et al., 2024), which concentrates training in the middle of the path
+  for $\mu = 0$.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ __all__ = ["LogitNormalTime", "TIME_DISTRIBUTIONS", "TimeDistribution", "Uniform
 
 
 class TimeDistribution(ABC):
-    """Draws ``n`` times in ``[t0, t1]`` as a ``[n]`` tensor."""
+    """Draws ``n`` times in $[t_0, t_1]$ as a ``[n]`` tensor."""
 
     @abstractmethod
     def sample_unit(self, n: int, *, device, dtype, generator: torch.Generator | None) -> Tensor:
-        """Draw ``n`` values in ``[0, 1]``."""
+        """Draw ``n`` values in $[0, 1]$."""
 
     def sample(
         self,
@@ -34,7 +35,7 @@ class TimeDistribution(ABC):
         dtype: torch.dtype | None = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """``t = t0 + (t1 - t0) v`` for unit draws ``v`` from :meth:`sample_unit`."""
+        r"""$t = t_0 + (t_1 - t_0)\, v$ for unit draws $v$ from :meth:`sample_unit`."""
         unit = self.sample_unit(n, device=device, dtype=dtype, generator=generator)
         t0, t1 = time_range
         return unit if (t0, t1) == (0.0, 1.0) else unit.mul_(t1 - t0).add_(t0)
@@ -42,7 +43,7 @@ class TimeDistribution(ABC):
 
 @attrs.frozen
 class UniformTime(TimeDistribution):
-    """``v ~ U[0, 1)``."""
+    r"""$v \sim \mathcal{U}[0, 1)$."""
 
     def sample_unit(self, n, *, device, dtype, generator):
         """``torch.rand``."""
@@ -51,7 +52,7 @@ class UniformTime(TimeDistribution):
 
 @attrs.frozen
 class LogitNormalTime(TimeDistribution):
-    """``v = sigmoid(mean + std z)``, ``z ~ N(0, 1)``."""
+    r"""$v = \operatorname{sigmoid}(\mu + \sigma z)$, $z \sim \mathcal{N}(0, 1)$; $\mu, \sigma$: ``mean``, ``std``."""
 
     mean: float = attrs.field(default=0.0, converter=lambda value: require_float("logit_normal_mean", value))
     std: float = attrs.field(default=1.0, converter=lambda value: require_float("logit_normal_std", value, above=0.0))

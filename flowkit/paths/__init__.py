@@ -1,4 +1,4 @@
-"""Built-in probability paths: Gaussian conditional paths ``x_t = a(t) x1 + s(t) eps`` and their priors.
+r"""Built-in probability paths: Gaussian conditional paths $x_t = a(t)\, x_1 + s(t)\, \varepsilon$ and their priors.
 
 * :class:`GaussianPath`: the base class (sampling, conditional and marginal fields, marginal
   log-density, conversions between velocity, x1-, epsilon- and score-parametrisations);
@@ -7,7 +7,7 @@
   :class:`SchedulePath` (``schedule``: user callables);
 * :class:`GeodesicPath` (``geodesic``): the Riemannian geodesic path on a manifold;
 * :class:`RescheduledField`: sampling a model trained on one Gaussian path along another's marginals;
-* the schedulers ``kappa(t)`` of the mixture and geodesic paths (:mod:`flowkit.paths.kappa`);
+* the schedulers $\kappa(t)$ of the mixture and geodesic paths (:mod:`flowkit.paths.kappa`);
 * priors :class:`StandardNormal` and :class:`IsotropicGaussian`.
 """
 

@@ -1,9 +1,9 @@
-"""The cosine (trigonometric) path, registered as ``cosine``.
+r"""The cosine (trigonometric) path, registered as ``cosine``.
 
-``a(t) = sin(pi t / 2)``, ``s(t) = cos(pi t / 2)``, prior ``N(0, I)``; ``a^2 + s^2 = 1``.
-Derivatives: ``a' = (pi / 2) s``, ``s' = -(pi / 2) a``. ``s`` is evaluated as
-``sin(pi (1 - t) / 2)`` so that ``s(1) = 0`` exactly in floating point (``cos`` of a rounded
-``pi / 2`` is slightly negative in float32).
+$a(t) = \sin(\pi t / 2)$, $s(t) = \cos(\pi t / 2)$, prior $\mathcal{N}(0, I)$; $a^2 + s^2 = 1$.
+Derivatives: $a' = \frac{\pi}{2} s$, $s' = -\frac{\pi}{2} a$. $s$ is evaluated as
+$\sin(\pi (1 - t) / 2)$ so that $s(1) = 0$ exactly in floating point ($\cos$ of a rounded
+$\pi / 2$ is slightly negative in float32).
 """
 
 from __future__ import annotations
@@ -24,30 +24,30 @@ _HALF_PI = math.pi / 2
 
 @attrs.frozen
 class CosinePath(GaussianPath):
-    """``x_t = sin(pi t / 2) x1 + cos(pi t / 2) x0``; valid for ``t in [0, 1]``.
+    r"""$x_t = \sin(\pi t / 2)\, x_1 + \cos(\pi t / 2)\, x_0$; valid for $t \in [0, 1]$.
 
-    ``s(1) = 0``: the path ends exactly at the data, so the field at arbitrary ``x`` (conditional
-    or marginal) is undefined at ``t = 1``, while :meth:`sample` stays finite there.
+    $s(1) = 0$: the path ends exactly at the data, so the field at arbitrary $x$ (conditional
+    or marginal) is undefined at $t = 1$, while :meth:`sample` stays finite there.
     """
 
     def a(self, t: Tensor) -> Tensor:
-        """``a(t) = sin(pi t / 2)``."""
+        r"""$a(t) = \sin(\pi t / 2)$."""
         return torch.sin(_HALF_PI * t)
 
     def s(self, t: Tensor) -> Tensor:
-        """``s(t) = cos(pi t / 2) = sin(pi (1 - t) / 2)``."""
+        r"""$s(t) = \cos(\pi t / 2) = \sin(\pi (1 - t) / 2)$."""
         return torch.sin(_HALF_PI * (1 - t))
 
     def da(self, t: Tensor) -> Tensor:
-        """``a'(t) = (pi / 2) cos(pi t / 2)``."""
+        r"""$a'(t) = \frac{\pi}{2} \cos(\pi t / 2)$."""
         return _HALF_PI * self.s(t)
 
     def ds(self, t: Tensor) -> Tensor:
-        """``s'(t) = -(pi / 2) sin(pi t / 2)``."""
+        r"""$s'(t) = -\frac{\pi}{2} \sin(\pi t / 2)$."""
         return -_HALF_PI * self.a(t)
 
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
-        """``(a, s, (pi / 2) s, -(pi / 2) a)``."""
+        r"""$(a, s, a', s') = (a,\ s,\ \frac{\pi}{2} s,\ -\frac{\pi}{2} a)$."""
         a, s = self.a(t), self.s(t)
         return a, s, _HALF_PI * s, -_HALF_PI * a
 

@@ -1,38 +1,39 @@
-"""Gaussian conditional probability paths ``x_t = a(t) x1 + s(t) eps`` and their fields.
+r"""Gaussian conditional probability paths $x_t = a(t)\, x_1 + s(t)\, \varepsilon$ and their fields.
 
-A Gaussian path is a schedule ``a(t), s(t)`` on ``t in [0, 1]`` (t = 0 noise, t = 1 data) with
-``p_t(x | x1) = N(a(t) x1, s(t)^2 I)``. The standard noise is ``eps = x0 / prior_std`` for a
-prior draw ``x0 ~ N(0, prior_std^2 I)`` (``prior_std = 1`` except for VE). Everything follows
-from the schedule (primes are d/dt):
+A Gaussian path is a schedule $a(t), s(t)$ on $t \in [0, 1]$ ($t = 0$ noise, $t = 1$ data) with
+$p_t(x \mid x_1) = \mathcal{N}(a(t)\, x_1, s(t)^2 I)$. The standard noise is $\varepsilon = x_0 / \sigma_0$
+for a prior draw $x_0 \sim \mathcal{N}(0, \sigma_0^2 I)$ ($\sigma_0$ is ``prior_std``, $1$ except for VE).
+Everything follows from the schedule (primes are $d/dt$):
 
-* draw and target:      ``x_t = a x1 + s eps``,  ``u_t = a' x1 + s' eps`` (``= d/dt x_t``)
-* conditional field:    ``u_t(x | x1) = s'/s (x - a x1) + a' x1``
-* marginal field of an empirical ``q = (1/n) sum_i delta(x1_i)``:
-  ``u_t(x) = sum_i w_i(x) u_t(x | x1_i)``, ``w = softmax_i(-||x - a x1_i||^2 / (2 s^2))``,
-  i.e. the conditional field at the posterior mean ``E[x1 | x_t = x]``
-* marginal log-density: ``log p_t(x) = logsumexp_i log N(x; a x1_i, s^2 I) - log n``
-* conditional noise and score: ``(s, eps)`` of a draw (:meth:`GaussianPath.conditional_noise`),
-  ``grad_x log p_t(x | x1) = -(x - a x1) / s^2 = -eps / s``
-* parametrisations, with ``k = s a' - a s'`` (``= s^2 d/dt(a/s) > 0`` when the signal-to-noise
-  ratio ``a/s`` increases):
+* draw and target: $x_t = a\, x_1 + s\, \varepsilon$, $u_t = a' x_1 + s' \varepsilon$ ($= \frac{d}{dt} x_t$)
+* conditional field: $u_t(x \mid x_1) = \frac{s'}{s} (x - a\, x_1) + a' x_1$
+* marginal field of an empirical $q = \frac{1}{n} \sum_i \delta(x_1^{(i)})$:
+  $u_t(x) = \sum_i w_i(x)\, u_t(x \mid x_1^{(i)})$,
+  $w = \operatorname{softmax}_i\bigl(-\lVert x - a\, x_1^{(i)} \rVert^2 / (2 s^2)\bigr)$,
+  i.e. the conditional field at the posterior mean $\mathbb{E}[x_1 \mid x_t = x]$
+* marginal log-density: $\log p_t(x) = \operatorname{logsumexp}_i \log \mathcal{N}(x; a\, x_1^{(i)}, s^2 I) - \log n$
+* conditional noise and score: $(s, \varepsilon)$ of a draw (:meth:`GaussianPath.conditional_noise`),
+  $\nabla_x \log p_t(x \mid x_1) = -(x - a\, x_1) / s^2 = -\varepsilon / s$
+* parametrisations, with $k = s\, a' - a\, s'$ ($= s^2 \frac{d}{dt}(a / s) > 0$ when the
+  signal-to-noise ratio $a / s$ increases):
 
-  ====================  ==================================
-  x1-prediction          ``x1 = (s v - s' x) / k``
-  velocity from x1       ``v = s'/s (x - a x1) + a' x1``
-  epsilon-prediction     ``eps = (a' x - a v) / k``
-  velocity from eps      ``v = (a' x - k eps) / a``
-  score                  ``score = -eps / s = (a v - a' x) / (k s)``
-  velocity from score    ``v = (a' x + k s score) / a``
-  ====================  ==================================
+  ==========================  ========================================================
+  $x_1$-prediction            $x_1 = (s\, v - s' x) / k$
+  velocity from $x_1$         $v = \frac{s'}{s} (x - a\, x_1) + a' x_1$
+  $\varepsilon$-prediction    $\varepsilon = (a' x - a\, v) / k$
+  velocity from $\varepsilon$ $v = (a' x - k\, \varepsilon) / a$
+  score                       $\mathrm{score} = -\varepsilon / s = (a\, v - a' x) / (k\, s)$
+  velocity from score         $v = (a' x + k\, s\, \mathrm{score}) / a$
+  ==========================  ========================================================
 
 A new Gaussian path subclasses :class:`GaussianPath` and implements ``a`` and ``s``; the
 derivatives default to autograd (:func:`time_derivative`) and may be overridden with closed
 forms.
 
-Valid inputs: ``t`` inside :attr:`GaussianPath.time_range` (``[0, 1]`` unless a path is singular
+Valid inputs: ``t`` inside :attr:`GaussianPath.time_range` ($[0, 1]$ unless a path is singular
 at an endpoint), finite tensors, matching batch sizes and event shapes. Methods that divide by
-``s``, ``a`` or ``k`` raise where that quantity is zero (for example the field at arbitrary
-``x`` where ``s(1) = 0``) instead of returning infinities. These value checks, like the shape
+$s$, $a$ or $k$ raise where that quantity is zero (for example the field at arbitrary
+$x$ where $s(1) = 0$) instead of returning infinities. These value checks, like the shape
 checks, run while :func:`flowkit.shapes.shape_checks_enabled` is true.
 """
 
@@ -63,7 +64,7 @@ Coefficient = Tensor | float
 
 
 def time_derivative(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
-    """``d fn(t) / dt`` of an elementwise function of ``t`` (any shape), by autograd.
+    r"""$d\, \mathrm{fn}(t) / dt$ of an elementwise function ``fn`` of ``t`` (any shape), by autograd.
 
     Computed as the vector-Jacobian product with a vector of ones, which for an elementwise
     ``fn`` is the elementwise derivative. Works under ``torch.no_grad`` and
@@ -93,37 +94,37 @@ def _combine(c1: Coefficient, x1: Tensor, c2: Coefficient, x2: Tensor) -> Tensor
 
 
 class GaussianPath(ProbabilityPath):
-    """A conditional path ``p_t(x | x1) = N(a(t) x1, s(t)^2 I)`` with prior ``N(0, prior_std^2 I)``.
+    r"""A conditional path $p_t(x \mid x_1) = \mathcal{N}(a(t)\, x_1, s(t)^2 I)$, prior $\mathcal{N}(0, \sigma_0^2 I)$.
 
-    Subclasses implement :meth:`a` and :meth:`s` (elementwise functions of a tensor of times);
-    :meth:`da` and :meth:`ds` default to autograd and :meth:`coefficients` to calling all four.
-    See the module docstring for every formula.
+    $\sigma_0$ is :attr:`prior_std`. Subclasses implement :meth:`a` and :meth:`s` (elementwise
+    functions of a tensor of times); :meth:`da` and :meth:`ds` default to autograd and
+    :meth:`coefficients` to calling all four. See the module docstring for every formula.
     """
 
     prior_std: float = 1.0
-    """Standard deviation of the prior ``p0``; the path noise is ``eps = x0 / prior_std``."""
+    r"""Standard deviation $\sigma_0$ of the prior $p_0$; the path noise is $\varepsilon = x_0 / \sigma_0$."""
 
     _time_range_note: str = ""
 
     # -- the schedule ------------------------------------------------------------------------
     @abstractmethod
     def a(self, t: Tensor) -> Tensor:
-        """The mean scale ``a(t)`` (elementwise; ``a(1) = 1`` for a path that ends at the data)."""
+        """The mean scale $a(t)$ (elementwise; $a(1) = 1$ for a path that ends at the data)."""
 
     @abstractmethod
     def s(self, t: Tensor) -> Tensor:
-        """The standard deviation ``s(t) >= 0`` (elementwise; ``s(0) = prior_std``)."""
+        r"""The standard deviation $s(t) \ge 0$ (elementwise; $s(0) = \sigma_0$, the ``prior_std``)."""
 
     def da(self, t: Tensor) -> Tensor:
-        """``a'(t)``; by autograd through :meth:`a` unless a subclass gives the closed form."""
+        """$a'(t)$; by autograd through :meth:`a` unless a subclass gives the closed form."""
         return time_derivative(self.a, t)
 
     def ds(self, t: Tensor) -> Tensor:
-        """``s'(t)``; by autograd through :meth:`s` unless a subclass gives the closed form."""
+        """$s'(t)$; by autograd through :meth:`s` unless a subclass gives the closed form."""
         return time_derivative(self.s, t)
 
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
-        """``(a, s, a', s')`` at ``t`` (any shape), each a tensor shaped like ``t`` or a constant float.
+        """$(a, s, a', s')$ at ``t`` (any shape), each a tensor shaped like ``t`` or a constant float.
 
         Subclasses override this to share work between the four or to return constants.
         """
@@ -136,16 +137,16 @@ class GaussianPath(ProbabilityPath):
 
     @property
     def prior(self) -> IsotropicGaussian:
-        """``p0 = N(0, prior_std^2 I)``."""
+        r"""$p_0 = \mathcal{N}(0, \sigma_0^2 I)$ with $\sigma_0$ = :attr:`prior_std`."""
         return StandardNormal() if self.prior_std == 1.0 else IsotropicGaussian(self.prior_std)
 
     # -- conditional path ------------------------------------------------------------------------
     @checked
     def sample(self, *, x0: Batch, x1: Batch, t: Time, generator: torch.Generator | None = None) -> PathSample:
-        """``x_t = a x1 + s eps`` and ``u_t = a' x1 + s' eps`` with ``eps = x0 / prior_std``.
+        r"""$x_t = a\, x_1 + s\, \varepsilon$ and $u_t = a' x_1 + s' \varepsilon$ with $\varepsilon = x_0 / \sigma_0$.
 
-        ``u_t`` equals ``u_t(x_t | x1)`` and ``d/dt x_t`` at fixed ``x0, x1``; it is computed without
-        dividing by ``s``, so it stays finite where ``s(t) = 0``. The path is deterministic given
+        $u_t$ equals $u_t(x_t \mid x_1)$ and $\frac{d}{dt} x_t$ at fixed $x_0, x_1$; it is computed
+        without dividing by $s$, so it stays finite where $s(t) = 0$. The path is deterministic given
         ``x0``; ``generator`` is unused.
         """
         a, s, da, ds = self._prepare("sample", t, x1, x0=x0, x1=x1)
@@ -153,23 +154,24 @@ class GaussianPath(ProbabilityPath):
         return PathSample(t=t, x0=x0, x1=x1, x_t=_combine(a, x1, s, eps), u_t=_combine(da, x1, ds, eps))
 
     def conditional_noise(self, sample: PathSample) -> tuple[Tensor, Tensor]:
-        """``(s(t), eps)`` of a drawn sample, ``x_t = a x1 + s eps``: ``s`` as ``[batch]``, ``eps = x0 / prior_std``.
+        r"""$(s(t), \varepsilon)$ of a drawn sample $x_t = a\, x_1 + s\, \varepsilon$, $\varepsilon = x_0 / \sigma_0$.
 
-        The conditional score is ``grad log p_t(x_t | x1) = -eps / s``; score-matching objectives
-        (``sf2m``) regress onto it in the bounded form ``s * score + eps``.
+        $s$ is returned as ``[batch]``, $\varepsilon$ with the shape of ``x0``.
+        The conditional score is $\nabla \log p_t(x_t \mid x_1) = -\varepsilon / s$; score-matching
+        objectives (``sf2m``) regress onto it in the bounded form $s \cdot \mathrm{score} + \varepsilon$.
         """
         eps = sample.x0 if self.prior_std == 1.0 else sample.x0 / self.prior_std
         return self._flat(self.s(_broadcast(sample.t, eps)), sample.t, eps), eps
 
     @checked
     def conditional_vector_field(self, *, x: Batch, x1: Batch, t: Time) -> Batch:
-        """``u_t(x | x1) = s'/s (x - a x1) + a' x1``; needs ``s(t) > 0``."""
+        r"""$u_t(x \mid x_1) = \frac{s'}{s} (x - a\, x_1) + a' x_1$; needs $s(t) > 0$."""
         a, s, da, ds = self._prepare("conditional_vector_field", t, x, requires=("s",), x=x, x1=x1)
         return ds / s * (x - a * x1) + da * x1
 
     @checked
     def conditional_log_prob(self, *, x: Batch, x1: Batch, t: Time) -> PerSample:
-        """``log N(x; a x1, s^2 I)`` summed over the event dimensions; needs ``s(t) > 0``."""
+        r"""$\log \mathcal{N}(x; a\, x_1, s^2 I)$ summed over the event dimensions; needs $s(t) > 0$."""
         a, s, _, _ = self._prepare("conditional_log_prob", t, x, requires=("s",), x=x, x1=x1)
         sq = (x - a * x1).reshape(x.shape[0], -1).square().sum(dim=1)
         s_flat = self._flat(s, t, x)
@@ -178,11 +180,13 @@ class GaussianPath(ProbabilityPath):
     # -- marginal path of an empirical distribution -------------------------------------------------
     @checked
     def marginal_vector_field(self, *, x: Batch, t: Time, data: Data, chunk_size: int | None = None) -> Batch:
-        """The exact marginal field ``u_t(x) = sum_i w_i(x) u_t(x | x1_i)`` of ``q = (1/n) sum_i delta(x1_i)``.
+        r"""The exact marginal field $u_t(x) = \sum_i w_i(x)\, u_t(x \mid x_1^{(i)})$ of the data set.
 
-        ``w = softmax_i(-||x - a x1_i||^2 / (2 s^2))``; computed as the conditional field at the
-        posterior mean ``E[x1 | x]``, streaming over ``chunk_size`` data points at a time (see
-        :mod:`flowkit.paths.marginal`). ``data`` is ``[n, *dims]``; needs ``s(t) > 0``.
+        The data set is the empirical $q = \frac{1}{n} \sum_i \delta(x_1^{(i)})$ and
+        $w = \operatorname{softmax}_i\bigl(-\lVert x - a\, x_1^{(i)} \rVert^2 / (2 s^2)\bigr)$; computed as
+        the conditional field at the posterior mean $\mathbb{E}[x_1 \mid x]$, streaming over
+        ``chunk_size`` data points at a time (see :mod:`flowkit.paths.marginal`). ``data`` is
+        ``[n, *dims]`` (the points $x_1^{(i)}$); needs $s(t) > 0$.
         """
         a, s, da, ds = self._prepare("marginal_vector_field", t, x, requires=("s",), x=x, data=data)
         mean, _ = self._posterior(x, t, a, s, data, chunk_size)
@@ -190,7 +194,10 @@ class GaussianPath(ProbabilityPath):
 
     @checked
     def marginal_log_prob(self, *, x: Batch, t: Time, data: Data, chunk_size: int | None = None) -> PerSample:
-        """``log p_t(x) = logsumexp_i log N(x; a x1_i, s^2 I) - log n`` for ``data = (x1_i)``; needs ``s(t) > 0``."""
+        r"""$\log p_t(x) = \operatorname{logsumexp}_i \log \mathcal{N}(x; a\, x_1^{(i)}, s^2 I) - \log n$.
+
+        The $x_1^{(i)}$ are the $n$ rows of ``data``; needs $s(t) > 0$.
+        """
         a, s, _, _ = self._prepare("marginal_log_prob", t, x, requires=("s",), x=x, data=data)
         _, log_sum = self._posterior(x, t, a, s, data, chunk_size)
         return log_sum - math.log(data.shape[0]) + log_normalizer(x[0].numel(), self._flat(s, t, x))
@@ -198,36 +205,45 @@ class GaussianPath(ProbabilityPath):
     # -- parametrisations ---------------------------------------------------------------------------
     @checked
     def x1_to_velocity(self, *, x1: Batch, x: Batch, t: Time) -> Batch:
-        """Velocity from an x1-prediction (denoiser): ``v = s'/s (x - a x1) + a' x1``; needs ``s(t) > 0``."""
+        r"""Velocity from an $x_1$-prediction (denoiser): $v = \frac{s'}{s} (x - a\, x_1) + a' x_1$; needs $s > 0$."""
         return self.conditional_vector_field(x=x, x1=x1, t=t)
 
     @checked
     def velocity_to_x1(self, *, velocity: Batch, x: Batch, t: Time) -> Batch:
-        """x1-prediction from a velocity: ``x1 = (s v - s' x) / k``, ``k = s a' - a s'``; needs ``k != 0``."""
+        r"""$x_1$-prediction from a velocity: $x_1 = (s\, v - s' x) / k$, $k = s\, a' - a\, s'$; needs $k \neq 0$."""
         a, s, da, ds = self._prepare("velocity_to_x1", t, x, requires=("k",), velocity=velocity, x=x)
         return (s * velocity - ds * x) / (s * da - a * ds)
 
     @checked
     def epsilon_to_velocity(self, *, epsilon: Batch, x: Batch, t: Time) -> Batch:
-        """Velocity from an epsilon-prediction: ``v = (a' x - k eps) / a``; needs ``a(t) != 0``."""
+        r"""Velocity from an $\varepsilon$-prediction: $v = (a' x - k\, \varepsilon) / a$; needs $a(t) \neq 0$."""
         a, s, da, ds = self._prepare("epsilon_to_velocity", t, x, requires=("a",), epsilon=epsilon, x=x)
         return (da * x - (s * da - a * ds) * epsilon) / a
 
     @checked
     def velocity_to_epsilon(self, *, velocity: Batch, x: Batch, t: Time) -> Batch:
-        """Epsilon-prediction (standard noise) from a velocity: ``eps = (a' x - a v) / k``; needs ``k != 0``."""
+        r"""$\varepsilon$-prediction (standard noise) from a velocity: $\varepsilon = (a' x - a\, v) / k$.
+
+        Needs $k \neq 0$.
+        """
         a, s, da, ds = self._prepare("velocity_to_epsilon", t, x, requires=("k",), velocity=velocity, x=x)
         return (da * x - a * velocity) / (s * da - a * ds)
 
     @checked
     def score_to_velocity(self, *, score: Batch, x: Batch, t: Time) -> Batch:
-        """Velocity from a score ``grad_x log p_t(x)``: ``v = (a' x + k s score) / a``; needs ``a(t) != 0``."""
+        r"""Velocity from a score $\nabla_x \log p_t(x)$: $v = (a' x + k\, s\, \mathrm{score}) / a$.
+
+        Needs $a(t) \neq 0$.
+        """
         a, s, da, ds = self._prepare("score_to_velocity", t, x, requires=("a",), score=score, x=x)
         return (da * x + (s * da - a * ds) * s * score) / a
 
     @checked
     def velocity_to_score(self, *, velocity: Batch, x: Batch, t: Time) -> Batch:
-        """Score from a velocity: ``score = -eps / s = (a v - a' x) / (k s)``; needs ``s(t) > 0`` and ``k != 0``."""
+        r"""Score from a velocity: $\mathrm{score} = -\varepsilon / s = (a\, v - a' x) / (k\, s)$.
+
+        Needs $s(t) > 0$ and $k \neq 0$.
+        """
         a, s, da, ds = self._prepare("velocity_to_score", t, x, requires=("s", "k"), velocity=velocity, x=x)
         return (a * velocity - da * x) / ((s * da - a * ds) * s)
 

@@ -1,14 +1,16 @@
-"""The geodesic path of Riemannian flow matching (Chen & Lipman, 2024), registered as ``geodesic``.
+r"""The geodesic path of Riemannian flow matching (Chen & Lipman, 2024), registered as ``geodesic``.
 
-On a manifold ``M`` (:class:`flowkit.core.manifold.Manifold`) with the uniform prior ``p0``, the
-conditional path from ``x0 ~ p0`` to a data point ``x1`` runs along the geodesic
+On a manifold $\mathcal{M}$ (:class:`flowkit.core.manifold.Manifold`) with the uniform prior $p_0$, the
+conditional path from $x_0 \sim p_0$ to a data point $x_1$ runs along the geodesic
 
-    x_t = exp_{x0}(kappa(t) log_{x0}(x1)),
+$$
+x_t = \exp_{x_0}\bigl(\kappa(t) \log_{x_0}(x_1)\bigr),
+$$
 
-with the same schedulers as the mixture path (:mod:`flowkit.paths.kappa`: ``kappa(t) = t^n``
-by default with ``n = 1``, or ``sin^2(pi t / 2)``), so ``kappa(0) = 0`` gives ``x0`` and
-``kappa(1) = 1`` gives ``x1``. Its conditional field is
-``u_t = d/dt x_t = kappa'(t) d/dkappa exp_{x0}(kappa log_{x0} x1)``, a tangent vector at ``x_t``
+with the same schedulers as the mixture path (:mod:`flowkit.paths.kappa`: $\kappa(t) = t^n$
+by default with $n = 1$, or $\sin^2(\pi t / 2)$), so $\kappa(0) = 0$ gives $x_0$ and
+$\kappa(1) = 1$ gives $x_1$. Its conditional field is
+$u_t = \frac{d}{dt} x_t = \kappa'(t) \frac{d}{d\kappa} \exp_{x_0}(\kappa \log_{x_0} x_1)$, a tangent vector at $x_t$
 (closed forms per manifold: the slerp derivative on the sphere, the constant wrapped difference
 on the flat torus). ``cfm`` regresses a model onto it like onto any other path's target.
 """
@@ -27,14 +29,14 @@ __all__ = ["GeodesicPath"]
 
 
 class GeodesicPath(ProbabilityPath):
-    """Geodesic interpolation on ``manifold`` from its uniform prior to the data.
+    r"""Geodesic interpolation on ``manifold`` from its uniform prior to the data.
 
     Parameters:
         manifold: a registered manifold name (``"sphere"``, ``"flat-torus"``) or a
             :class:`flowkit.core.manifold.Manifold`.
         scheduler: a :class:`flowkit.paths.KappaScheduler` or a name of
             :data:`flowkit.paths.KAPPA_SCHEDULERS` (default ``"polynomial"``).
-        exponent: ``n`` of the polynomial scheduler ``kappa(t) = t^n`` (default 1, linear).
+        exponent: $n$ of the polynomial scheduler $\kappa(t) = t^n$ (default 1, linear).
     """
 
     def __init__(
@@ -56,7 +58,7 @@ class GeodesicPath(ProbabilityPath):
         return self.manifold.prior
 
     def sample(self, *, x0: Tensor, x1: Tensor, t: Tensor, generator: torch.Generator | None = None) -> PathSample:
-        """``x_t`` on the geodesic from ``x0`` to ``x1`` and ``u_t = kappa'(t) dx/dkappa`` (no extra noise)."""
+        r"""$x_t$ on the geodesic from $x_0$ to $x_1$ and $u_t = \kappa'(t)\, dx_t / d\kappa$ (no extra noise)."""
         if x0.dim() != 2 or x0.shape != x1.shape or t.shape != x0.shape[:1]:
             raise ShapeError(
                 f"GeodesicPath.sample: x0 and x1 must both be [batch, d] and t [batch], got x0 {list(x0.shape)}, "

@@ -1,14 +1,14 @@
-"""Schedulers ``kappa(t)`` shared by the mixture path (discrete) and the geodesic path (Riemannian).
+r"""Schedulers $\kappa(t)$ shared by the mixture path (discrete) and the geodesic path (Riemannian).
 
-A scheduler is an increasing map of ``[0, 1]`` onto ``[0, 1]`` with ``kappa(0) = 0`` and
-``kappa(1) = 1``: on a mixture path the probability that a position of ``x_t`` already shows its
-data token, on a geodesic path the fraction of the geodesic from ``x0`` to ``x1`` travelled.
+A scheduler is an increasing map of $[0, 1]$ onto $[0, 1]$ with $\kappa(0) = 0$ and
+$\kappa(1) = 1$: on a mixture path the probability that a position of $x_t$ already shows its
+data token, on a geodesic path the fraction of the geodesic from $x_0$ to $x_1$ travelled.
 
-* ``polynomial``: ``kappa(t) = t^n``, ``kappa'(t) = n t^(n-1)`` (``n > 0``; ``n = 1`` is linear);
-* ``cosine``: ``kappa(t) = sin^2(pi t / 2)``, ``kappa'(t) = (pi / 2) sin(pi t)``.
+* ``polynomial``: $\kappa(t) = t^n$, $\kappa'(t) = n\, t^{n-1}$ ($n > 0$; $n = 1$ is linear);
+* ``cosine``: $\kappa(t) = \sin^2(\pi t / 2)$, $\kappa'(t) = \frac{\pi}{2} \sin(\pi t)$.
 
 The CTMC rates of a mixture path scale with the jump coefficient
-``kappa'(t) / (1 - kappa(t))`` (:meth:`KappaScheduler.jump_coefficient`), infinite at ``t = 1``.
+$\kappa'(t) / (1 - \kappa(t))$ (:meth:`KappaScheduler.jump_coefficient`), infinite at $t = 1$.
 Both paths take ``scheduler=`` (a name or a :class:`KappaScheduler`) and, for the polynomial
 one, ``exponent=`` (:func:`scheduler_from`).
 """
@@ -29,20 +29,20 @@ __all__ = ["KAPPA_SCHEDULERS", "CosineKappa", "KappaScheduler", "PolynomialKappa
 
 
 class KappaScheduler(ABC):
-    """``kappa(t)`` and ``kappa'(t)`` elementwise on a tensor of times."""
+    r"""$\kappa(t)$ and $\kappa'(t)$ elementwise on a tensor of times."""
 
     name: str
 
     @abstractmethod
     def kappa(self, t: Tensor) -> Tensor:
-        """``kappa(t)``, with ``kappa(0) = 0`` and ``kappa(1) = 1``."""
+        r"""$\kappa(t)$, with $\kappa(0) = 0$ and $\kappa(1) = 1$."""
 
     @abstractmethod
     def dkappa(self, t: Tensor) -> Tensor:
-        """``kappa'(t)``."""
+        r"""$\kappa'(t)$."""
 
     def jump_coefficient(self, t: Tensor) -> Tensor:
-        """``kappa'(t) / (1 - kappa(t))`` (``inf`` where ``kappa(t) = 1``)."""
+        r"""$\kappa'(t) / (1 - \kappa(t))$ (``inf`` where $\kappa(t) = 1$)."""
         return self.dkappa(t) / (1.0 - self.kappa(t))
 
     def parameters(self) -> dict[str, Any]:
@@ -51,7 +51,7 @@ class KappaScheduler(ABC):
 
 
 class PolynomialKappa(KappaScheduler):
-    """``kappa(t) = t^exponent``."""
+    r"""$\kappa(t) = t^n$ with $n$ = ``exponent``."""
 
     name = "polynomial"
 
@@ -74,7 +74,7 @@ class PolynomialKappa(KappaScheduler):
 
 
 class CosineKappa(KappaScheduler):
-    """``kappa(t) = sin^2(pi t / 2)``."""
+    r"""$\kappa(t) = \sin^2(\pi t / 2)$."""
 
     name = "cosine"
 
@@ -103,7 +103,7 @@ def kappa_scheduler(name: str, **params: Any) -> KappaScheduler:
 
 def scheduler_from(scheduler: KappaScheduler | str, exponent: float = 1.0) -> KappaScheduler:
     """A path's scheduler from its parameters: a :class:`KappaScheduler` as given, or the one named
-    ``scheduler``, with ``exponent`` as the polynomial's ``n`` (an exponent other than 1 for another
+    ``scheduler``, with ``exponent`` as the polynomial's $n$ (an exponent other than 1 for another
     scheduler is an :class:`InvalidParameterError`)."""
     if scheduler != "polynomial" and exponent != 1.0:
         raise InvalidParameterError(

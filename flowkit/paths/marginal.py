@@ -1,19 +1,21 @@
-"""Posterior over the points of an empirical data set under a Gaussian path, computed in chunks.
+r"""Posterior over the points of an empirical data set under a Gaussian path, computed in chunks.
 
-For data points ``x1_1 .. x1_n`` (uniform weights) and one query ``x`` with path coefficients
-``a, s`` the conditional densities are ``p_t(x | x1_i) = N(x; a x1_i, s^2 I)``. This module
+For data points $x_1^{(1)}, \dots, x_1^{(n)}$ (uniform weights) and one query $x$ with path coefficients
+$a, s$ the conditional densities are $p_t(x \mid x_1^{(i)}) = \mathcal{N}(x; a\, x_1^{(i)}, s^2 I)$. This module
 computes, for every query,
 
-* the log-sum ``L(x) = logsumexp_i l_i`` of ``l_i = -||x - a x1_i||^2 / (2 s^2)``, and
-* the posterior mean ``m(x) = sum_i w_i x1_i`` with ``w = softmax_i(l_i)``,
+* the log-sum $L(x) = \operatorname{logsumexp}_i l_i$ of $l_i = -\lVert x - a\, x_1^{(i)} \rVert^2 / (2 s^2)$, and
+* the posterior mean $m(x) = \sum_i w_i\, x_1^{(i)}$ with $w = \operatorname{softmax}_i(l_i)$,
 
 streaming over chunks of the data with a running maximum (an online logsumexp), so memory is
-``O(batch * chunk_size)`` whatever ``n`` is. From these, ``log p_t(x) = L(x) - log n -
-(D / 2) log(2 pi s^2)`` and the marginal field is the conditional field at ``x1 = m(x)``.
+$O(\texttt{batch} \cdot \texttt{chunk\_size})$ whatever $n$ is. From these,
+$\log p_t(x) = L(x) - \log n - \frac{D}{2} \log(2 \pi s^2)$ and the marginal field is the conditional
+field at $x_1 = m(x)$.
 
-The squared distances are expanded as ``||x - a c||^2 - 2 a (x - a c) . (x1_i - c) + a^2 ||x1_i - c||^2``
-around the chunk mean ``c`` (exact algebra; centring keeps the cancellation small), so the work
-is one matrix product per chunk. Everything is differentiable in ``x``, ``a`` and ``s``.
+The squared distances are expanded as
+$\lVert x - a c \rVert^2 - 2 a\, (x - a c) \cdot (x_1^{(i)} - c) + a^2 \lVert x_1^{(i)} - c \rVert^2$
+around the chunk mean $c$ (exact algebra; centring keeps the cancellation small), so the work
+is one matrix product per chunk. Everything is differentiable in $x$, $a$ and $s$.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ DEFAULT_CHUNK_ELEMENTS = 1 << 22
 def gaussian_mixture_posterior(
     x: Tensor, a: Tensor, s: Tensor, data: Tensor, chunk_size: int | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Return ``(m, L)``: the posterior mean ``[batch, D]`` and log-sum ``[batch]`` defined above.
+    r"""Return $(m, L)$: the posterior mean ``[batch, D]`` and log-sum ``[batch]`` defined above.
 
-    ``x`` is ``[batch, D]``, ``a`` and ``s`` are ``[batch]`` (``s > 0``), ``data`` is ``[n, D]``
-    with ``n >= 1``. ``chunk_size`` is the number of data points per chunk (default: as many as
+    ``x`` is ``[batch, D]``, ``a`` and ``s`` are ``[batch]`` ($s > 0$), ``data`` is ``[n, D]``
+    with $n \ge 1$. ``chunk_size`` is the number of data points per chunk (default: as many as
     keep ``batch * chunk_size <= DEFAULT_CHUNK_ELEMENTS``).
     """
     batch, n = x.shape[0], data.shape[0]
@@ -68,5 +70,5 @@ def gaussian_mixture_posterior(
 
 
 def log_normalizer(dim: int, s: Tensor) -> Tensor:
-    """``-(D / 2) log(2 pi s^2)``, the log-normalising constant of ``N(., s^2 I)`` in ``D`` dimensions."""
+    r"""$-\frac{D}{2} \log(2 \pi s^2)$: the log-normaliser of $\mathcal{N}(\cdot, s^2 I)$ in $D$ dimensions."""
     return -0.5 * dim * (math.log(2 * math.pi) + 2 * torch.log(s))

@@ -1,8 +1,8 @@
-"""The conditional optimal-transport path of Lipman et al. (2023), registered as ``ot``.
+r"""The conditional optimal-transport path of Lipman et al. (2023), registered as ``ot``.
 
-``a(t) = t``, ``s(t) = 1 - (1 - sigma_min) t``, prior ``N(0, I)``; hence ``a' = 1``,
-``s' = -(1 - sigma_min)``, the draw ``x_t = t x1 + (1 - (1 - sigma_min) t) x0`` and the target
-``u_t = x1 - (1 - sigma_min) x0``. ``sigma_min = 0`` is the rectified-flow straight line.
+$a(t) = t$, $s(t) = 1 - (1 - \sigma_{\min})\, t$, prior $\mathcal{N}(0, I)$; hence $a' = 1$,
+$s' = -(1 - \sigma_{\min})$, the draw $x_t = t\, x_1 + (1 - (1 - \sigma_{\min})\, t)\, x_0$ and the target
+$u_t = x_1 - (1 - \sigma_{\min})\, x_0$. $\sigma_{\min} = 0$ (``sigma_min``) is the rectified-flow straight line.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ __all__ = ["ConditionalOTPath"]
 
 @attrs.frozen
 class ConditionalOTPath(GaussianPath):
-    """``x_t = t x1 + (1 - (1 - sigma_min) t) x0``: straight lines from noise to ``N(x1, sigma_min^2 I)``.
+    r"""$x_t = t\, x_1 + (1 - (1 - \sigma_{\min})\, t)\, x_0$: straight lines from noise towards the data.
 
-    Valid for ``t in [0, 1]``. The paper leaves ``sigma_min`` a small constant; flowkit's default
-    is ``1e-4``. With ``sigma_min = 0`` the field at arbitrary ``x`` is undefined at ``t = 1``.
+    They end at $\mathcal{N}(x_1, \sigma_{\min}^2 I)$. Valid for $t \in [0, 1]$. The paper leaves $\sigma_{\min}$
+    (``sigma_min``) a small constant; flowkit's default is ``1e-4``. With $\sigma_{\min} = 0$ the field at
+    arbitrary $x$ is undefined at $t = 1$.
     """
 
     sigma_min: float = attrs.field(
@@ -30,23 +31,23 @@ class ConditionalOTPath(GaussianPath):
     )
 
     def a(self, t: Tensor) -> Tensor:
-        """``a(t) = t``."""
+        """$a(t) = t$."""
         return t
 
     def s(self, t: Tensor) -> Tensor:
-        """``s(t) = 1 - (1 - sigma_min) t``."""
+        r"""$s(t) = 1 - (1 - \sigma_{\min})\, t$."""
         return 1 - (1 - self.sigma_min) * t
 
     def da(self, t: Tensor) -> Tensor:
-        """``a'(t) = 1``."""
+        """$a'(t) = 1$."""
         return t.new_ones(t.shape)
 
     def ds(self, t: Tensor) -> Tensor:
-        """``s'(t) = -(1 - sigma_min)``."""
+        r"""$s'(t) = -(1 - \sigma_{\min})$."""
         return t.new_full(t.shape, -(1 - self.sigma_min))
 
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
-        """``(t, 1 - (1 - sigma_min) t, 1.0, -(1 - sigma_min))``."""
+        r"""$(a, s, a', s') = (t,\ 1 - (1 - \sigma_{\min})\, t,\ 1,\ -(1 - \sigma_{\min}))$ ($a'$, $s'$ as floats)."""
         return t, self.s(t), 1.0, -(1 - self.sigma_min)
 
 

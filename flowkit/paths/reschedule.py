@@ -1,24 +1,32 @@
-"""Sampling a model trained on one Gaussian path with another path's schedule (a scheduler change).
+r"""Sampling a model trained on one Gaussian path with another path's schedule (a scheduler change).
 
-Let the model be trained on path A, ``x_t = a(t) x1 + s(t) eps``, and let path B be
-``x_t = ab(t) x1 + sb(t) eps``, both with signal-to-noise ratios ``a / s`` increasing in ``t``.
+Let the model be trained on path A, $x_t = a(t)\, x_1 + s(t)\, \varepsilon$, and let path B be
+$x_t = a_B(t)\, x_1 + s_B(t)\, \varepsilon$, both with signal-to-noise ratios $a / s$ increasing in $t$.
 B's marginals are A's, rescaled in time and space (Lipman et al., "Flow Matching Guide and Code",
-2024, section on scheduler change):
+2024, section on scheduler change), in $d$ dimensions:
 
-    pB_t(x) = c_t^-d pA_{r_t}(x / c_t),     ab(t) / sb(t) = a(r_t) / s(r_t),
-    c_t = ab(t) / a(r_t) = sb(t) / s(r_t) = (ab(t) + sb(t)) / (a(r_t) + s(r_t)),
+$$
+\begin{aligned}
+p^B_t(x) &= c_t^{-d}\, p^A_{r_t}(x / c_t), \qquad a_B(t) / s_B(t) = a(r_t) / s(r_t), \\
+c_t &= a_B(t) / a(r_t) = s_B(t) / s(r_t) = \frac{a_B(t) + s_B(t)}{a(r_t) + s(r_t)},
+\end{aligned}
+$$
 
-so B's marginal velocity follows from A's without retraining:
+so B's marginal velocity follows from A's without retraining (with $r = r_t$):
 
-    uB_t(x) = (c'_t / c_t) x + c_t r'_t uA_{r_t}(x / c_t),
-    r'_t = (sb'(t) a(r) - ab'(t) s(r)) / (ab(t) s'(r) - sb(t) a'(r)),
-    c'_t = (ab'(t) + sb'(t) - c_t (a'(r) + s'(r)) r'_t) / (a(r) + s(r)).
+$$
+\begin{aligned}
+u^B_t(x) &= \frac{c'_t}{c_t}\, x + c_t\, r'_t\, u^A_{r_t}(x / c_t), \\
+r'_t &= \frac{s_B'(t)\, a(r) - a_B'(t)\, s(r)}{a_B(t)\, s'(r) - s_B(t)\, a'(r)}, \\
+c'_t &= \frac{a_B'(t) + s_B'(t) - c_t\, (a'(r) + s'(r))\, r'_t}{a(r) + s(r)}.
+\end{aligned}
+$$
 
-``r_t`` solves ``ab(t) s(r) = sb(t) a(r)`` by bisection on A's time range; these forms stay finite
-where ``s`` or ``sb`` vanish (the data end). Where B's ratio leaves A's range (e.g. A = ``vp``,
-whose ``a(0) > 0``, near B's noise end) ``r_t`` is clamped to A's end and the field there is only
+$r_t$ solves $a_B(t)\, s(r) = s_B(t)\, a(r)$ by bisection on A's time range; these forms stay finite
+where $s$ or $s_B$ vanish (the data end). Where B's ratio leaves A's range (e.g. A = ``vp``,
+whose $a(0) > 0$, near B's noise end) $r_t$ is clamped to A's end and the field there is only
 approximate. Exact for A's true marginal field (tested on the closed-form field of a finite data
-set); for a learned field, as good as the model is at the times ``r_t`` it is asked about.
+set); for a learned field, as good as the model is at the times $r_t$ it is asked about.
 """
 
 from __future__ import annotations
@@ -47,10 +55,17 @@ def _gaussian_path(role: str, path: object) -> GaussianPath:
 
 
 class RescheduledField:
-    """The marginal field of path ``target`` computed from a field trained on path ``trained``.
+    r"""The marginal field of path ``target`` computed from a field trained on path ``trained``.
 
-    ``field(t, x)`` is the trained velocity; the instance is a field ``(t, x) -> uB_t(x)`` for any
-    ODE solver, integrated from ``target``'s prior over ``target``'s time range (see the module).
+    ``field(t, x)`` is the trained velocity $u^A$; the instance is a field $(t, x) \mapsto u^B_t(x)$ for
+    any ODE solver, integrated from ``target``'s prior over ``target``'s time range: with
+    $a_B(t) / s_B(t) = a(r_t) / s(r_t)$ and $c_t = s_B(t) / s(r_t)$,
+
+    $$
+    u^B_t(x) = \frac{c'_t}{c_t}\, x + c_t\, r'_t\, u^A_{r_t}(x / c_t)
+    $$
+
+    (the module :mod:`flowkit.paths.reschedule` gives $r'_t$ and $c'_t$).
     """
 
     def __init__(self, field: Callable[[Tensor, Tensor], Tensor], *, trained: object, target: object) -> None:
@@ -59,7 +74,7 @@ class RescheduledField:
         self.field = field
 
     def reparametrize(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(r_t, c_t, r'_t, c'_t)`` in float64, shaped like ``t``."""
+        """$(r_t, c_t, r'_t, c'_t)$ in float64, shaped like ``t``."""
         t = t.double()
         trained = self.trained
         ab, sb, dab, dsb = (torch.as_tensor(v, dtype=torch.float64).expand_as(t) for v in self.target.coefficients(t))
@@ -84,7 +99,7 @@ class RescheduledField:
         return r, c, dr, dc
 
     def __call__(self, t: Tensor, x: Tensor) -> Tensor:
-        """``uB_t(x) = (c'/c) x + c r' uA_r(x / c)``."""
+        r"""$u^B_t(x) = \frac{c'_t}{c_t}\, x + c_t\, r'_t\, u^A_{r_t}(x / c_t)$."""
         r, c, dr, dc = self.reparametrize(t)
         shape = (-1,) + (1,) * (x.dim() - 1)
         c, dr, dc = (v.to(x.dtype).reshape(shape) for v in (c, dr, dc))

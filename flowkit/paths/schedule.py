@@ -1,8 +1,8 @@
-"""A Gaussian path from user callables, registered as ``schedule``.
+r"""A Gaussian path from user callables, registered as ``schedule``.
 
-``SchedulePath(a=..., s=...)`` is the path ``x_t = a(t) x1 + s(t) eps`` for elementwise callables
+``SchedulePath(a=..., s=...)`` is the path $x_t = a(t)\, x_1 + s(t)\, \varepsilon$ for elementwise callables
 ``a``, ``s`` mapping a tensor of times to a tensor of the same shape (or a Python number for a
-constant). ``da`` and ``ds`` are optional closed-form derivatives; without them ``a'`` and ``s'``
+constant). ``da`` and ``ds`` are optional closed-form derivatives; without them $a'$ and $s'$
 come from autograd through ``a`` and ``s``. The callables are probed at
 construction on a grid over ``time_range``, so a wrong shape or a non-finite value fails early.
 """
@@ -48,13 +48,14 @@ def _name(fn: ScheduleFn | None) -> str:
 
 @attrs.frozen(repr=False)
 class SchedulePath(GaussianPath):
-    """The Gaussian path of the schedule ``a(t), s(t)`` given as callables.
+    r"""The Gaussian path of the schedule $a(t), s(t)$ given as callables.
 
     Parameters:
-        a, s: elementwise callables of a tensor of times (``s >= 0`` on ``time_range``).
+        a, s: elementwise callables of a tensor of times ($s \ge 0$ on ``time_range``).
         da, ds: optional closed-form derivatives; autograd is used where they are omitted.
-        prior_std: the prior is ``N(0, prior_std^2 I)`` and the noise is ``eps = x0 / prior_std``.
-        time_range: ``(t_min, t_max)`` within ``[0, 1]`` where the schedule is valid.
+        prior_std: $\sigma_0$: the prior is $\mathcal{N}(0, \sigma_0^2 I)$ and the noise is
+            $\varepsilon = x_0 / \sigma_0$.
+        time_range: ``(t_min, t_max)`` within $[0, 1]$ where the schedule is valid.
     """
 
     a_fn: ScheduleFn = attrs.field(alias="a", validator=_check_callable)
@@ -106,19 +107,19 @@ class SchedulePath(GaussianPath):
             ) from None
 
     def a(self, t: Tensor) -> Tensor:
-        """The user's ``a(t)``."""
+        """The user's $a(t)$."""
         return self._call(self.a_fn, t)
 
     def s(self, t: Tensor) -> Tensor:
-        """The user's ``s(t)``."""
+        """The user's $s(t)$."""
         return self._call(self.s_fn, t)
 
     def da(self, t: Tensor) -> Tensor:
-        """The user's ``da(t)``, else ``d a / dt`` by autograd."""
+        """The user's ``da(t)``, else $da / dt$ by autograd."""
         return self._call(self.da_fn, t) if self.da_fn is not None else time_derivative(self.a, t)
 
     def ds(self, t: Tensor) -> Tensor:
-        """The user's ``ds(t)``, else ``d s / dt`` by autograd."""
+        """The user's ``ds(t)``, else $ds / dt$ by autograd."""
         return self._call(self.ds_fn, t) if self.ds_fn is not None else time_derivative(self.s, t)
 
 

@@ -1,8 +1,8 @@
-"""The variance-exploding (VE) path of Song et al. (2021) in flow-matching time, registered as ``ve``.
+r"""The variance-exploding (VE) path of Song et al. (2021) in flow-matching time, registered as ``ve``.
 
-``a(t) = 1``, ``s(t) = sigma(1 - t)`` with ``sigma(r) = sigma_min (sigma_max / sigma_min)^r``,
-prior ``N(0, sigma_max^2 I)``. Derivatives: ``a' = 0``, ``s' = -log(sigma_max / sigma_min) s``.
-The path noise is ``eps = x0 / sigma_max``, so ``x_t = x1 + s(t) x0 / sigma_max``.
+$a(t) = 1$, $s(t) = \sigma(1 - t)$ with $\sigma(r) = \sigma_{\min} (\sigma_{\max} / \sigma_{\min})^r$,
+prior $\mathcal{N}(0, \sigma_{\max}^2 I)$. Derivatives: $a' = 0$, $s' = -\log(\sigma_{\max} / \sigma_{\min})\, s$.
+The path noise is $\varepsilon = x_0 / \sigma_{\max}$, so $x_t = x_1 + s(t)\, x_0 / \sigma_{\max}$.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ def _check_order(instance, attribute, value: float) -> None:
 
 @attrs.frozen
 class VarianceExplodingPath(GaussianPath):
-    """``x_t = x1 + sigma_min (sigma_max / sigma_min)^(1 - t) eps``; valid for ``t in [0, 1]``.
+    r"""$x_t = x_1 + \sigma_{\min} (\sigma_{\max} / \sigma_{\min})^{1 - t}\, \varepsilon$; valid for $t \in [0, 1]$.
 
     Defaults are Song et al.'s CIFAR-10 values (``sigma_min = 0.01``, ``sigma_max = 50``);
-    ``sigma_max`` should be about the largest distance between data points. The path starts at
-    ``N(x1, sigma_max^2 I)``, which the prior ``N(0, sigma_max^2 I)`` approximates when
-    ``sigma_max`` dominates the data scale, and ends at ``N(x1, sigma_min^2 I)``.
+    $\sigma_{\max}$ should be about the largest distance between data points. The path starts at
+    $\mathcal{N}(x_1, \sigma_{\max}^2 I)$, which the prior $\mathcal{N}(0, \sigma_{\max}^2 I)$ approximates when
+    $\sigma_{\max}$ dominates the data scale, and ends at $\mathcal{N}(x_1, \sigma_{\min}^2 I)$.
     """
 
     sigma_min: float = attrs.field(default=0.01, converter=lambda value: require_float("sigma_min", value, above=0.0))
@@ -41,7 +41,7 @@ class VarianceExplodingPath(GaussianPath):
 
     @property
     def prior_std(self) -> float:  # type: ignore[override]
-        """``sigma_max``: the prior is ``N(0, sigma_max^2 I)``."""
+        r"""``sigma_max``: the prior is $\mathcal{N}(0, \sigma_{\max}^2 I)$."""
         return self.sigma_max
 
     @property
@@ -49,23 +49,23 @@ class VarianceExplodingPath(GaussianPath):
         return math.log(self.sigma_max / self.sigma_min)
 
     def a(self, t: Tensor) -> Tensor:
-        """``a(t) = 1``."""
+        """$a(t) = 1$."""
         return t.new_ones(t.shape)
 
     def s(self, t: Tensor) -> Tensor:
-        """``s(t) = sigma_min exp((1 - t) log(sigma_max / sigma_min))``."""
+        r"""$s(t) = \sigma_{\min} \exp\bigl((1 - t) \log(\sigma_{\max} / \sigma_{\min})\bigr)$."""
         return self.sigma_min * torch.exp((1 - t) * self._log_ratio)
 
     def da(self, t: Tensor) -> Tensor:
-        """``a'(t) = 0``."""
+        """$a'(t) = 0$."""
         return t.new_zeros(t.shape)
 
     def ds(self, t: Tensor) -> Tensor:
-        """``s'(t) = -log(sigma_max / sigma_min) s(t)``."""
+        r"""$s'(t) = -\log(\sigma_{\max} / \sigma_{\min})\, s(t)$."""
         return -self._log_ratio * self.s(t)
 
     def coefficients(self, t: Tensor) -> tuple[Coefficient, Coefficient, Coefficient, Coefficient]:
-        """``(1.0, s, 0.0, -log(sigma_max / sigma_min) s)``."""
+        r"""$(a, s, a', s') = (1,\ s,\ 0,\ -\log(\sigma_{\max} / \sigma_{\min})\, s)$, $a$ and $a'$ as floats."""
         s = self.s(t)
         return 1.0, s, 0.0, -self._log_ratio * s
 

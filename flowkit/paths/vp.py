@@ -1,16 +1,17 @@
-"""The variance-preserving (VP) diffusion path of Song et al. (2021) in flow-matching time, registered as ``vp``.
+r"""The variance-preserving (VP) diffusion path of Song et al. (2021) in flow-matching time, registered as ``vp``.
 
-With ``r = 1 - t``, ``T(r) = beta_min r + (beta_max - beta_min) r^2 / 2`` and
-``alpha(r) = exp(-T(r) / 2)``:
+With $r = 1 - t$, $T(r) = \beta_{\min} r + (\beta_{\max} - \beta_{\min})\, r^2 / 2$ and
+$\alpha(r) = \exp(-T(r) / 2)$:
 
-* ``a(t) = alpha(1 - t)``, ``s(t) = sqrt(1 - alpha(1 - t)^2)`` (evaluated as ``sqrt(-expm1(-T))``,
-  accurate as ``T -> 0``), prior ``N(0, I)``;
-* ``a'(t) = a T'(r) / 2``, ``s'(t) = -T'(r) a^2 / (2 s)`` with ``T'(r) = beta_min + (beta_max - beta_min) r``.
+* $a(t) = \alpha(1 - t)$, $s(t) = \sqrt{1 - \alpha(1 - t)^2}$ (evaluated as $\sqrt{-\operatorname{expm1}(-T)}$,
+  accurate as $T \to 0$), prior $\mathcal{N}(0, I)$;
+* $a'(t) = a\, T'(r) / 2$, $s'(t) = -T'(r)\, a^2 / (2 s)$ with
+  $T'(r) = \beta_{\min} + (\beta_{\max} - \beta_{\min})\, r$.
 
-The path is singular at ``t = 1``: ``s -> 0`` and ``s' -> -inf`` like ``-sqrt(beta_min / (4 (1 - t)))``.
-Its valid time range is therefore ``[0, t_max]`` with ``t_max = 1 - 1e-5`` by default (Song et
-al.'s ``eps``); methods raise for ``t > t_max``. At ``t = 0`` the path is ``N(a(0) x1, s(0)^2 I)``
-with ``a(0) = exp(-T(1) / 2)`` (about 0.0066 for the defaults), close to but not exactly the prior.
+The path is singular at $t = 1$: $s \to 0$ and $s' \to -\infty$ like $-\sqrt{\beta_{\min} / (4 (1 - t))}$.
+Its valid time range is therefore $[0, t_{\max}]$ with ``t_max = 1 - 1e-5`` by default (Song et
+al.'s ``eps``); methods raise for $t > t_{\max}$. At $t = 0$ the path is $\mathcal{N}(a(0)\, x_1, s(0)^2 I)$
+with $a(0) = \exp(-T(1) / 2)$ (about 0.0066 for the defaults), close to but not exactly the prior.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def _check_beta_max(instance, attribute, value: float) -> None:
 
 @attrs.frozen
 class VariancePreservingPath(GaussianPath):
-    """``x_t = alpha(1 - t) x1 + sqrt(1 - alpha(1 - t)^2) x0``; valid for ``t in [0, t_max]``.
+    r"""$x_t = \alpha(1 - t)\, x_1 + \sqrt{1 - \alpha(1 - t)^2}\, x_0$; valid for $t \in [0, t_{\max}]$.
 
-    Defaults follow the paper (``beta_min = 0.1``, ``beta_max = 20``).
+    Defaults follow the paper (``beta_min = 0.1``, ``beta_max = 20``); $\alpha$, $T$ and $\beta_{\min}$,
+    $\beta_{\max}$ as in the module docstring.
     """
 
     beta_min: float = attrs.field(default=0.1, converter=lambda value: require_float("beta_min", value, above=0.0))
@@ -56,31 +58,31 @@ class VariancePreservingPath(GaussianPath):
         return (0.0, self.t_max)
 
     def _integral(self, r: Tensor) -> Tensor:
-        """``T(r) = beta_min r + (beta_max - beta_min) r^2 / 2``."""
+        r"""$T(r) = \beta_{\min} r + (\beta_{\max} - \beta_{\min})\, r^2 / 2$."""
         return self.beta_min * r + 0.5 * (self.beta_max - self.beta_min) * r * r
 
     def _rate(self, r: Tensor) -> Tensor:
-        """``T'(r) = beta_min + (beta_max - beta_min) r``."""
+        r"""$T'(r) = \beta_{\min} + (\beta_{\max} - \beta_{\min})\, r$."""
         return self.beta_min + (self.beta_max - self.beta_min) * r
 
     def a(self, t: Tensor) -> Tensor:
-        """``a(t) = exp(-T(1 - t) / 2)``."""
+        r"""$a(t) = \exp(-T(1 - t) / 2)$."""
         return torch.exp(-0.5 * self._integral(1 - t))
 
     def s(self, t: Tensor) -> Tensor:
-        """``s(t) = sqrt(1 - exp(-T(1 - t)))``."""
+        r"""$s(t) = \sqrt{1 - \exp(-T(1 - t))}$."""
         return torch.sqrt(-torch.expm1(-self._integral(1 - t)))
 
     def da(self, t: Tensor) -> Tensor:
-        """``a'(t) = a T'(1 - t) / 2``."""
+        r"""$a'(t) = a\, T'(1 - t) / 2$."""
         return self.coefficients(t)[2]
 
     def ds(self, t: Tensor) -> Tensor:
-        """``s'(t) = -T'(1 - t) a^2 / (2 s)``."""
+        r"""$s'(t) = -T'(1 - t)\, a^2 / (2 s)$."""
         return self.coefficients(t)[3]
 
     def coefficients(self, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(a, s, a', s')`` sharing ``T`` and ``T'``."""
+        """$(a, s, a', s')$ sharing $T$ and $T'$."""
         r = 1 - t
         integral = self._integral(r)
         rate = self._rate(r)

@@ -1,15 +1,15 @@
-"""``Pipeline``: a Flow Matching model composed from registered components, end to end.
+r"""``Pipeline``: a Flow Matching model composed from registered components, end to end.
 
 A pipeline is built from a :class:`~flowkit.pipeline.config.PipelineConfig` (or plain data / a
-TOML or JSON file): a probability path ``p_t(x | x1)`` with its prior ``p0``, a coupling, an
-objective (e.g. CFM, ``E ||v(t, x_t) - u_t(x_t | x1)||^2``), a vector-field model ``v``, an ODE
+TOML or JSON file): a probability path $p_t(x \mid x_1)$ with its prior $p_0$, a coupling, an
+objective (e.g. CFM, $\mathbb{E} \lVert v(t, x_t) - u_t(x_t \mid x_1) \rVert^2$), a vector-field model $v$, an ODE
 solver and a data set. It then
 
-- trains ``v`` (:meth:`Pipeline.fit`, see :mod:`flowkit.pipeline.training`),
-- samples by solving ``dx/dt = v(t, x)`` from ``x0 ~ p0`` at ``t = 0`` to ``t = 1``
+- trains $v$ (:meth:`Pipeline.fit`, see :mod:`flowkit.pipeline.training`),
+- samples by solving $dx/dt = v(t, x)$ from $x_0 \sim p_0$ at $t = 0$ to $t = 1$
   (:meth:`Pipeline.sample`, :meth:`Pipeline.flow`), with the EMA weights,
 - scores data by the instantaneous change of variables,
-  ``log p1(x) = log p0(x0) - int_0^1 div v_t(x_t) dt`` (:meth:`Pipeline.log_prob`),
+  $\log p_1(x) = \log p_0(x_0) - \int_0^1 \operatorname{div} v_t(x_t)\, dt$ (:meth:`Pipeline.log_prob`),
 - evaluates the registered metrics on held-out data (:meth:`Pipeline.evaluate`),
 - saves and loads itself as a checkpoint directory (:meth:`Pipeline.save`,
   :meth:`Pipeline.load`) from which training resumes exactly.
@@ -82,11 +82,11 @@ RNG_FILE = "rng.safetensors"
 
 @attrs.frozen
 class LogProb:
-    """Log-densities of data points under the flow; each field's name states its sign.
+    r"""Log-densities of data points under the flow; each field's name states its sign.
 
-    ``log_prob_nats``: the log-density ``log p1(x)`` per point (``[batch]``, higher is better);
-    ``nll_bits_per_dim``: the negative log-likelihood per dimension ``-log p1(x) / (D ln 2)``,
-    plus ``log(K / 2) / ln 2`` for data quantised to ``K`` levels on ``[-1, 1]``
+    ``log_prob_nats``: the log-density $\log p_1(x)$ per point (``[batch]``, higher is better);
+    ``nll_bits_per_dim``: the negative log-likelihood per dimension $-\log p_1(x) / (D \ln 2)$,
+    plus $\log(K / 2) / \ln 2$ for data quantised to $K$ levels on $[-1, 1]$
     (:func:`flowkit.likelihood.bits_per_dim`; lower is better, as the ``nll`` metric's values);
     ``nfe``: field evaluations of the solve.
     """
@@ -217,8 +217,8 @@ class Pipeline:
 
     @property
     def num_dims(self) -> int:
-        """The dimension bits/dim divides by: the coordinates of a data point, or the manifold's
-        own dimension on a Riemannian path (2 for the sphere in ``R^3``)."""
+        r"""The dimension bits/dim divides by: the coordinates of a data point, or the manifold's
+        own dimension on a Riemannian path (2 for the sphere in $\mathbb{R}^3$)."""
         coordinates = math.prod(self.event_shape)
         manifold = getattr(self.path, "manifold", None)
         return manifold.intrinsic_dim(coordinates) if manifold is not None else coordinates
@@ -470,7 +470,7 @@ class Pipeline:
         trajectory_times: Any = None,
         schedule: Any = None,
     ) -> Solution:
-        """Solve ``dx/dt = v(t, x [, y])`` from ``x0`` at the path's start to its end (t = 0 to 1).
+        r"""Solve $dx/dt = v(t, x\, [, y])$ from ``x0`` at the path's start to its end ($t = 0$ to $1$).
 
         ``solver`` overrides the configured one (a name, ``{name, **params}`` or an ODESolver);
         ``y`` conditions a class-conditional model (one label or one per point), ``guidance``
@@ -503,7 +503,7 @@ class Pipeline:
         generator: torch.Generator | None = None,
         schedule: Any = None,
     ) -> Tensor:
-        """Draw ``n`` samples ``[n, *event_shape]``: ``x0 ~ p0`` carried to ``t = 1`` by the flow.
+        r"""Draw ``n`` samples ``[n, *event_shape]``: $x_0 \sim p_0$ carried to $t = 1$ by the flow.
 
         ``generator`` (on the pipeline's device) seeds ``x0``; see :meth:`flow` for the rest.
         """
@@ -513,7 +513,7 @@ class Pipeline:
         return self.flow(x0, solver=solver, y=y, guidance=guidance, schedule=path).x
 
     def prior_sample(self, n: int, *, generator: torch.Generator | None = None, path: Any = None) -> Tensor:
-        """``n`` draws ``x0 ~ p0`` from the prior of the path (default: the pipeline's), ``[n, *event_shape]``."""
+        r"""``n`` draws $x_0 \sim p_0$ from the prior of the path (default: the pipeline's), ``[n, *event_shape]``."""
         return (path or self.path).prior.sample(
             (n, *self.event_shape), device=self.device, dtype=self._state_dtype(), generator=generator
         )
@@ -535,9 +535,9 @@ class Pipeline:
         divergence: str | None = None,
         generator: torch.Generator | None = None,
     ) -> LogProb:
-        """``log p1(x)`` in nats and bits/dim, integrating the flow from ``t = 1`` back to ``t = 0``.
+        r"""$\log p_1(x)$ in nats and bits/dim, integrating the flow from $t = 1$ back to $t = 0$.
 
-        ``log p1(x) = log p0(x0) - int_0^1 div v_t(x_t) dt`` (:func:`flowkit.likelihood.log_prob`);
+        $\log p_1(x) = \log p_0(x_0) - \int_0^1 \operatorname{div} v_t(x_t)\, dt$ (:func:`flowkit.likelihood.log_prob`);
         ``divergence`` is ``"exact"`` or ``"hutchinson"`` (default: the config's, ``auto`` picks
         exact up to ``eval.exact_divergence_max_dim`` dimensions); ``generator`` seeds the
         Hutchinson probes. Quantised data are expected dequantised (see ``LogProb``).

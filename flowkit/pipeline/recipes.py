@@ -1,4 +1,4 @@
-"""Recipes: named, parametrised fragments of a pipeline configuration for published methods.
+r"""Recipes: named, parametrised fragments of a pipeline configuration for published methods.
 
 A recipe fixes the components that define a method and ties their parameters together; the
 rest of the configuration (data, model size, training) stays the user's. In a configuration
@@ -8,13 +8,13 @@ holds the expanded components, so a checkpoint does not depend on the recipe's l
 
 * ``sb-cfm`` (Tong et al., 2023, Schrodinger-bridge CFM): the Brownian-bridge path ``bridge``
   (plugin ``flowkit-bridge``) with noise ``sigma``, paired by entropic OT at the *absolute*
-  temperature ``eps = 2 sigma^2`` (``sinkhorn`` with ``epsilon``), trained with ``cfm``. With this
+  temperature $\varepsilon = 2 \sigma^2$ (``sinkhorn`` with ``epsilon``), trained with ``cfm``. With this
   temperature the entropic OT plan is the static Schrodinger bridge between the batches for a
-  Brownian reference of variance ``sigma^2``, and the bridge path interpolates it in time.
+  Brownian reference of variance $\sigma^2$, and the bridge path interpolates it in time.
 * ``sf2m`` (Tong et al., 2023, simulation-free score and flow matching): the same path and
   coupling, trained with ``sf2m`` on a ``score-flow-mlp``, sampled by ``euler-maruyama`` with the
-  learned score and diffusion ``g = sigma``, the Schrodinger bridge's SDE
-  ``dx = [v + sigma^2/2 score] dt + sigma dW``.
+  learned score and diffusion $g = \sigma$, the Schrodinger bridge's SDE
+  $dx = [v + \frac{\sigma^2}{2} \mathrm{score}]\, dt + \sigma\, dW$.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _sigma(sigma: Any) -> float:
 
 
 def sb_cfm(*, sigma: float = 0.5) -> dict[str, Any]:
-    """Schrodinger-bridge CFM: ``bridge`` path with ``sigma``, ``sinkhorn`` at ``epsilon = 2 sigma^2``, ``cfm``."""
+    r"""Schrodinger-bridge CFM: ``bridge`` path with $\sigma$, ``sinkhorn`` at $\varepsilon = 2 \sigma^2$, ``cfm``."""
     sigma = _sigma(sigma)
     return {
         "path": {"name": "bridge", "sigma": sigma},

@@ -1,4 +1,4 @@
-"""Reflow from a teacher pipeline (registered as the coupling ``reflow``) and the straightness of a flow.
+r"""Reflow from a teacher pipeline (registered as the coupling ``reflow``) and the straightness of a flow.
 
 :func:`reflow` builds a :class:`flowkit.couplings.ReflowCoupling` whose pairs are ``num_pairs``
 prior draws ``x0`` (seeded by ``seed``) and the teacher's ODE outputs ``x1 = T(x0)``, solved with
@@ -18,7 +18,7 @@ once even when several pipelines (a benchmark's warm-up and its cell) ask for it
 teacher and generating the pairs count in the time of that first step.
 
 :func:`straightness` is Liu et al.'s measure of a flow's paths,
-``S = int_0^1 E ||(x_1 - x_0) - v(t, x_t)||^2 dt`` along its ODE trajectories: zero exactly for
+$S = \int_0^1 \mathbb{E} \lVert (x_1 - x_0) - v(t, x_t) \rVert^2 \, dt$ along its ODE trajectories: zero exactly for
 straight paths travelled at constant speed.
 """
 
@@ -117,11 +117,12 @@ def reflow(
 
 
 def straightness(field: VectorField, x0: Tensor, *, steps: int = 100) -> Tensor:
-    """``int_0^1 E ||(x_1 - x_0) - v(t, x_t)||^2 dt`` along the ODE paths of ``field`` from ``x0``.
+    r"""The straightness $\int_0^1 \mathbb{E} \lVert (x_1 - x_0) - v(t, x_t) \rVert^2 \, dt$ of the flow of ``field``.
 
-    The paths are solved with RK4 on ``steps`` uniform steps; the integrand, evaluated at each grid
-    state, is integrated by the trapezoidal rule. Squared norms sum over the event dimensions and
-    average over the batch. Returns a 0-d tensor.
+    $v$ is ``field`` and the ODE paths start at ``x0``. The paths are solved with RK4 on ``steps``
+    uniform steps; the integrand, evaluated at each grid state, is integrated by the trapezoidal
+    rule. Squared norms sum over the event dimensions and average over the batch. Returns a 0-d
+    tensor.
     """
     require_int("steps", steps, minimum=1)
     times = torch.linspace(0.0, 1.0, steps + 1, dtype=torch.float64).tolist()

@@ -1,4 +1,4 @@
-"""One optimisation step, run eagerly, captured whole in a CUDA graph, or compiled by inductor.
+r"""One optimisation step, run eagerly, captured whole in a CUDA graph, or compiled by inductor.
 
 Every mode carries out the same update on the batch ``x1`` (dequantised when the data are
 quantised)::
@@ -8,7 +8,7 @@ quantised)::
     theta <- AdamW(theta, g, lr_s)                           # lr_s from flowkit.pipeline.schedule
     theta_ema <- theta_ema + (1 - beta_k) (theta - theta_ema)   # flowkit.pipeline.ema, k = s + 1
 
-and adds ``L`` (and ``||g||``) to device-side sums that the trainer reads every ``log_every``
+and adds $L$ (and $\lVert g \rVert$) to device-side sums that the trainer reads every ``log_every``
 steps. The modes differ in how the work reaches the device:
 
 - :class:`EagerStep` (``compile = "off"``): plain PyTorch, one kernel launch per operation;
@@ -117,7 +117,7 @@ class StepParts:
             )
 
     def backward_and_clip(self, loss: Tensor) -> None:
-        """Gradients of ``loss`` into fresh ``.grad`` tensors, clipped; ``||g||`` added to ``norm_sum``."""
+        r"""Gradients of ``loss`` into fresh ``.grad`` tensors, clipped; $\lVert g \rVert$ added to ``norm_sum``."""
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip > 0:

@@ -1,12 +1,12 @@
-"""Adaptive-step Runge-Kutta solvers through torchdiffeq: ``dopri5``, ``dopri8``, ``bosh3``,
+r"""Adaptive-step Runge-Kutta solvers through torchdiffeq: ``dopri5``, ``dopri8``, ``bosh3``,
 ``adaptive_heun``, ``fehlberg2``.
 
-Each step of an embedded pair estimates its local error ``e`` from the difference of two
-solutions of orders ``p`` and ``p - 1`` and accepts the step when
-``rms(e / (atol + rtol * max(|x_n|, |x_{n+1}|))) <= 1``; the next step size follows from the
-error ratio. The methods (order of the propagated solution): ``dopri8`` (Dormand-Prince 8(5,3)),
-``dopri5`` (Dormand-Prince 5(4)), ``bosh3`` (Bogacki-Shampine 3(2)), ``fehlberg2``
-(Runge-Kutta-Fehlberg 2(1)), ``adaptive_heun`` (Heun-Euler 2(1)).
+Each step of an embedded pair estimates its local error $e$ from the difference of two
+solutions of orders $p$ and $p - 1$ and accepts the step when
+$\operatorname{rms}\bigl(e / (\mathrm{atol} + \mathrm{rtol} \max(\lvert x_n \rvert, \lvert x_{n+1} \rvert))\bigr)
+\le 1$; the next step size follows from the error ratio. The methods (order of the propagated
+solution): ``dopri8`` (Dormand-Prince 8(5,3)), ``dopri5`` (Dormand-Prince 5(4)), ``bosh3``
+(Bogacki-Shampine 3(2)), ``fehlberg2`` (Runge-Kutta-Fehlberg 2(1)), ``adaptive_heun`` (Heun-Euler 2(1)).
 
 flowkit counts every field evaluation itself and every step (accepted or rejected) through
 torchdiffeq's ``callback_step``: more than ``max_steps`` steps raises :class:`SolverError`, a

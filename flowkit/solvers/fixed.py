@@ -1,10 +1,10 @@
-"""Fixed-step explicit Runge-Kutta solvers: ``euler``, ``midpoint``, ``heun``, ``rk4``.
+r"""Fixed-step explicit Runge-Kutta solvers: ``euler``, ``midpoint``, ``heun``, ``rk4``.
 
-Each method is its Butcher tableau ``(c, a, b)`` on :class:`flowkit.core.RungeKuttaSolver`
-(which owns the step formula ``k_i = v(t + c_i h, x + h sum_j a_ij k_j)``,
-``x_next = x + h sum_i b_i k_i``) and :class:`flowkit.core.FixedStepSolver` (which owns the grid
+Each method is its Butcher tableau $(c, a, b)$ on :class:`flowkit.core.RungeKuttaSolver`
+(which owns the step formula $k_i = v(t + c_i h, x + h \sum_j a_{ij} k_j)$,
+$x_{\mathrm{next}} = x + h \sum_i b_i k_i$) and :class:`flowkit.core.FixedStepSolver` (which owns the grid
 of ``steps`` uniform steps or a user ``time_grid``). The global error after integrating over a
-fixed interval is ``O(h^p)`` with ``p`` the method's order (1, 2, 2, 4).
+fixed interval is $O(h^p)$ with $p$ the method's order (1, 2, 2, 4).
 """
 
 from __future__ import annotations
@@ -26,20 +26,20 @@ RK4_TABLEAU = ButcherTableau(
 
 
 class Euler(RungeKuttaSolver):
-    """Forward Euler, order 1: ``x_{n+1} = x_n + h v(t_n, x_n)``; one evaluation per step."""
+    r"""Forward Euler, order 1: $x_{n+1} = x_n + h\, v(t_n, x_n)$; one evaluation per step."""
 
     tableau = EULER_TABLEAU
 
 
 class Midpoint(RungeKuttaSolver):
-    """Explicit midpoint, order 2: ``x_{n+1} = x_n + h v(t_n + h/2, x_n + h/2 v(t_n, x_n))``."""
+    r"""Explicit midpoint, order 2: $x_{n+1} = x_n + h\, v\bigl(t_n + h/2, x_n + \frac{h}{2} v(t_n, x_n)\bigr)$."""
 
     tableau = MIDPOINT_TABLEAU
 
 
 class Heun(RungeKuttaSolver):
-    """Heun's method (explicit trapezoid), order 2: ``x_{n+1} = x_n + h/2 (k_1 + k_2)``,
-    ``k_1 = v(t_n, x_n)``, ``k_2 = v(t_n + h, x_n + h k_1)``."""
+    r"""Heun's method (explicit trapezoid), order 2: $x_{n+1} = x_n + \frac{h}{2} (k_1 + k_2)$,
+    $k_1 = v(t_n, x_n)$, $k_2 = v(t_n + h, x_n + h k_1)$."""
 
     tableau = HEUN_TABLEAU
 

@@ -1,9 +1,9 @@
-"""Projecting solvers for flows on a manifold: ``riemannian-euler``, ``riemannian-midpoint``, ``riemannian-rk4``.
+r"""Projecting solvers for flows on a manifold: ``riemannian-euler``, ``riemannian-midpoint``, ``riemannian-rk4``.
 
 Each step is the explicit Runge-Kutta step of the tableau in the ambient coordinates (see
 :mod:`flowkit.solvers.fixed`) followed by the projection onto the manifold,
-``x_{n+1} = projx(RK_step(x_n))``: for a tangent field the exact flow stays on the manifold,
-and the projection removes the ``O(h^{p+1})`` drift of each step without lowering the order
+$x_{n+1} = \operatorname{projx}(\operatorname{RK\_step}(x_n))$: for a tangent field the exact flow stays on the
+manifold, and the projection removes the $O(h^{p+1})$ drift of each step without lowering the order
 (it moves the state by no more than that drift).
 
 The manifold comes from the pipeline's path: the solvers declare ``needs_path`` and
@@ -13,7 +13,7 @@ solving; standalone, give ``manifold=`` (a registered name or a
 Runge-Kutta step: that is what ``Pipeline.log_prob`` runs, on the likelihood engine's augmented
 state ``[x, log-density]``, which is not a point of the manifold (the fields of
 :mod:`flowkit.models.tangent` keep the exact flow on the manifold; the error is the method's
-``O(h^p)``). So leave ``manifold`` unset in a pipeline configuration: a projection of the
+$O(h^p)$). So leave ``manifold`` unset in a pipeline configuration: a projection of the
 augmented state would corrupt the log-density.
 """
 
@@ -69,7 +69,7 @@ class RiemannianSolver(RungeKuttaSolver):
 
 
 class RiemannianEuler(RiemannianSolver):
-    """Projected forward Euler, order 1: ``x_{n+1} = projx(x_n + h v(t_n, x_n))``."""
+    r"""Projected forward Euler, order 1: $x_{n+1} = \operatorname{projx}(x_n + h\, v(t_n, x_n))$."""
 
     tableau = EULER_TABLEAU
 

@@ -1,45 +1,48 @@
-"""Stochastic samplers that keep the marginals of the flow: ``euler-maruyama`` and ``sde-heun``.
+r"""Stochastic samplers that keep the marginals of the flow: ``euler-maruyama`` and ``sde-heun``.
 
-For a flow ``dx/dt = v(t, x)`` with marginals ``p_t`` the SDE (Song et al., 2021; Tong et al.,
-2023, SF2M) ::
+For a flow $dx/dt = v(t, x)$ with marginals $p_t$ the SDE (Song et al., 2021; Tong et al.,
+2023, SF2M)
 
-    dx = [v(t, x) + g(t)^2 / 2 * score(t, x)] dt + g(t) dW,     score = grad_x log p_t(x),
+$$
+dx = \Bigl[v(t, x) + \frac{g(t)^2}{2}\, \mathrm{score}(t, x)\Bigr]\, dt + g(t)\, dW, \qquad
+\mathrm{score} = \nabla_x \log p_t(x),
+$$
 
-has the same marginals ``p_t`` for every diffusion coefficient ``g(t) >= 0`` (its Fokker-Planck
-equation is the continuity equation of ``v``). ``g = 0`` is the ODE.
+has the same marginals $p_t$ for every diffusion coefficient $g(t) \ge 0$ (its Fokker-Planck
+equation is the continuity equation of $v$). $g = 0$ is the ODE.
 
 The score comes either from the velocity through the Gaussian path's conversion
 (``score="velocity"``, :meth:`flowkit.paths.GaussianPath.velocity_to_score`,
-``score = (a v - a' x) / (s (a' s - a s'))``) or from a separately trained score network
+$\mathrm{score} = (a\, v - a' x) / \bigl(s\, (a' s - a\, s')\bigr)$) or from a separately trained score network
 (``score="model"``, e.g. the ``sf2m`` objective's score head). The sampler therefore needs the
 pipeline's path (and, for a learned score, its score field): it declares ``needs_path`` and the
 pipeline hands them over with :meth:`StochasticSolver.bind` before solving.
 
-Diffusion coefficients: ``schedule="constant"``, ``g(t) = diffusion``; ``schedule="std"``,
-``g(t) = diffusion * s(t)`` with the Gaussian path's ``s(t)``, which keeps the correction
-``g^2/2 score = -diffusion^2 s eps / 2`` bounded where ``s(t) -> 0`` (near the data), while a
-constant ``g`` makes the drift stiff there (``g^2 / (2 s^2)``).
+Diffusion coefficients: ``schedule="constant"``, $g(t) = \texttt{diffusion}$; ``schedule="std"``,
+$g(t) = \texttt{diffusion} \cdot s(t)$ with the Gaussian path's $s(t)$, which keeps the correction
+$\frac{g^2}{2} \mathrm{score} = -\texttt{diffusion}^2\, s\, \varepsilon / 2$ bounded where $s(t) \to 0$ (near the
+data), while a constant $g$ makes the drift stiff there ($g^2 / (2 s^2)$).
 
-Steps on the grid ``t_0 < ... < t_N`` (uniform, or ``time_grid`` as for the fixed-step ODE
-solvers), with ``h = t_{n+1} - t_n``, ``dW ~ N(0, h I)`` and drift ``f = v + g^2/2 score``:
+Steps on the grid $t_0 < \dots < t_N$ (uniform, or ``time_grid`` as for the fixed-step ODE
+solvers), with $h = t_{n+1} - t_n$, $dW \sim \mathcal{N}(0, h I)$ and drift $f = v + \frac{g^2}{2} \mathrm{score}$:
 
-* Euler-Maruyama (strong order 1/2, weak order 1): ``x_{n+1} = x_n + h f(t_n, x_n) + g(t_n) dW``.
+* Euler-Maruyama (strong order 1/2, weak order 1): $x_{n+1} = x_n + h f(t_n, x_n) + g(t_n)\, dW$.
 * stochastic Heun (``sde-heun``, the predictor-corrector of Karras et al., 2022, for additive
-  noise): ``x~ = x_n + h f(t_n, x_n) + g(t_n) dW``,
-  ``x_{n+1} = x_n + h/2 (f(t_n, x_n) + f(t_{n+1}, x~)) + g(t_n) dW``; its deterministic part is
-  Heun's order-2 method. When ``t_{n+1}`` is the end of the path's time range (where the score
-  may be singular, ``s(1) = 0``) the last step is Euler-Maruyama.
+  noise): $\tilde x = x_n + h f(t_n, x_n) + g(t_n)\, dW$,
+  $x_{n+1} = x_n + \frac{h}{2} \bigl(f(t_n, x_n) + f(t_{n+1}, \tilde x)\bigr) + g(t_n)\, dW$; its deterministic
+  part is Heun's order-2 method. When $t_{n+1}$ is the end of the path's time range (where the score
+  may be singular, $s(1) = 0$) the last step is Euler-Maruyama.
 
 Integrating backwards (``t0 > t1``, as the likelihood does from data to noise) there is no
 reverse of the sampled SDE to follow; the samplers then solve the probability-flow ODE
-``dx/dt = v`` (``g = 0``) on their grid with the same scheme (Euler, resp. Heun), whose marginals
+$dx/dt = v$ ($g = 0$) on their grid with the same scheme (Euler, resp. Heun), whose marginals
 are the SDE's, so ``Pipeline.log_prob`` works with an SDE solver configured. Noise comes
 from ``seed`` (a generator on the state's device, seeded per solve) or, with ``seed=None``, from
 torch's global generator.
 
 Structure: the samplers are fixed-step solvers (:class:`flowkit.core.FixedStepSolver`), whose
 base owns the checks, the grid, the loop, the requested times and the finiteness check.
-:meth:`StochasticSolver.integrate` only sets up the solve's :class:`SampledSDE` (drift, ``g``,
+:meth:`StochasticSolver.integrate` only sets up the solve's :class:`SampledSDE` (drift, $g$,
 generator, end of the path) and hands it to the base's loop as the field; each sampler writes its
 ``step`` along it. ``nfe`` counts the velocity's evaluations and, for a learned score, the score's
 (:meth:`flowkit.core.counted_field.CountedField.count_also`).
@@ -73,13 +76,13 @@ __all__ = [
 ]
 
 DIFFUSION_SCHEDULES = ("constant", "std")
-"""``g(t) = diffusion`` or ``g(t) = diffusion * s(t)``."""
+r"""$g(t) = \texttt{diffusion}$ or $g(t) = \texttt{diffusion} \cdot s(t)$."""
 
 SCORE_SOURCES = ("velocity", "model")
 """Where the score comes from: converted from the velocity, or a learned score field."""
 
 _END_TOLERANCE = 1e-12
-"""A step's ``t + h`` can miss the grid time ``t_{n+1}`` by rounding; within this it has reached it."""
+"""A step's $t + h$ can miss the grid time $t_{n+1}$ by rounding; within this it has reached it."""
 
 Score = Callable[[float, Tensor, Tensor], Tensor]
 """``score(t, x, v)``: the score at ``(t, x)``, given the velocity ``v`` there."""
@@ -87,13 +90,13 @@ Score = Callable[[float, Tensor, Tensor], Tensor]
 
 @attrs.frozen
 class SampledSDE:
-    """The SDE of one solve, ``dx = f(t, x) dt + g(t) dW``: the field a :class:`StochasticSolver` steps along.
+    r"""The SDE of one solve, $dx = f(t, x)\, dt + g(t)\, dW$: the field a :class:`StochasticSolver` steps along.
 
-    Calling it evaluates the drift ``f = v + g(t)^2 / 2 * score`` (only the velocity where
-    ``g(t) = 0``); :meth:`increment` draws ``g(t) dW`` with ``dW ~ N(0, h I)`` from the solve's
+    Calling it evaluates the drift $f = v + \frac{g(t)^2}{2} \mathrm{score}$ (only the velocity where
+    $g(t) = 0$); :meth:`increment` draws $g(t)\, dW$ with $dW \sim \mathcal{N}(0, h I)$ from the solve's
     generator; :meth:`reaches_end` tells whether a time is the path's ``end`` (``inf``, never
     reached, when integrating backwards). Built without ``g`` it is the probability-flow ODE
-    ``dx = v dt``.
+    $dx = v\, dt$.
     """
 
     velocity: CountedField
@@ -115,7 +118,7 @@ class SampledSDE:
         return v.add(self.score(t, x, v), alpha=0.5 * g * g)
 
     def increment(self, t: float, x: Tensor, h: float) -> Tensor | None:
-        """``g(t) sqrt(h) z`` with ``z`` standard normal shaped like ``x``, or ``None`` where ``g(t) = 0``."""
+        r"""$g(t) \sqrt{h}\, z$ with $z$ standard normal shaped like ``x``, or ``None`` where $g(t) = 0$."""
         g = self.diffusion_at(t)
         if g == 0.0:
             return None
@@ -129,11 +132,11 @@ class SampledSDE:
 
 @attrs.frozen
 class StochasticSolver(FixedStepSolver):
-    """A fixed-step SDE sampler ``dx = [v + g^2/2 score] dt + g dW`` (see the module docstring).
+    r"""A fixed-step SDE sampler $dx = [v + \frac{g^2}{2} \mathrm{score}]\, dt + g\, dW$ (see the module docstring).
 
     Parameters (besides ``steps`` / ``time_grid``):
-        diffusion: the scale of ``g(t)`` (``>= 0``; ``0`` is the ODE).
-        schedule: ``"constant"`` (``g = diffusion``) or ``"std"`` (``g = diffusion * s(t)``).
+        diffusion: the scale of $g(t)$ ($\ge 0$; $0$ is the ODE).
+        schedule: ``"constant"`` ($g = \texttt{diffusion}$) or ``"std"`` ($g = \texttt{diffusion} \cdot s(t)$).
         score: ``"velocity"`` (converted through the Gaussian path) or ``"model"`` (a learned score).
         seed: seeds the Brownian increments per solve; ``None`` draws from torch's global generator.
 
@@ -218,7 +221,7 @@ class StochasticSolver(FixedStepSolver):
     def integrate(
         self, field: CountedField, x0: Tensor, *, t0: float, t1: float, times: list[float] | None
     ) -> tuple[Tensor, Tensor | None]:
-        """Sample from ``x(t0) = x0`` to ``t1 > t0``; backwards (``t1 < t0``) solve the probability-flow ODE.
+        """Sample from $x(t_0) = x_0$ to $t_1 > t_0$; backwards (``t1 < t0``) solve the probability-flow ODE.
 
         The base's loop walks the grid, calling :meth:`step` with the solve's :class:`SampledSDE`.
         """
@@ -241,7 +244,7 @@ class StochasticSolver(FixedStepSolver):
 
 
 class EulerMaruyama(StochasticSolver):
-    """Euler-Maruyama: ``x_{n+1} = x_n + h (v + g^2/2 score)(t_n, x_n) + g(t_n) sqrt(h) z``.
+    r"""Euler-Maruyama: $x_{n+1} = x_n + h\, (v + \frac{g^2}{2} \mathrm{score})(t_n, x_n) + g(t_n) \sqrt{h}\, z$.
 
     One velocity evaluation per step.
     """
@@ -253,9 +256,10 @@ class EulerMaruyama(StochasticSolver):
 
 
 class StochasticHeun(StochasticSolver):
-    """Stochastic Heun (predictor-corrector for additive noise); two velocity evaluations per step.
+    r"""Stochastic Heun (predictor-corrector for additive noise); two velocity evaluations per step.
 
-    ``x~ = x_n + h f_n + g sqrt(h) z``, ``x_{n+1} = x_n + h/2 (f_n + f(t_{n+1}, x~)) + g sqrt(h) z``;
+    $\tilde x = x_n + h f_n + g \sqrt{h}\, z$,
+    $x_{n+1} = x_n + \frac{h}{2} (f_n + f(t_{n+1}, \tilde x)) + g \sqrt{h}\, z$;
     the step that ends at the path's last valid time is Euler-Maruyama.
     """
 

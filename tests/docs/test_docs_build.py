@@ -7,6 +7,8 @@ resolve, or a docstring the handler cannot parse.
 
 from __future__ import annotations
 
+import ast
+import html
 import importlib.util
 import os
 import re
@@ -147,6 +149,69 @@ def test_formulas_are_not_written_as_code(page: str) -> None:
         assert not (indented_block and ("=" in line or ASCII_FORMULA.search(line))), (
             f"docs/{page}.md:{number}: equation as an indented code block: {line.strip()!r}"
         )
+
+
+# -- formulas in docstrings ------------------------------------------------------------------------
+# API reference pages whose docstrings write formulas in LaTeX ($...$ inline, $$...$$ display); their
+# inline code (signatures and code blocks aside) holds no formula.
+API_MATH_PAGES = [
+    "api/paths",
+    "api/objectives",
+    "api/couplings",
+    "api/likelihood",
+    "api/solvers",
+    "api/core",
+    "api/metrics",
+    "api/discrete",
+    "api/manifolds",
+    "api/models",
+    "api/data",
+    "api/pipeline",
+]
+PRE_ELEMENT = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
+INLINE_CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
+
+
+@pytest.mark.parametrize("page", API_MATH_PAGES)
+def test_docstring_formulas_are_typeset_as_math(site: Path, page: str) -> None:
+    article = _article(site / page / "index.html")
+    assert '<span class="arithmatex">\\(' in article, f"no inline formula on {page}"
+    for code in INLINE_CODE.findall(PRE_ELEMENT.sub("", article)):
+        text = html.unescape(re.sub(r"<[^>]+>", "", code))
+        assert not ASCII_FORMULA.search(text), f"{page}: formula as code `{text}`"
+
+
+def test_display_formula_in_a_docstring_is_typeset(site: Path) -> None:
+    """``RescheduledField``'s docstring holds a ``$$ ... $$`` block (the rescheduled field)."""
+    article = _article(site / "api" / "paths" / "index.html")
+    assert '<div class="arithmatex">\\[\nu^B_t(x) = \\frac{c\'_t}{c_t}' in article
+
+
+def _escape_in_plain_string(literal: str) -> str | None:
+    """The first backslash-letter escape of a string literal that is not raw (``\\\\`` is a backslash)."""
+    if literal[:1] in "rR":
+        return None
+    escape = re.search(r"\\[A-Za-z]", literal.replace("\\\\", ""))
+    return escape.group(0) if escape else None
+
+
+def test_docstrings_with_latex_are_raw_strings() -> None:
+    """A backslash in a plain string is an escape: ``\\varepsilon`` would reach KaTeX as a vertical tab."""
+    assert _escape_in_plain_string('"""$\\varepsilon$"""') == "\\v"
+    assert _escape_in_plain_string('r"""$\\varepsilon$"""') is None
+    assert _escape_in_plain_string('"""``json + "\\\\n"``"""') is None
+    for module in sorted((ROOT / "flowkit").rglob("*.py")):
+        source = module.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                escape = _escape_in_plain_string(ast.get_source_segment(source, node.value) or "")
+                assert escape is None, (
+                    f"{module.relative_to(ROOT)}:{node.lineno}: {escape!r} in a string that is not raw (r-prefixed)"
+                )
 
 
 def test_ascii_formula_pattern_catches_the_old_spelling() -> None:
