@@ -54,7 +54,7 @@ from flowkit.bench.exclusions import Exclusion
 from flowkit.bench.grid import AXES, TRAINING_AXES, Cell, component_label, plugin_versions
 from flowkit.config_values import known_keys, non_empty_string, number, one_or_more, table
 from flowkit.core.signatures import binding_problem
-from flowkit.core.state_space import CONTINUOUS_STATE, state_space_of
+from flowkit.core.state_space import can_measure, state_space_of
 from flowkit.exceptions import ConfigError, FlowkitError, InvalidParameterError
 from flowkit.pipeline.config import COMPONENT_KINDS, ComponentConfig, PipelineConfig, TrainConfig
 
@@ -116,10 +116,11 @@ def _metrics_for(path: ComponentConfig, metrics: list[str]) -> list[str]:
     measurable = []
     for name in metrics:
         try:
-            spaces = getattr(registry.get("metric", name).factory, "state_spaces", (CONTINUOUS_STATE,))
-        except FlowkitError:
-            spaces = (state,)
-        if state in spaces:
+            factory = registry.get("metric", name).factory
+        except FlowkitError:  # an unknown metric: kept, for the suite check to report
+            measurable.append(name)
+            continue
+        if can_measure(factory, state):
             measurable.append(name)
     return measurable
 

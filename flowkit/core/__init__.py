@@ -25,7 +25,7 @@ from flowkit.core.path import PathSample, ProbabilityPath
 from flowkit.core.prior import DrawRequest, Prior
 from flowkit.core.runge_kutta import ButcherTableau, RungeKuttaSolver
 from flowkit.core.solver import ODESolver, Solution, VectorField
-from flowkit.core.state_space import CONTINUOUS_STATE, TOKEN_STATE, state_space_of
+from flowkit.core.state_space import CONTINUOUS_STATE, TOKEN_STATE, can_measure, state_space_of
 from flowkit.exceptions import (
     CapabilityError,
     CheckpointError,
@@ -90,6 +90,7 @@ __all__ = [
     "UnknownKindError",
     "VectorField",
     "VectorFieldModel",
+    "can_measure",
     "checked",
     "require_capabilities",
     "require_choice",

@@ -8,7 +8,7 @@ and leaves out metrics that cannot measure its samples.
 
 from __future__ import annotations
 
-__all__ = ["CONTINUOUS_STATE", "TOKEN_STATE", "state_space_of"]
+__all__ = ["CONTINUOUS_STATE", "TOKEN_STATE", "can_measure", "state_space_of"]
 
 CONTINUOUS_STATE = "continuous"
 r"""Points in $\mathbb{R}^d$ (or on a manifold embedded in it): Gaussian and geodesic paths, ODE and SDE solvers."""
@@ -20,3 +20,9 @@ TOKEN_STATE = "tokens"
 def state_space_of(component: object) -> str:
     """The ``state_space`` ``component`` (an object or a class) declares, else :data:`CONTINUOUS_STATE`."""
     return getattr(component, "state_space", CONTINUOUS_STATE)
+
+
+def can_measure(metric: object, state: str) -> bool:
+    """Whether ``metric`` (an object or a class) measures samples of ``state``: it is in the metric's
+    ``state_spaces``; a metric that declares none measures :data:`CONTINUOUS_STATE` samples."""
+    return state in getattr(metric, "state_spaces", (CONTINUOUS_STATE,))

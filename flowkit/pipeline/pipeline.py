@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from flowkit import __version__, registry
-from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel, state_space_of
+from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel, can_measure, state_space_of
 from flowkit.device import resolve_device
 from flowkit.exceptions import (
     CheckpointError,
@@ -593,8 +593,9 @@ class Pipeline:
         requested = metrics if metrics is not None else self.config.eval.metrics
         names = registry.names("metric") if requested == "all" else list(requested)
         state = state_space_of(self.path)
-        measures = {name: registry.create("metric", name) for name in names}
-        unfit = [name for name, metric in measures.items() if state not in metric.state_spaces]
+        created = {name: registry.create("metric", name) for name in names}
+        measures = {name: metric for name, metric in created.items() if can_measure(metric, state)}
+        unfit = [name for name in created if name not in measures]
         if unfit and requested != "all":
             warnings.warn(
                 f"metrics {unfit} cannot measure {state} samples (their state_spaces); left out", stacklevel=2
@@ -617,9 +618,7 @@ class Pipeline:
             num_dims=self.num_dims,
         )
         results: dict[str, float] = {}
-        for name, metric in measures.items():
-            if name in unfit:
-                continue
+        for metric in measures.values():
             values = metric.measure(context, self.dataset) if isinstance(metric, DataMetric) else metric(context)
             results.update({key: float(value) for key, value in values.items()})
         return results

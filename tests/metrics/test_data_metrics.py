@@ -99,3 +99,17 @@ def test_pipeline_evaluate_passes_its_data_set():
     values = pipeline.evaluate(metrics=["data-density", "noise-floor"], solver={"name": "euler", "steps": 2})
     assert set(values) >= {"support_fraction", "energy_distance_floor", "sliced_w2_floor"}
     assert 0.0 <= values["support_fraction"] <= 1.0 and values["support_fraction_reference"] == 1.0
+
+
+def test_a_metric_that_declares_no_state_spaces_measures_continuous_samples():
+    from flowkit import registry as components
+    from flowkit.pipeline import Pipeline
+
+    def mean_norm(context):
+        return {"mean_norm": float(context.samples.norm(dim=1).mean())}
+
+    with components.scoped():
+        components.register("metric", "mean-norm", lambda: mean_norm)
+        pipeline = Pipeline({"data": {"name": "moons", "n_train": 256, "n_test": 64}, "train": {"steps": 1}})
+        values = pipeline.evaluate(metrics=["mean-norm"], solver={"name": "euler", "steps": 2})
+    assert values["mean_norm"] > 0
