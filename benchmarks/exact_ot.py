@@ -9,11 +9,13 @@ For each batch size ``n`` and two data sets it draws ``x0 ~ N(0, I)`` and a data
 and times, in alternating rounds in one process, each method from the batch tensors to the
 permutation (cost matrix ``C_ij = ||x0_i - x1_j||^2`` included):
 
-- ``flowkit``: ``registry.create("coupling", "ot").assignment(x0, x1)`` (default solver);
+- ``flowkit``: ``registry.create("coupling", "ot").assignment(x0, x1)`` (default solver,
+  ``"multiscale"``: the dense simplex up to 1024 points, sparse column generation above);
 - ``pot-torchcfm``: ``ot.emd(a, b, C)`` with uniform ``a = b = 1/n`` as torchcfm's exact OT calls
   it (POT's default iteration cap ``numItermax = 100000``; torchcfm then samples pairs from the
   plan, which is not timed here);
-- ``pot-exact``: the same with an iteration cap high enough to reach the optimum;
+- ``pot-exact``: the same with an iteration cap high enough to reach the optimum (flowkit's
+  ``solver="network_simplex"``);
 - ``scipy``: ``scipy.optimize.linear_sum_assignment`` on the float64 ``C`` (flowkit's previous
   solver, still available as ``solver="shortest_augmenting_path"``).
 

@@ -17,7 +17,7 @@ from flowkit.couplings import (
     HostAssignmentPrefetcher,
     IndependentCoupling,
     SinkhornCoupling,
-    exact_ot,
+    multiscale_ot,
     sample_sources,
 )
 from flowkit.exceptions import InvalidParameterError, NonFiniteError, ShapeError, SolverError
@@ -157,11 +157,14 @@ def test_exact_ot_rejects_non_finite_input(value):
 
 
 @pytest.mark.filterwarnings("ignore:numItermax reached:UserWarning")  # POT warns too; flowkit raises
-def test_network_simplex_stopped_short_of_the_optimum_is_an_error(monkeypatch):
-    monkeypatch.setattr(exact_ot, "_NETWORK_SIMPLEX_MAX_ITER", 3)
+@pytest.mark.parametrize("solver", ["multiscale", "network_simplex"])
+def test_network_simplex_stopped_short_of_the_optimum_is_an_error(monkeypatch, solver):
+    monkeypatch.setattr(multiscale_ot, "_MAX_ITER", 3)
     generator = torch.Generator().manual_seed(1)
     with pytest.raises(SolverError, match="did not reach the optimum"):
-        ExactOTCoupling().assignment(torch.randn(40, 2, generator=generator), torch.randn(40, 2, generator=generator))
+        ExactOTCoupling(solver=solver).assignment(
+            torch.randn(40, 2, generator=generator), torch.randn(40, 2, generator=generator)
+        )
 
 
 def test_exact_ot_solve_needs_a_square_matrix():
