@@ -13,8 +13,8 @@ Solvers (the ``solver`` parameter), all exact for the ``float64`` cost matrix:
   with duals from the half-size problem and completed until a dual certificate on the dense
   matrix proves the permutation optimal (:mod:`flowkit.couplings.multiscale_ot`). Up to
   :data:`~flowkit.couplings.multiscale_ot.DENSE_BELOW` points it is the dense simplex. Above,
-  measured 2.5–6x faster than the dense simplex at batch 2048 and 1.5–6x at 4096
-  (``benchmarks/exact_ot.py``).
+  measured 1.3–3.2x faster than the dense simplex at batch 2048 and 2.1–4.2x at 4096 on 2-D and
+  64-D data (``benchmarks/exact_ot.py``; table in ``docs/couplings.md``).
 - ``"network_simplex"``: POT's dense network simplex (:func:`ot.lp.emd`, Bonneel et al., 2011)
   on unit supplies, so the optimal vertex has entries exactly 0 or 1 and the permutation is read
   off it. The iteration cap is set far above what the solver needs; a solve that stops short of

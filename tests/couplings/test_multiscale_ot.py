@@ -1,7 +1,8 @@
 """The multiscale exact-assignment solver against the dense network simplex and SciPy.
 
 ``DENSE_BELOW`` is lowered so that small problems run the whole multiscale path (coarse duals,
-candidates, sparse solves, certificate and repairs) in milliseconds.
+candidates, sparse solves, certificate and repairs) in milliseconds; ``BLOCK_ROWS`` is lowered
+so that the dense passes merge many blocks.
 """
 
 from __future__ import annotations
@@ -40,14 +41,16 @@ def _assert_optimal_permutation(cost: np.ndarray, column_of_row: np.ndarray) -> 
     n=st.integers(1, 90),
     dim=st.sampled_from([1, 2, 5, 64]),
     dense_below=st.sampled_from([2, 5, 16]),
+    block_rows=st.sampled_from([1, 7, 256]),
     seed=st.integers(0, 10_000),
 )
 @settings(max_examples=60, deadline=None)
-def test_multiscale_finds_an_optimal_permutation(n, dim, dense_below, seed):
+def test_multiscale_finds_an_optimal_permutation(n, dim, dense_below, block_rows, seed):
     rng = np.random.default_rng(seed)
     cost = _squared_distances(rng.standard_normal((n, dim)), rng.uniform(-4, 4, (n, dim)))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(multiscale_ot, "DENSE_BELOW", dense_below)
+        patch.setattr(multiscale_ot, "BLOCK_ROWS", block_rows)
         _assert_optimal_permutation(cost, multiscale_assignment(cost))
 
 
