@@ -96,6 +96,12 @@ def demo_config(compile_mode: str, **train) -> dict:
     }
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def weights_equal(a: Pipeline, b: Pipeline) -> bool:
     sa, sb = a.model.state_dict(), b.model.state_dict()
     ea, eb = a.ema_model.state_dict(), b.ema_model.state_dict()
@@ -233,21 +239,26 @@ def capture_couplings() -> None:
         )
 
 
-def ot_training(sizes: tuple[int, ...] = (256, 1024, 2048), steps: tuple[int, ...] = (30, 10, 5)) -> None:
+def ot_training(
+    sizes: tuple[int, ...] = (256, 1024, 2048, 4096), steps: tuple[int, ...] = (30, 10, 5, 3), device_name: str = "cuda"
+) -> None:
     """Per-step time with exact OT: Pipeline.fit (solve of step k+1 overlapped with step k) against a
-    torchcfm-style loop (POT ``ot.emd`` on the step's cost matrix, then the step, in sequence)."""
+    torchcfm-style loop (POT ``ot.emd`` on the step's cost matrix, then the step, in sequence).
+
+    ``device_name="cpu"`` runs the same comparison without a GPU (a dry run of this section)."""
     import numpy as np
     import ot as pot
 
-    device = torch.device("cuda")
+    device = torch.device(device_name)
     results = {}
     for n, count in zip(sizes, steps):
-        pipeline = Pipeline(demo_config("auto", steps=10**6, batch_size=n, log_every=10**5) | {"coupling": "ot"})
-        pipeline.fit(steps=2, progress=False)
-        torch.cuda.synchronize()
+        config = demo_config("auto", steps=10**6, batch_size=n, log_every=10**5) | {"coupling": "ot"}
+        pipeline = Pipeline(config | {"device": device_name})
+        pipeline.fit(stop_at=2, progress=False)
+        synchronize(device)
         start = time.perf_counter()
-        pipeline.fit(steps=2 + count, progress=False)
-        torch.cuda.synchronize()
+        pipeline.fit(stop_at=2 + count, progress=False)
+        synchronize(device)
         flowkit_ms = (time.perf_counter() - start) / count * 1e3
 
         model = registry.create("model", "mlp", dim=2, width=256, depth=3).to(device)
@@ -270,11 +281,11 @@ def ot_training(sizes: tuple[int, ...] = (256, 1024, 2048), steps: tuple[int, ..
             optimizer.step()
 
         hand_step()
-        torch.cuda.synchronize()
+        synchronize(device)
         start = time.perf_counter()
         for _ in range(count):
             hand_step()
-        torch.cuda.synchronize()
+        synchronize(device)
         hand_ms = (time.perf_counter() - start) / count * 1e3
         results[n] = {"flowkit_ms": flowkit_ms, "torchcfm_style_ms": hand_ms}
         print(
@@ -386,10 +397,10 @@ def unet_throughput(steps: int = 30) -> None:
             },
             data=data,
         )
-        pipeline.fit(steps=10, progress=False)
+        pipeline.fit(stop_at=10, progress=False)
         torch.cuda.synchronize()
         start = time.perf_counter()
-        pipeline.fit(steps=10 + steps, progress=False)
+        pipeline.fit(stop_at=10 + steps, progress=False)
         torch.cuda.synchronize()
         rate = steps * 128 / (time.perf_counter() - start)
         memory = torch.cuda.max_memory_allocated() / 2**30
