@@ -57,6 +57,11 @@ CANDIDATES_PER_ROW = 16
 ARCS_PER_VIOLATION = 8
 """$k$ of each repair: the most negative arcs added for each row or column that violates."""
 
+BLOCK_ROWS = 256
+"""Rows per block of the dense passes: a block of reduced costs stays in cache and no
+``[n, n]`` temporary is allocated (allocating one costs more than the arithmetic)."""
+
+
 _MAX_ITER = 2**31 - 1
 """Iteration cap of the simplex; it only guards against a runaway solve."""
 
@@ -99,11 +104,6 @@ def _sparse_assignment(cost: Tensor, arcs: Tensor) -> tuple[np.ndarray, Tensor, 
     return column_of_row, torch.from_numpy(log["u"]), torch.from_numpy(log["v"])
 
 
-BLOCK_ROWS = 256
-"""Rows per block of the dense passes: a block of reduced costs stays in cache and no
-``[n, n]`` temporary is allocated (allocating one costs more than the arithmetic)."""
-
-
 def _row_blocks(n: int) -> range:
     return range(0, n, BLOCK_ROWS)
 
@@ -143,7 +143,7 @@ def _first_candidates(cost: Tensor, coarse_row_potential: Tensor) -> Tensor:
 
 
 def _violations(cost: Tensor, u: Tensor, v: Tensor, tolerance: float) -> Tensor:
-    """Flat indices of arcs to add: the ``ARCS_PER_VIOLATION`` most negative reduced costs
+    r"""Flat indices of arcs to add: the ``ARCS_PER_VIOLATION`` most negative reduced costs
     $C_{ij} - u_i - v_j < -\tau$ of each row and of each column holding one (step 4). Empty
     when the duals are feasible, which certifies the sparse optimum."""
     n = cost.shape[0]
@@ -178,7 +178,12 @@ def _solve(cost: Tensor) -> tuple[np.ndarray, Tensor]:
         added = _violations(cost, u, v, tolerance)
         if len(added) == 0:
             return column_of_row, u
-        arcs = torch.cat([arcs, added]).unique()
+        grown = torch.cat([arcs, added]).unique()
+        if len(grown) == len(arcs):
+            # the certificate fails on arcs the simplex already priced: its duals are not accurate
+            # to the tolerance; the dense simplex decides by its own optimality test instead
+            return dense_assignment(cost.numpy())
+        arcs = grown
 
 
 def multiscale_assignment(cost: np.ndarray) -> np.ndarray:

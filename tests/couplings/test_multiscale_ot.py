@@ -75,6 +75,21 @@ def test_repairs_run_until_the_certificate_holds(monkeypatch):
     assert len(top_level) > 1 and top_level == sorted(top_level)  # repaired: arcs only added
 
 
+def test_a_certificate_that_cannot_hold_falls_back_to_the_dense_simplex(monkeypatch):
+    """A negative tolerance flags arcs the simplex already priced: no arcs can be added, so the dense simplex decides."""
+    monkeypatch.setattr(multiscale_ot, "DENSE_BELOW", 4)
+    monkeypatch.setattr(multiscale_ot, "DUAL_TOLERANCE", -1.0)
+    dense_solves = []
+    solve_dense = multiscale_ot.dense_assignment
+    monkeypatch.setattr(
+        multiscale_ot, "dense_assignment", lambda cost: dense_solves.append(len(cost)) or solve_dense(cost)
+    )
+    rng = np.random.default_rng(3)
+    cost = _squared_distances(rng.standard_normal((20, 2)), rng.standard_normal((20, 2)))
+    _assert_optimal_permutation(cost, multiscale_assignment(cost))
+    assert 20 in dense_solves
+
+
 def test_ties_and_repeated_points():
     """Repeated points make the LP degenerate: any optimal permutation will do."""
     x0 = np.repeat(np.arange(6.0), 7)[:, None]
