@@ -31,14 +31,16 @@ transport"); this is a plain form of it for assignment problems.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse
 import torch
 from torch import Tensor
 
 from flowkit.exceptions import SolverError
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 __all__ = ["DENSE_BELOW", "DUAL_TOLERANCE", "dense_assignment", "multiscale_assignment"]
 
@@ -91,6 +93,8 @@ def dense_assignment(cost: np.ndarray) -> tuple[np.ndarray, Tensor]:
 
 def _sparse_assignment(cost: Tensor, arcs: Tensor) -> tuple[np.ndarray, Tensor, Tensor]:
     """The sparse problem on ``arcs`` (flat indices ``i * n + j``): ``(column_of_row, u, v)``."""
+    import scipy.sparse  # imported on first use: scipy's import is slow
+
     n = cost.shape[0]
     rows, cols = arcs // n, arcs % n
     sparse_cost = scipy.sparse.coo_matrix((cost[rows, cols].numpy(), (rows.numpy(), cols.numpy())), shape=(n, n))

@@ -30,8 +30,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.special
-import scipy.stats
 import torch
 from torch import Tensor
 
@@ -55,6 +53,8 @@ _MAX_TORUS_STD = 2.0
 
 def von_mises_fisher_log_normalizer(dim: int, concentration: float) -> float:
     r"""$\log C_d(\kappa)$ of the von Mises-Fisher density on $S^{d-1}$ in $\mathbb{R}^d$."""
+    import scipy.special  # imported on first use: scipy's import is slow
+
     order = 0.5 * dim - 1.0
     log_bessel = math.log(scipy.special.ive(order, concentration)) + concentration
     return order * math.log(concentration) - 0.5 * dim * math.log(2 * math.pi) - log_bessel
@@ -102,6 +102,8 @@ class VonMisesFisherMixture(MixtureDataset):
 
     def _sample_components(self, component: Tensor, generator: torch.Generator | None) -> Tensor:
         """Von Mises-Fisher draws (scipy, seeded from ``generator``)."""
+        import scipy.stats  # imported on first use: scipy.stats takes a third of a second to import
+
         rng = _numpy_rng(generator)
         x = np.empty((len(component), self.event_shape[0]))
         for k in range(len(self.means)):

@@ -28,7 +28,6 @@ from collections.abc import Mapping
 
 import attrs
 import numpy as np
-import scipy.linalg
 import torch
 from torch import Tensor
 
@@ -60,6 +59,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     $\lVert \mu_1 - \mu_2 \rVert^2 + \operatorname{Tr}\bigl(S_1 + S_2 - 2 (S_1 S_2)^{1/2}\bigr)$, with $\mu_1$, $S_1$,
     $\mu_2$, $S_2$ = ``mu1``, ``sigma1``, ``mu2``, ``sigma2``.
     """
+    import scipy.linalg  # imported on first use: scipy's import is slow
+
     root = scipy.linalg.sqrtm(sigma1 @ sigma2)
     root = np.real(root)
     return float(np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(root))

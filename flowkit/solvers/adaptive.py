@@ -25,7 +25,6 @@ from typing import ClassVar
 
 import attrs
 import torch
-import torchdiffeq
 from torch import Tensor
 
 from flowkit.core.counted_field import CountedField
@@ -102,6 +101,8 @@ class AdaptiveSolver(ODESolver):
         time_dtype = torch.float32 if x0.device.type == "mps" else torch.float64
         grid_tensor = torch.tensor(grid, dtype=time_dtype, device=x0.device)
         options = {"step_t": grid_tensor[1:], "dtype": time_dtype}
+        import torchdiffeq  # imported on first use: it imports scipy.integrate, which is slow
+
         states = torchdiffeq.odeint(
             monitored, x0, grid_tensor, rtol=self.rtol, atol=self.atol, method=self.method, options=options
         )
