@@ -19,8 +19,9 @@ set, and the dense matrix is only read by vectorised checks.
    matrix, $(u, v)$ is dual feasible and $\sigma$ is optimal: for any permutation $\pi$,
    $\sum_i C_{i \pi(i)} \ge \sum_i u_i + \sum_j v_j - n \tau = \sum_i C_{i \sigma(i)} - n \tau$.
    Otherwise add, for every row and column holding a negative reduced cost, its $k$ most
-   negative arcs, and go back to 3. Arcs are only ever added, so the loop ends (at the latest
-   with all $n^2$ arcs, the dense problem).
+   negative arcs, and go back to 3. Arcs are only ever added. If no arc can be added, or the
+   arcs or rounds pass a bound (:data:`MAX_ARCS_PER_ROW`, :data:`MAX_ROUNDS`; degenerate data
+   with many repeated points do), the dense simplex solves this level instead.
 
 $\tau$ (:data:`DUAL_TOLERANCE` times $\max |C|$) absorbs the rounding of the duals, which the
 simplex accumulates along tree paths; the dense simplex prices with a tolerance of the same kind.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 import torch
 from torch import Tensor
@@ -58,6 +60,16 @@ CANDIDATES_PER_ROW = 16
 
 ARCS_PER_VIOLATION = 8
 """$k$ of each repair: the most negative arcs added for each row or column that violates."""
+
+MAX_ARCS_PER_ROW = 64
+"""Give up on the sparse problem, and let the dense simplex decide, once the candidate set holds
+more arcs than this per row. The benchmark's batches end with 22 to 37 per row; degenerate data
+(a few distinct points, repeated) keep adding arcs round after round, and would take 20x longer
+than the dense simplex without this bound."""
+
+MAX_ROUNDS = 16
+"""Give up on the sparse problem after this many sparse solves at one level (the benchmark's
+batches need 2 to 7)."""
 
 BLOCK_ROWS = 256
 """Rows per block of the dense passes: a block of reduced costs stays in cache and no
@@ -169,25 +181,48 @@ def _violations(cost: Tensor, u: Tensor, v: Tensor, tolerance: float) -> Tensor:
     return torch.cat(arcs) if arcs else torch.empty(0, dtype=torch.long)
 
 
-def _solve(cost: Tensor) -> tuple[np.ndarray, Tensor]:
-    """``(column_of_row, row_potential)`` of the optimal assignment of ``cost`` ``[n, n]``."""
+@attrs.frozen
+class _Level:
+    """The solution of one level: ``column_of_row``, the row potential, and whether the sparse
+    solve certified it (``False``: the dense simplex solved it, at this level or below)."""
+
+    column_of_row: np.ndarray
+    row_potential: Tensor
+    sparse: bool
+
+
+def _dense_level(cost: Tensor) -> _Level:
+    column_of_row, row_potential = dense_assignment(cost.numpy())
+    return _Level(column_of_row, row_potential, sparse=False)
+
+
+def _solve(cost: Tensor) -> _Level:
+    """The optimal assignment of ``cost`` ``[n, n]``, with the coarse levels solved first.
+
+    A level whose coarse level needed the dense simplex past :data:`DENSE_BELOW` (degenerate
+    data) goes to the dense simplex directly: its sparse rounds would fail the same way.
+    """
     n = cost.shape[0]
     if n <= DENSE_BELOW:
-        return dense_assignment(cost.numpy())
-    _, coarse_row_potential = _solve(cost[::2, ::2].contiguous())
-    arcs = _first_candidates(cost, coarse_row_potential)
+        return _Level(*dense_assignment(cost.numpy()), sparse=True)
+    coarse = _solve(cost[::2, ::2].contiguous())
+    if not coarse.sparse:
+        return _dense_level(cost)
+    arcs = _first_candidates(cost, coarse.row_potential)
     tolerance = DUAL_TOLERANCE * max(1.0, float(cost.abs().max()))
-    while True:
+    for _ in range(MAX_ROUNDS):
         column_of_row, u, v = _sparse_assignment(cost, arcs)
         added = _violations(cost, u, v, tolerance)
         if len(added) == 0:
-            return column_of_row, u
+            return _Level(column_of_row, u, sparse=True)
         grown = torch.cat([arcs, added]).unique()
-        if len(grown) == len(arcs):
-            # the certificate fails on arcs the simplex already priced: its duals are not accurate
-            # to the tolerance; the dense simplex decides by its own optimality test instead
-            return dense_assignment(cost.numpy())
+        if len(grown) == len(arcs) or len(grown) > MAX_ARCS_PER_ROW * n:
+            # No new arc: the certificate fails on arcs the simplex already priced (its duals are
+            # not accurate to the tolerance). Too many arcs: degenerate data. Either way the dense
+            # simplex decides, by its own optimality test.
+            break
         arcs = grown
+    return _dense_level(cost)
 
 
 def multiscale_assignment(cost: np.ndarray) -> np.ndarray:
@@ -196,5 +231,4 @@ def multiscale_assignment(cost: np.ndarray) -> np.ndarray:
     Optimal within $n \tau$ in total cost (see the module docstring); on the benchmark's
     checkerboard and digits batches it equals the dense simplex's optimum to the last bit.
     """
-    column_of_row, _ = _solve(torch.from_numpy(cost))
-    return column_of_row
+    return _solve(torch.from_numpy(cost)).column_of_row

@@ -90,6 +90,29 @@ def test_a_certificate_that_cannot_hold_falls_back_to_the_dense_simplex(monkeypa
     assert 20 in dense_solves
 
 
+def test_degenerate_data_hand_over_to_the_dense_simplex(monkeypatch):
+    """Ten distinct points, each repeated: the sparse rounds stall, so the level and those above go dense."""
+    monkeypatch.setattr(multiscale_ot, "DENSE_BELOW", 40)
+    monkeypatch.setattr(multiscale_ot, "MAX_ARCS_PER_ROW", 24)
+    sparse_solves, dense_solves = [], []
+    solve_sparse, solve_dense = multiscale_ot._sparse_assignment, multiscale_ot.dense_assignment
+    monkeypatch.setattr(
+        multiscale_ot,
+        "_sparse_assignment",
+        lambda cost, arcs: sparse_solves.append(len(cost)) or solve_sparse(cost, arcs),
+    )
+    monkeypatch.setattr(
+        multiscale_ot, "dense_assignment", lambda cost: dense_solves.append(len(cost)) or solve_dense(cost)
+    )
+    rng = np.random.default_rng(4)
+    centres0, centres1 = rng.standard_normal((10, 2)), rng.standard_normal((10, 2))
+    cost = _squared_distances(centres0[rng.integers(0, 10, 320)], centres1[rng.integers(0, 10, 320)])
+    _assert_optimal_permutation(cost, multiscale_assignment(cost))
+    assert 320 in dense_solves  # the top level went dense
+    for n in set(sparse_solves):
+        assert sparse_solves.count(n) <= multiscale_ot.MAX_ROUNDS
+
+
 def test_ties_and_repeated_points():
     """Repeated points make the LP degenerate: any optimal permutation will do."""
     x0 = np.repeat(np.arange(6.0), 7)[:, None]
