@@ -51,11 +51,10 @@ def _say(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch.distributed as dist
-
     from flowkit.pipeline import Pipeline, PipelineConfig
     from flowkit.pipeline.checkpoint import CHECKPOINT_DIR, locate_checkpoint
     from flowkit.pipeline.config import config_differences
+    from flowkit.pipeline.distributed import leave_process_group
 
     config = PipelineConfig.load(args.config)
     if args.steps is not None:
@@ -103,6 +102,5 @@ def run(args: argparse.Namespace) -> int:
         pipeline.fit(out=args.out, progress=False if args.no_progress else None)
         _say(f"trained to step {pipeline.step}; checkpoint in {checkpoint_dir}")
     finally:
-        if dist.is_available() and dist.is_initialized():
-            dist.destroy_process_group()
+        leave_process_group()
     return 0

@@ -134,3 +134,22 @@ def test_a_stop_request_on_rank0_stops_every_rank_at_the_same_step(tmp_path):
     assert rank0["logged"] == [agreed] and rank1["logged"] == []  # the stop step is logged, by rank 0
     assert json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())["step"] == agreed
     assert f"training stopped after step {agreed} of 1000: step 13 reached" in result.stderr + result.stdout
+
+
+def test_leaving_the_process_group_releases_the_ddp_wrappers_first(tmp_path):
+    """What runs at exit in a torchrun worker: DDP wrappers dropped, then the group destroyed (a
+    wrapper alive at interpreter teardown made gloo abort the process after a finished run)."""
+    import torch.distributed as dist
+
+    from flowkit import registry
+    from flowkit.pipeline.distributed import DistributedModel, leave_process_group
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        model = DistributedModel(registry.create("model", "mlp", dim=2, width=8, depth=1), torch.device("cpu"))
+        assert "ddp" in model._modules
+        leave_process_group()
+        assert "ddp" not in model._modules and not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
