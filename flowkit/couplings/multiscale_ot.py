@@ -183,17 +183,17 @@ def _violations(cost: Tensor, u: Tensor, v: Tensor, tolerance: float) -> Tensor:
 
 @attrs.frozen
 class _Level:
-    """The solution of one level: ``column_of_row``, the row potential, and whether the sparse
-    solve certified it (``False``: the dense simplex solved it, at this level or below)."""
+    """The solution of one level: ``column_of_row``, the row potential, and ``fell_back``: whether
+    the dense simplex had to take over, at this level or below, above :data:`DENSE_BELOW`."""
 
     column_of_row: np.ndarray
     row_potential: Tensor
-    sparse: bool
+    fell_back: bool
 
 
 def _dense_level(cost: Tensor) -> _Level:
     column_of_row, row_potential = dense_assignment(cost.numpy())
-    return _Level(column_of_row, row_potential, sparse=False)
+    return _Level(column_of_row, row_potential, fell_back=True)
 
 
 def _solve(cost: Tensor) -> _Level:
@@ -204,9 +204,9 @@ def _solve(cost: Tensor) -> _Level:
     """
     n = cost.shape[0]
     if n <= DENSE_BELOW:
-        return _Level(*dense_assignment(cost.numpy()), sparse=True)
+        return _Level(*dense_assignment(cost.numpy()), fell_back=False)
     coarse = _solve(cost[::2, ::2].contiguous())
-    if not coarse.sparse:
+    if coarse.fell_back:
         return _dense_level(cost)
     arcs = _first_candidates(cost, coarse.row_potential)
     tolerance = DUAL_TOLERANCE * max(1.0, float(cost.abs().max()))
@@ -214,7 +214,7 @@ def _solve(cost: Tensor) -> _Level:
         column_of_row, u, v = _sparse_assignment(cost, arcs)
         added = _violations(cost, u, v, tolerance)
         if len(added) == 0:
-            return _Level(column_of_row, u, sparse=True)
+            return _Level(column_of_row, u, fell_back=False)
         grown = torch.cat([arcs, added]).unique()
         if len(grown) == len(arcs) or len(grown) > MAX_ARCS_PER_ROW * n:
             # No new arc: the certificate fails on arcs the simplex already priced (its duals are
