@@ -67,12 +67,18 @@ def test_repairs_run_until_the_certificate_holds(monkeypatch):
         return solve_sparse(cost, arcs)
 
     monkeypatch.setattr(multiscale_ot, "_sparse_assignment", counted)
+    dense_solves = []
+    solve_dense = multiscale_ot.dense_assignment
+    monkeypatch.setattr(
+        multiscale_ot, "dense_assignment", lambda cost: dense_solves.append(len(cost)) or solve_dense(cost)
+    )
     x1 = registry.create("dataset", "checkerboard", n_train=200, n_test=1, seed=0).split("train").x.double().numpy()
     cost = _squared_distances(np.random.default_rng(0).standard_normal(x1.shape), x1)
     column_of_row = multiscale_assignment(cost)
     _assert_optimal_permutation(cost, column_of_row)
     top_level = [arcs for n, arcs in sparse_solves if n == 200]
     assert len(top_level) > 1 and top_level == sorted(top_level)  # repaired: arcs only added
+    assert dense_solves == [7]  # only the base level; the certificate, not a fallback, ended the repairs
 
 
 def test_a_certificate_that_cannot_hold_falls_back_to_the_dense_simplex(monkeypatch):
