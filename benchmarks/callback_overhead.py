@@ -24,9 +24,8 @@ import argparse
 import statistics
 import time
 
-import torch
-
 from flowkit import Callback
+from flowkit.device import synchronize
 from flowkit.pipeline import Pipeline
 
 
@@ -41,11 +40,6 @@ class NoOpStepHook(Callback):
 
 
 VARIANTS = {"none": list, "log only": lambda: [LogOnly()], "step hook": lambda: [NoOpStepHook()]}
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def main() -> None:
@@ -69,10 +63,10 @@ def main() -> None:
     for round_index in range(args.rounds):
         until = warm_up + (round_index + 1) * args.steps
         for name, pipeline in pipelines.items():
-            _synchronize(pipeline.device)
+            synchronize(pipeline.device)
             start = time.perf_counter()
             pipeline.fit(stop_at=until, progress=False, callbacks=VARIANTS[name]())
-            _synchronize(pipeline.device)
+            synchronize(pipeline.device)
             times[name].append((time.perf_counter() - start) / args.steps)
     device = pipelines["none"].device
     mode = pipelines["none"].trainer.step_mode.name

@@ -49,7 +49,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from flowkit import registry  # noqa: E402
-from flowkit.device import autocast_context, maybe_compile, place_model, resolve_device  # noqa: E402
+from flowkit.device import autocast_context, maybe_compile, place_model, resolve_device, synchronize  # noqa: E402
 from flowkit.models import count_parameters  # noqa: E402
 from flowkit.pipeline import Pipeline  # noqa: E402
 from flowkit.shapes import shape_checks  # noqa: E402
@@ -94,12 +94,6 @@ def demo_config(compile_mode: str, **train) -> dict:
             **train,
         },
     }
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for the device's queued work (a no-op on the CPU)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def weights_equal(a: Pipeline, b: Pipeline) -> bool:

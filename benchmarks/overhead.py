@@ -29,7 +29,7 @@ import time
 import torch
 
 from flowkit import registry
-from flowkit.device import resolve_device
+from flowkit.device import resolve_device, synchronize
 from flowkit.pipeline import Pipeline
 from flowkit.pipeline.step_modes import inductor_obstacles
 
@@ -115,11 +115,6 @@ class HandWrittenLoop:
             beta = min(self.train.ema_decay, (1 + self.step) / (10 + self.step))
             with torch.no_grad():
                 torch._foreach_lerp_(self.ema, self.params, 1 - beta)
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def timed(device: torch.device, fn) -> float:

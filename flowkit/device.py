@@ -35,6 +35,7 @@ __all__ = [
     "module_device",
     "place_model",
     "resolve_device",
+    "synchronize",
 ]
 
 PRECISIONS: dict[str, torch.dtype] = {
@@ -143,6 +144,12 @@ class _TF32Matmuls:
 
     def __exit__(self, *exc_info: object) -> None:
         torch.set_float32_matmul_precision(self._previous)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the work queued on ``device`` (CUDA); a no-op elsewhere, where calls are synchronous."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def module_device(module: nn.Module) -> torch.device:

@@ -41,7 +41,7 @@ from flowkit.bench.baseline import train_cfm_by_hand
 from flowkit.bench.grid import Cell, component_label
 from flowkit.bench.memory import PeakMemory
 from flowkit.core import EvaluationContext
-from flowkit.device import resolve_device
+from flowkit.device import resolve_device, synchronize
 from flowkit.pipeline import Pipeline
 from flowkit.pipeline.provenance import configured_components, provenance_entries
 
@@ -76,14 +76,9 @@ def _error(stage: str, exc: BaseException) -> dict[str, str]:
     }
 
 
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _train(cell: Cell, pipeline: Pipeline) -> dict[str, Any]:
     config = cell.config.train
-    _synchronize(pipeline.device)
+    synchronize(pipeline.device)
     start = time.perf_counter()
     if cell.method == "baseline":
         split = pipeline.dataset.split("train")
@@ -103,7 +98,7 @@ def _train(cell: Cell, pipeline: Pipeline) -> dict[str, Any]:
             pipeline.ema_model.load_state_dict(average.state_dict())
     else:
         history = pipeline.fit(progress=False)
-    _synchronize(pipeline.device)
+    synchronize(pipeline.device)
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,

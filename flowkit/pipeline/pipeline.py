@@ -34,7 +34,7 @@ from torch import Tensor
 
 from flowkit import __version__, registry
 from flowkit.core import Dataset, EvaluationContext, ODESolver, Solution, VectorFieldModel, can_measure, state_space_of
-from flowkit.device import resolve_device
+from flowkit.device import resolve_device, synchronize
 from flowkit.exceptions import (
     CheckpointError,
     ConfigError,
@@ -602,10 +602,10 @@ class Pipeline:
             )
         generator = generator_for(self.config.seed, "eval", device=self.device)
         x0 = self.prior_sample(n, generator=generator)
-        _synchronize(self.device)
+        synchronize(self.device)
         start = time.perf_counter()
         solution = self.flow(x0, solver=solver, y=y)
-        _synchronize(self.device)
+        synchronize(self.device)
         seconds = time.perf_counter() - start
         probe_generator = generator_for(self.config.seed, "eval", 1, device=self.device)
         context = EvaluationContext(
@@ -748,8 +748,3 @@ def _load_weights(module: torch.nn.Module, checkpoint: Checkpoint, name: str, de
         module.load_state_dict(tensors)
     except RuntimeError as exc:
         raise CheckpointError(f"{checkpoint.path / name} does not fit the configured model: {exc}") from None
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
